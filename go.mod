@@ -1,0 +1,3 @@
+module github.com/goxen/goxen
+
+go 1.26
