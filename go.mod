@@ -1,3 +1,5 @@
 module github.com/goxen/goxen
 
-go 1.26
+go 1.26.0
+
+require golang.org/x/arch v0.32.0

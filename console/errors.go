@@ -1,0 +1,90 @@
+package console
+
+// Error is the type of the package's fixed errors. They are constants, so
+// returning one needs neither the heap nor a package initialiser (parts of the
+// kernel call this package before the Go runtime is up).
+type Error string
+
+func (e Error) Error() string { return string(e) }
+
+const (
+	// ErrNoPage is returned when Ring.Page is nil.
+	ErrNoPage Error = "console: Ring.Page is nil"
+	// ErrNoWait is returned when out[] is full (or, in Flush, not yet
+	// drained) and Ring.Wait is nil, so the ring has no way to wait for
+	// the backend. The bytes counted by Write's n were delivered to the ring;
+	// the rest were not taken and may be written again.
+	ErrNoWait Error = "console: out ring is full and Ring.Wait is nil"
+)
+
+// IndexError reports ring indices that no honest backend produces: more
+// bytes in flight (Prod-Cons, modulo 2^32) than the buffer holds. That covers
+// a consumer index ahead of the producer and one too far behind it.
+type IndexError struct {
+	Ring       string // "out" or "in"
+	Prod, Cons uint32 // the snapshot that failed the check
+}
+
+// size is the capacity of the buffer the error is about.
+func (e *IndexError) size() uint32 {
+	if e.Ring == "in" {
+		return InSize
+	}
+	return OutSize
+}
+
+// Error returns, for example,
+// "console: hostile out ring indices: prod=0x10 cons=0x20 (0xfffffff0 > 2048 in flight)".
+// It allocates the string; code that may not allocate uses AppendError.
+func (e *IndexError) Error() string {
+	var buf [128]byte
+	return string(e.AppendError(buf[:0]))
+}
+
+// AppendError appends the text of Error to b. It does not allocate when b has
+// room for it (about 100 bytes), so the kernel can print it from a syscall
+// handler with a stack buffer.
+func (e *IndexError) AppendError(b []byte) []byte {
+	b = append(b, "console: hostile "...)
+	b = append(b, e.Ring...)
+	b = append(b, " ring indices: prod="...)
+	b = appendHex(b, e.Prod)
+	b = append(b, " cons="...)
+	b = appendHex(b, e.Cons)
+	b = append(b, " ("...)
+	b = appendHex(b, e.Prod-e.Cons)
+	b = append(b, " > "...)
+	b = appendDec(b, e.size())
+	b = append(b, " in flight)"...)
+	return b
+}
+
+// appendHex and appendDec stand in for strconv so the package imports
+// nothing but sync/atomic.
+func appendHex(b []byte, v uint32) []byte {
+	b = append(b, '0', 'x')
+	started := false
+	for shift := 28; shift >= 0; shift -= 4 {
+		d := byte(v>>uint(shift)) & 0xF
+		if d == 0 && !started && shift != 0 {
+			continue
+		}
+		started = true
+		b = append(b, "0123456789abcdef"[d])
+	}
+	return b
+}
+
+func appendDec(b []byte, v uint32) []byte {
+	var tmp [10]byte
+	i := len(tmp)
+	for {
+		i--
+		tmp[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	return append(b, tmp[i:]...)
+}

@@ -1,0 +1,229 @@
+package console
+
+import "sync/atomic"
+
+// Memory ordering, for every index access below.
+//
+// The backend runs on another CPU and reads and writes the page concurrently,
+// so two things must hold:
+//
+//  1. The compiler must not cache an index in a register or reorder a data
+//     access across an index access. Plain Go loads and stores give no such
+//     promise; sync/atomic does (the Go memory model makes atomics
+//     sequentially consistent, and the compiler treats them as barriers).
+//  2. The CPU must make the data visible before the index that publishes it.
+//     On x86 stores are not reordered with older stores, and loads are not
+//     reordered with older loads or with later stores (TSO). So once the
+//     compiler keeps program order, the hardware keeps it too: a compiler
+//     barrier is all the protocol needs.
+//
+// On amd64 atomic.LoadUint32 is a plain MOV and atomic.StoreUint32 is an
+// XCHG, which is a full fence: slightly more than x86 requires, but Go has no
+// compiler-only barrier and one XCHG per batch costs nothing next to the
+// hypercall that follows it. sync/atomic is an intrinsic here and touches no
+// runtime state, so it is safe before the runtime starts.
+
+// Ring drives the guest end of a console page. The zero value is not usable:
+// set Page, and normally Kick and Wait. A Ring is not safe for concurrent use;
+// the caller serialises Write, Read and Flush.
+//
+// None of the methods allocate, on any path (they run inside the kernel's
+// syscall handler where the Go heap is unusable).
+type Ring struct {
+	// Page is the shared console page (see doc.go for how a guest finds it).
+	Page *Interface
+
+	// Kick notifies the backend that the ring changed; the kernel passes a
+	// function doing EVTCHNOP_send on the console event channel. Write calls
+	// it once per batch (after publishing, before waiting and before
+	// returning), Read once after consuming. Nil means no notification: the
+	// backend must poll.
+	Kick func()
+
+	// Wait is called when out[] is full, after the batch was kicked. It must
+	// return when the backend may have made progress (an event arrived, a
+	// timer fired, or simply after a pause); returning early is harmless,
+	// Ring re-reads the indices. With a nil Wait a full ring is not waited
+	// for: Write and Flush return ErrNoWait instead of spinning silently.
+	Wait func()
+
+	// CRLF makes Write translate every "\n" into "\r\n", which is what a
+	// terminal attached by xenconsoled expects. The pair is never split:
+	// "\r" is only written when "\n" fits too.
+	CRLF bool
+
+	// err is where a hostile-index error is built, so reporting it needs
+	// no allocation. The next error from the same Ring overwrites it.
+	err IndexError
+}
+
+// Write copies p into out[], publishing out_prod after the data and kicking
+// the backend once per batch. When the ring is full it kicks, calls Wait and
+// continues: no byte is ever dropped. It returns len(p) and nil unless:
+//
+//   - the indices are hostile: n bytes of p were delivered, the error is an
+//     *IndexError (valid until the Ring's next error);
+//   - the ring is full and Wait is nil: n bytes were delivered, ErrNoWait;
+//   - Page is nil: 0, ErrNoPage.
+//
+// With CRLF set, n counts bytes of p, not bytes placed in the ring. An empty
+// p returns 0, nil without looking at the page.
+func (r *Ring) Write(p []byte) (n int, err error) {
+	pg := r.Page
+	if pg == nil {
+		return 0, ErrNoPage
+	}
+	published := false // data published since the last kick
+	for n < len(p) {
+		// Snapshot both indices once for this step; the backend may move
+		// out_cons (or, if hostile, anything) while we work.
+		cons := atomic.LoadUint32(&pg.OutCons)
+		prod := atomic.LoadUint32(&pg.OutProd)
+		used := prod - cons // free-running: correct across the 2^32 wrap
+		if used > OutSize {
+			err = r.hostile("out", prod, cons)
+			break
+		}
+		var took int
+		var wrote uint32
+		if r.CRLF {
+			took, wrote = fillCRLF(&pg.Out, prod, OutSize-used, p[n:])
+		} else {
+			took = fill(&pg.Out, prod, OutSize-used, p[n:])
+			wrote = uint32(took)
+		}
+		if wrote > 0 {
+			// Release: the data stores above are ordered before this.
+			atomic.StoreUint32(&pg.OutProd, prod+wrote)
+			n += took
+			published = true
+			continue // re-snapshot: the backend may have freed more room
+		}
+		// Full (or, with CRLF, one byte short of a "\r\n"): hand the batch
+		// to the backend and wait for it to make room.
+		if published {
+			r.kick()
+			published = false
+		}
+		if r.Wait == nil {
+			err = ErrNoWait
+			break
+		}
+		r.Wait()
+	}
+	if published {
+		r.kick()
+	}
+	return n, err
+}
+
+// fill copies as much of p as fits into the free bytes after prod, in at most
+// two pieces (up to the end of out[], then from its start). It returns the
+// number of bytes copied.
+func fill(out *[OutSize]byte, prod, free uint32, p []byte) int {
+	k := len(p)
+	if k > int(free) {
+		k = int(free)
+	}
+	c := copy(out[maskOut(prod):], p[:k])
+	copy(out[:], p[c:k]) // the wrapped part; k-c <= free, so no overrun of cons
+	return k
+}
+
+// fillCRLF is fill with "\n" -> "\r\n". It returns the bytes of p taken and
+// the bytes placed in out[].
+func fillCRLF(out *[OutSize]byte, prod, free uint32, p []byte) (took int, wrote uint32) {
+	for _, c := range p {
+		need := uint32(1)
+		if c == '\n' {
+			need = 2
+		}
+		if free-wrote < need {
+			break
+		}
+		if c == '\n' {
+			out[maskOut(prod+wrote)] = '\r'
+			wrote++
+		}
+		out[maskOut(prod+wrote)] = c
+		wrote++
+		took++
+	}
+	return took, wrote
+}
+
+// Read takes up to len(p) bytes that the backend put in in[] and kicks the
+// backend once if it took any, so it knows there is room again. It never
+// blocks: with nothing to read it returns 0, nil (note that io.Reader users
+// expect blocking; poll or wait for the console event yourself). Hostile
+// indices give 0 and an *IndexError; nil Page gives ErrNoPage.
+func (r *Ring) Read(p []byte) (int, error) {
+	pg := r.Page
+	if pg == nil {
+		return 0, ErrNoPage
+	}
+	cons := atomic.LoadUint32(&pg.InCons)
+	prod := atomic.LoadUint32(&pg.InProd)
+	avail := prod - cons
+	if avail > InSize {
+		return 0, r.hostile("in", prod, cons)
+	}
+	k := len(p)
+	if k > int(avail) {
+		k = int(avail)
+	}
+	if k == 0 {
+		return 0, nil
+	}
+	c := copy(p[:k], pg.In[maskIn(cons):])
+	copy(p[c:k], pg.In[:])
+	// The data loads above are ordered before this store, so the backend
+	// cannot overwrite bytes we have not read yet.
+	atomic.StoreUint32(&pg.InCons, cons+uint32(k))
+	r.kick()
+	return k, nil
+}
+
+// Pending returns the number of bytes in out[] the backend has not consumed
+// yet, or an *IndexError for hostile indices.
+func (r *Ring) Pending() (int, error) {
+	pg := r.Page
+	if pg == nil {
+		return 0, ErrNoPage
+	}
+	cons := atomic.LoadUint32(&pg.OutCons)
+	prod := atomic.LoadUint32(&pg.OutProd)
+	used := prod - cons
+	if used > OutSize {
+		return 0, r.hostile("out", prod, cons)
+	}
+	return int(used), nil
+}
+
+// Flush calls Wait until the backend has consumed everything in out[]
+// (out_cons == out_prod). It does not kick: Write already kicked every batch
+// it published. With nothing pending it returns at once, even with a nil
+// Wait; with data pending and a nil Wait it returns ErrNoWait.
+func (r *Ring) Flush() error {
+	for {
+		used, err := r.Pending()
+		if err != nil || used == 0 {
+			return err
+		}
+		if r.Wait == nil {
+			return ErrNoWait
+		}
+		r.Wait()
+	}
+}
+
+func (r *Ring) kick() {
+	if r.Kick != nil {
+		r.Kick()
+	}
+}
+
+func (r *Ring) hostile(ring string, prod, cons uint32) error {
+	r.err = IndexError{Ring: ring, Prod: prod, Cons: cons}
+	return &r.err
+}

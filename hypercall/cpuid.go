@@ -1,0 +1,110 @@
+package hypercall
+
+import "fmt"
+
+// Hypervisor CPUID leaves.
+// xen/include/public/arch-x86/cpuid.h
+const (
+	XEN_CPUID_FIRST_LEAF    = 0x40000000
+	XEN_CPUID_SIGNATURE_EBX = 0x566e6558 // "XenV"
+	XEN_CPUID_SIGNATURE_ECX = 0x65584d4d // "MMXe"
+	XEN_CPUID_SIGNATURE_EDX = 0x4d4d566e // "nVMM"
+
+	// Bits of leaf base+3, sub-leaf 0, EAX.
+	XEN_CPUID_TSC_EMULATED       = 1 << 0
+	XEN_CPUID_HOST_TSC_RELIABLE  = 1 << 1
+	XEN_CPUID_RDTSCP_INSTR_AVAIL = 1 << 2
+)
+
+// Discover scans this range of bases, in steps of cpuidStride. Xen sits at
+// 0x40000000, or at 0x40000100 when it also shows Hyper-V (Viridian)
+// leaves at 0x40000000; scanning further costs nothing.
+const (
+	cpuidLastBase = 0x4000ff00
+	cpuidStride   = 0x100
+)
+
+// CPUIDFunc executes CPUID (or pretends to, in tests).
+type CPUIDFunc func(leaf, subleaf uint32) (eax, ebx, ecx, edx uint32)
+
+// Xen is what the hypervisor CPUID leaves say about the Xen we run on.
+type Xen struct {
+	Base           uint32 // first Xen leaf: 0x40000000 or 0x40000100, ...
+	Major, Minor   uint16 // leaf base+1 EAX: major<<16 | minor
+	HypercallPages uint32 // leaf base+2 EAX
+	HypercallMSR   uint32 // leaf base+2 EBX: write the page's physical address here
+	TSCKHz         uint32 // leaf base+3 sub-leaf 0 ECX; 0 if the leaf is absent
+}
+
+// DiscoverErrorKind says which check failed in Discover.
+type DiscoverErrorKind int
+
+const (
+	// NoSignature: no leaf carries "XenVMMXenVMM"; not running on Xen.
+	NoSignature DiscoverErrorKind = iota + 1
+	// MaxLeafTooSmall: a Xen signature was found but its max leaf does not
+	// reach base+2, so the hypercall-page leaf is missing.
+	MaxLeafTooSmall
+	// NoHypercallPages: leaf base+2 reports zero hypercall pages, although
+	// the header guarantees at least one.
+	NoHypercallPages
+)
+
+// DiscoverError is returned by Discover.
+type DiscoverError struct {
+	Kind    DiscoverErrorKind
+	Base    uint32 // the leaf with the signature (unset for NoSignature)
+	MaxLeaf uint32 // EAX of that leaf (MaxLeafTooSmall)
+}
+
+func (e *DiscoverError) Error() string {
+	switch e.Kind {
+	case NoSignature:
+		return fmt.Sprintf("no Xen signature found in CPUID leaves %#x-%#x",
+			XEN_CPUID_FIRST_LEAF, cpuidLastBase)
+	case MaxLeafTooSmall:
+		return fmt.Sprintf("Xen CPUID leaf %#x: max leaf %#x too small, need at least %#x",
+			e.Base, e.MaxLeaf, e.Base+2)
+	case NoHypercallPages:
+		return fmt.Sprintf("Xen CPUID leaf %#x: reports 0 hypercall pages", e.Base+2)
+	}
+	return fmt.Sprintf("Xen CPUID discovery failed (kind %d)", int(e.Kind))
+}
+
+// Discover finds Xen's CPUID leaves and reads the version, the hypercall
+// page count and MSR, and the guest TSC frequency. A base whose max leaf is
+// too small is skipped in favour of a later one; the error reports it only
+// if no usable base exists.
+//
+// xen/include/public/arch-x86/cpuid.h: leaves 1-4 (0x40000x00-0x40000x03)
+func Discover(cpuid CPUIDFunc) (Xen, error) {
+	var tooSmall *DiscoverError
+	for base := uint32(XEN_CPUID_FIRST_LEAF); base <= cpuidLastBase; base += cpuidStride {
+		max, ebx, ecx, edx := cpuid(base, 0)
+		if ebx != XEN_CPUID_SIGNATURE_EBX || ecx != XEN_CPUID_SIGNATURE_ECX || edx != XEN_CPUID_SIGNATURE_EDX {
+			continue
+		}
+		if max < base+2 {
+			if tooSmall == nil {
+				tooSmall = &DiscoverError{Kind: MaxLeafTooSmall, Base: base, MaxLeaf: max}
+			}
+			continue
+		}
+		var x Xen
+		x.Base = base
+		ver, _, _, _ := cpuid(base+1, 0)
+		x.Major, x.Minor = uint16(ver>>16), uint16(ver)
+		x.HypercallPages, x.HypercallMSR, _, _ = cpuid(base+2, 0)
+		if x.HypercallPages == 0 {
+			return Xen{}, &DiscoverError{Kind: NoHypercallPages, Base: base, MaxLeaf: max}
+		}
+		if max >= base+3 {
+			_, _, x.TSCKHz, _ = cpuid(base+3, 0)
+		}
+		return x, nil
+	}
+	if tooSmall != nil {
+		return Xen{}, tooSmall
+	}
+	return Xen{}, &DiscoverError{Kind: NoSignature}
+}

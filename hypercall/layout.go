@@ -1,0 +1,193 @@
+package hypercall
+
+// Argument structures, laid out byte for byte as the x86_64 C headers lay
+// them out. Explicit padding fields stand where the C compiler would insert
+// padding, so that the Go and C layouts agree without relying on Go's own
+// alignment rules. layout_test.go checks every size and offset.
+
+// EvtchnSendArg is the argument of EVTCHNOP_send.
+// xen/include/public/event_channel.h: struct evtchn_send
+type EvtchnSendArg struct {
+	Port uint32 // evtchn_port_t port
+}
+
+// EvtchnUnmaskArg is the argument of EVTCHNOP_unmask.
+// xen/include/public/event_channel.h: struct evtchn_unmask
+type EvtchnUnmaskArg struct {
+	Port uint32
+}
+
+// EvtchnCloseArg is the argument of EVTCHNOP_close.
+// xen/include/public/event_channel.h: struct evtchn_close
+type EvtchnCloseArg struct {
+	Port uint32
+}
+
+// EvtchnBindVirqArg is the argument of EVTCHNOP_bind_virq. Port is written by
+// Xen.
+// xen/include/public/event_channel.h: struct evtchn_bind_virq
+type EvtchnBindVirqArg struct {
+	Virq uint32 // IN: VIRQ_*
+	Vcpu uint32 // IN
+	Port uint32 // OUT
+}
+
+// EvtchnAllocUnboundArg is the argument of EVTCHNOP_alloc_unbound. Port is
+// written by Xen.
+// xen/include/public/event_channel.h: struct evtchn_alloc_unbound
+type EvtchnAllocUnboundArg struct {
+	Dom       uint16 // IN: domid_t, usually DOMID_SELF
+	RemoteDom uint16 // IN: domid_t of the peer allowed to bind
+	Port      uint32 // OUT
+}
+
+// SchedShutdownArg is the argument of SCHEDOP_shutdown.
+// xen/include/public/sched.h: struct sched_shutdown
+type SchedShutdownArg struct {
+	Reason uint32 // SHUTDOWN_*
+}
+
+// SchedPollArg is the argument of SCHEDOP_poll. Ports is a guest handle: the
+// guest virtual address of an array of NrPorts uint32 port numbers.
+// xen/include/public/sched.h: struct sched_poll
+type SchedPollArg struct {
+	Ports   uint64 // XEN_GUEST_HANDLE(evtchn_port_t)
+	NrPorts uint32
+	_       uint32 // C padding before the uint64
+	Timeout uint64 // absolute system time in ns; 0 = none
+}
+
+// XenAddToPhysmap is the argument of XENMEM_add_to_physmap.
+// xen/include/public/memory.h: struct xen_add_to_physmap
+type XenAddToPhysmap struct {
+	Domid uint16 // domid_t
+	Size  uint16 // pages, for XENMAPSPACE_gmfn_range only
+	Space uint32 // XENMAPSPACE_*
+	Idx   uint64 // xen_ulong_t: index into Space
+	Gpfn  uint64 // xen_pfn_t: where the page should appear
+}
+
+// XenRemoveFromPhysmap is the argument of XENMEM_remove_from_physmap.
+// xen/include/public/memory.h: struct xen_remove_from_physmap
+type XenRemoveFromPhysmap struct {
+	Domid uint16
+	_     [6]byte // C padding before the uint64
+	Gpfn  uint64
+}
+
+// XenMemoryMap is the argument of XENMEM_memory_map. Buffer is a guest
+// handle to an array of E820-format entries (E820EntrySize bytes each).
+// xen/include/public/memory.h: struct xen_memory_map
+type XenMemoryMap struct {
+	NrEntries uint32 // IN: capacity; OUT: entries written
+	_         uint32
+	Buffer    uint64 // XEN_GUEST_HANDLE(void)
+}
+
+// E820EntrySize is the size of one entry returned by XENMEM_memory_map:
+// the BIOS INT 15h/E820 format, packed (addr u64, size u64, type u32).
+// xen/include/public/memory.h: struct xen_memory_map comment;
+// xen/arch/x86/include/asm/e820.h: struct __packed e820entry
+const E820EntrySize = 20
+
+// DecodeE820 reads entry i of a XENMEM_memory_map buffer (little endian).
+// It reports false when the buffer is too short.
+func DecodeE820(buf []byte, i int) (addr, size uint64, typ uint32, ok bool) {
+	if i < 0 || len(buf)/E820EntrySize <= i {
+		return 0, 0, 0, false
+	}
+	b := buf[i*E820EntrySize : (i+1)*E820EntrySize]
+	return le64(b[0:]), le64(b[8:]), le32(b[16:]), true
+}
+
+func le32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
+
+func le64(b []byte) uint64 {
+	return uint64(le32(b)) | uint64(le32(b[4:]))<<32
+}
+
+// XenHVMParam is the argument of HVMOP_set_param and HVMOP_get_param.
+// xen/include/public/hvm/hvm_op.h: struct xen_hvm_param
+type XenHVMParam struct {
+	Domid uint16 // domid_t
+	Pad   uint16
+	Index uint32 // HVM_PARAM_*
+	Value uint64 // IN for set, OUT for get
+}
+
+// XenHVMEvtchnUpcallVector is the argument of
+// HVMOP_set_evtchn_upcall_vector.
+// xen/include/public/hvm/hvm_op.h: struct xen_hvm_evtchn_upcall_vector
+type XenHVMEvtchnUpcallVector struct {
+	Vcpu   uint32
+	Vector uint8
+	_      [3]byte // C tail padding
+}
+
+// VcpuSetSingleshotTimerArg is the argument of VCPUOP_set_singleshot_timer.
+// xen/include/public/vcpu.h: struct vcpu_set_singleshot_timer
+type VcpuSetSingleshotTimerArg struct {
+	TimeoutAbsNs uint64 // absolute Xen system time, ns
+	Flags        uint32 // VCPU_SSHOTTMR_*
+	_            uint32 // C tail padding
+}
+
+// VcpuTimeInfo is the per-vCPU clock record Xen keeps up to date in
+// shared memory ("pvclock"). See SystemTime and ReadTime.
+// xen/include/public/xen.h: struct vcpu_time_info (32 bytes)
+type VcpuTimeInfo struct {
+	Version        uint32 // odd while Xen is updating the record
+	Pad0           uint32
+	TSCTimestamp   uint64 // tsc_timestamp: TSC at the last update
+	SystemTimeNs   uint64 // system_time: ns since boot at that TSC
+	TSCToSystemMul uint32 // tsc_to_system_mul: 32.32 fixed-point fraction
+	TSCShift       int8   // tsc_shift: applied to the TSC delta first
+	Flags          uint8  // XEN_PVCLOCK_*
+	Pad1           [2]uint8
+}
+
+// ArchVcpuInfo is the x86_64 part of VcpuInfo.
+// xen/include/public/arch-x86/xen-x86_64.h: struct arch_vcpu_info
+type ArchVcpuInfo struct {
+	CR2 uint64
+	Pad uint64
+}
+
+// VcpuInfo is one vCPU's slot in the shared info page.
+// xen/include/public/xen.h: struct vcpu_info (64 bytes on x86)
+type VcpuInfo struct {
+	EvtchnUpcallPending uint8 // set by Xen, cleared by the guest
+	EvtchnUpcallMask    uint8 // guest-owned; non-zero blocks upcalls
+	_                   [6]byte
+	EvtchnPendingSel    uint64 // xen_ulong_t: which evtchn_pending words to scan
+	Arch                ArchVcpuInfo
+	Time                VcpuTimeInfo
+}
+
+// ArchSharedInfo is the x86 tail of SharedInfo (mostly PV p2m bookkeeping).
+// xen/include/public/arch-x86/xen.h: struct arch_shared_info
+type ArchSharedInfo struct {
+	MaxPfn                uint64
+	PfnToMfnFrameListList uint64
+	NmiReason             uint64
+	P2mCr3                uint64
+	P2mVaddr              uint64
+	P2mGeneration         uint64
+}
+
+// SharedInfo is the page Xen shares with the guest once it is mapped with
+// XENMEM_add_to_physmap(XENMAPSPACE_shared_info). Xen documents that the
+// structure may grow, so only ever use it through a pointer to a whole page.
+// xen/include/public/xen.h: struct shared_info
+type SharedInfo struct {
+	VcpuInfo      [XEN_LEGACY_MAX_VCPUS]VcpuInfo
+	EvtchnPending [64]uint64 // xen_ulong_t[sizeof(xen_ulong_t)*8]
+	EvtchnMask    [64]uint64
+	WcVersion     uint32 // odd while the wallclock is being updated
+	WcSec         uint32
+	WcNsec        uint32
+	WcSecHi       uint32 // x86_64 only: bits 63:32 of the seconds
+	Arch          ArchSharedInfo
+}

@@ -1,0 +1,122 @@
+package hypercall
+
+import (
+	"math/bits"
+	"sync/atomic"
+	"unsafe"
+)
+
+// ScaleDelta converts a TSC tick count to nanoseconds the way Xen does:
+// shift the delta by shift (left if positive, right if negative), multiply
+// by mul as a 32.32 fixed-point fraction, keep bits 95:32 of the 96-bit
+// product. The full 128-bit product from bits.Mul64 means no overflow for
+// any input.
+//
+// xen/include/public/xen.h: struct vcpu_time_info comment;
+// xen/arch/x86/time.c: scale_delta
+func ScaleDelta(delta uint64, mul uint32, shift int8) uint64 {
+	if shift < 0 {
+		delta >>= uint(-int(shift))
+	} else {
+		delta <<= uint(shift)
+	}
+	hi, lo := bits.Mul64(delta, uint64(mul))
+	return hi<<32 | lo>>32
+}
+
+// SystemTime returns Xen system time (ns since the host booted) at the
+// given TSC value, from a record that the caller has already copied or
+// otherwise knows to be stable. Use ReadTime on the live shared page.
+//
+// A tsc older than TSCTimestamp wraps, exactly as Xen's unsigned
+// arithmetic does; callers read the TSC after the record.
+func (t *VcpuTimeInfo) SystemTime(tsc uint64) uint64 {
+	return t.SystemTimeNs + ScaleDelta(tsc-t.TSCTimestamp, t.TSCToSystemMul, t.TSCShift)
+}
+
+// TSCFrequency returns the TSC frequency in Hz implied by the record's
+// scale: ((10^9 << 32) / mul) adjusted by the shift. It returns 0 when mul
+// is 0 (a record Xen has not filled in).
+//
+// xen/include/public/xen.h: struct vcpu_time_info comment
+func (t *VcpuTimeInfo) TSCFrequency() uint64 {
+	if t.TSCToSystemMul == 0 {
+		return 0
+	}
+	f := (uint64(1e9) << 32) / uint64(t.TSCToSystemMul)
+	if t.TSCShift < 0 {
+		return f << uint(-int(t.TSCShift))
+	}
+	return f >> uint(t.TSCShift)
+}
+
+// ReadTime reads the live vcpu_time_info that Xen updates behind the
+// guest's back and returns the current system time in ns. Xen bumps
+// Version to an odd value, rewrites the fields, then bumps it to even
+// again; a snapshot is consistent only if Version was even and unchanged
+// across the read, so ReadTime retries until that holds.
+//
+// rdtsc is called once per attempt, inside the version window (pass
+// RDTSC on amd64). ReadTime does not allocate.
+//
+// xen/include/public/xen.h: struct vcpu_time_info (version comment)
+func ReadTime(t *VcpuTimeInfo, rdtsc func() uint64) uint64 {
+	for {
+		v1 := atomic.LoadUint32(&t.Version)
+		stamp := atomic.LoadUint64(&t.TSCTimestamp)
+		sys := atomic.LoadUint64(&t.SystemTimeNs)
+		mul := atomic.LoadUint32(&t.TSCToSystemMul)
+		// tsc_shift is a byte; load the aligned word holding it (with
+		// flags and padding) atomically. x86 is little endian, so the
+		// shift is the low byte.
+		w := atomic.LoadUint32((*uint32)(unsafe.Pointer(&t.TSCShift)))
+		tsc := rdtsc()
+		v2 := atomic.LoadUint32(&t.Version)
+		if v1&1 == 0 && v1 == v2 {
+			return sys + ScaleDelta(tsc-stamp, mul, int8(uint8(w)))
+		}
+	}
+}
+
+// Wallclock returns the wall-clock time (seconds and nanoseconds since the
+// Unix epoch, as adjusted by the toolstack) that corresponds to Xen system
+// time 0. Add the current system time to get "now"; see WallTime. It
+// retries while wc_version is odd or changes, as for ReadTime.
+//
+// xen/include/public/xen.h: struct shared_info wc_* fields
+func (s *SharedInfo) Wallclock() (sec uint64, nsec uint32) {
+	return readWallclock(s, nil)
+}
+
+// readWallclock is Wallclock with a hook run inside the version window,
+// so tests can play the part of Xen updating the fields concurrently.
+func readWallclock(s *SharedInfo, during func()) (sec uint64, nsec uint32) {
+	for {
+		v1 := atomic.LoadUint32(&s.WcVersion)
+		lo := atomic.LoadUint32(&s.WcSec)
+		ns := atomic.LoadUint32(&s.WcNsec)
+		hi := atomic.LoadUint32(&s.WcSecHi)
+		if during != nil {
+			during()
+		}
+		v2 := atomic.LoadUint32(&s.WcVersion)
+		if v1&1 == 0 && v1 == v2 {
+			return uint64(hi)<<32 | uint64(lo), ns
+		}
+	}
+}
+
+// WallTime adds a Xen system time (ns since boot, e.g. from ReadTime) to
+// the shared-info wallclock and returns the result normalised so that
+// nsec < 1e9.
+func WallTime(s *SharedInfo, systemTime uint64) (sec uint64, nsec uint32) {
+	wsec, wnsec := s.Wallclock()
+	return addNs(wsec, wnsec, systemTime)
+}
+
+func addNs(sec uint64, nsec uint32, ns uint64) (uint64, uint32) {
+	// wc_nsec should already be < 1e9, but it comes from another party;
+	// normalising the sum covers any value up to 2^32.
+	total := uint64(nsec) + ns%1e9
+	return sec + ns/1e9 + total/1e9, uint32(total % 1e9)
+}

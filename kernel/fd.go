@@ -1,0 +1,175 @@
+package kernel
+
+// File descriptors: 0, 1 and 2 are the console; the Go runtime's netpoller
+// adds one epoll instance and one eventfd it uses to wake the poller.
+// That is the whole file system.
+
+const maxFDs = 32
+
+type fdKind uint8
+
+const (
+	fdNone fdKind = iota
+	fdConsole
+	fdEpoll
+	fdEventfd
+)
+
+type fdEntry struct {
+	kind     fdKind
+	nonblock bool
+	count    uint64 // eventfd counter
+	// epoll: one registered eventfd is all the runtime ever adds
+	watchFD   int
+	watchData uint64
+	watching  bool
+}
+
+var fds = [maxFDs]fdEntry{{kind: fdConsole}, {kind: fdConsole}, {kind: fdConsole}}
+
+func allocFD(k fdKind) int64 {
+	for i := 3; i < maxFDs; i++ {
+		if fds[i].kind == fdNone {
+			fds[i] = fdEntry{kind: k}
+			return int64(i)
+		}
+	}
+	return -eMFILE
+}
+
+func closeFD(fd int) int64 {
+	if fd < 3 || fd >= maxFDs || fds[fd].kind == fdNone {
+		return -eBADF
+	}
+	fds[fd] = fdEntry{}
+	return 0
+}
+
+func fdOf(fd int, k fdKind) *fdEntry {
+	if fd < 0 || fd >= maxFDs || fds[fd].kind != k {
+		return nil
+	}
+	return &fds[fd]
+}
+
+func eventfdOf(fd int) *fdEntry { return fdOf(fd, fdEventfd) }
+
+func eventfdCreate(initval uint64, flags int) int64 {
+	const efdNonblock = 0x800
+	fd := allocFD(fdEventfd)
+	if fd >= 0 {
+		fds[fd].count = initval
+		fds[fd].nonblock = flags&efdNonblock != 0
+	}
+	return fd
+}
+
+func eventfdWrite(e *fdEntry, buf uintptr, n int) int64 {
+	if n < 8 {
+		return -eINVAL
+	}
+	e.count += *(*uint64)(at(buf))
+	wake(waitEpoll, maxThreads)
+	return 8
+}
+
+func eventfdRead(e *fdEntry, buf uintptr, n int) int64 {
+	if n < 8 {
+		return -eINVAL
+	}
+	for e.count == 0 {
+		if e.nonblock {
+			return -eAGAIN
+		}
+		block(waitEpoll, 0)
+	}
+	*(*uint64)(at(buf)) = e.count
+	e.count = 0
+	return 8
+}
+
+func epollCreate() int64 { return allocFD(fdEpoll) }
+
+func epollCtl(epfd, op, fd int, ev uintptr) int64 {
+	const ctlAdd, ctlDel, ctlMod = 1, 2, 3
+	ep := fdOf(epfd, fdEpoll)
+	if ep == nil {
+		return -eBADF
+	}
+	if fd < 0 || fd >= maxFDs || fds[fd].kind == fdNone {
+		return -eBADF
+	}
+	if fds[fd].kind != fdEventfd {
+		return -ePERM // like Linux for a regular file: it cannot be polled
+	}
+	switch op {
+	case ctlAdd, ctlMod:
+		if op == ctlAdd && ep.watching {
+			if ep.watchFD == fd {
+				return -eEXIST
+			}
+			klog().s("epoll: only one watched descriptor is supported").print()
+			return -eNOMEM
+		}
+		ep.watching = true
+		ep.watchFD = fd
+		ep.watchData = *(*uint64)(at(ev + 4)) // struct epoll_event is packed: u32 events, u64 data
+		return 0
+	case ctlDel:
+		ep.watching = false
+		return 0
+	}
+	return -eINVAL
+}
+
+// epollWait reports the eventfd as readable (exactly EPOLLIN) when its
+// counter is non-zero, blocking up to ms milliseconds (-1: forever).
+func epollWait(epfd int, events uintptr, max int, ms int) int64 {
+	const epollin = 1
+	ep := fdOf(epfd, fdEpoll)
+	if ep == nil {
+		return -eBADF
+	}
+	if max <= 0 {
+		return -eINVAL
+	}
+	var deadline int64
+	if ms > 0 {
+		deadline = nanotime() + int64(ms)*1e6
+	}
+	for {
+		if ep.watching && fds[ep.watchFD].count > 0 {
+			*(*uint32)(at(events)) = epollin
+			*(*uint64)(at(events + 4)) = ep.watchData
+			return 1
+		}
+		if ms == 0 {
+			return 0
+		}
+		if block(waitEpoll, deadline) {
+			return 0
+		}
+	}
+}
+
+// consoleRead takes what has been typed into the console, blocking until
+// there is something.
+func consoleRead(p []byte) int64 {
+	if len(p) == 0 {
+		return 0
+	}
+	for {
+		if !sinkOn[sinkRing] {
+			block(waitConsole, 0) // dom0 has no input ring yet
+			continue
+		}
+		n, err := consoleRing.Read(p)
+		if err != nil {
+			return -eINTR
+		}
+		if n > 0 {
+			return int64(n)
+		}
+		block(waitConsole, 0)
+	}
+}

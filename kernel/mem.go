@@ -1,0 +1,68 @@
+package kernel
+
+import (
+	"github.com/goxen/goxen/kernel/mm"
+)
+
+// Physical memory: every RAM frame below 4 GiB is identity mapped by the
+// entry code's 2 MiB pages, so a frame's physical address is also a
+// pointer to it. Mappings for the Go program live above userLo, in the
+// 4 KiB page tables that package mm builds on demand.
+
+const (
+	userLo = mm.VAddr(64 << 30) // above the 4 GiB identity map (and its PDPT entries)
+	userHi = mm.VAddr(1 << 47)  // end of the lower canonical half
+)
+
+var (
+	frames mm.Frames
+	space  mm.Space
+)
+
+// identity is mm.Phys for identity-mapped RAM.
+type identity struct{}
+
+func (identity) Table(p mm.PAddr) *[512]uint64 { return (*[512]uint64)(at(uintptr(p))) }
+func (identity) Zero(p mm.PAddr)               { clear((*[4096]byte)(at(uintptr(p)))[:]) }
+
+func invlpgVA(va mm.VAddr) { invlpg(uintptr(va)) }
+
+func initSpace() {
+	space.PT = mm.PageTable{Root: mm.PAddr(bootTablesPA), Phys: identity{}, Frames: &frames, Invlpg: invlpgVA}
+	space.Lo = userLo
+	space.Hi = userHi
+}
+
+// pageFault resolves a demand-zero fault; a non-zero errno means the
+// address is not mapped for this access.
+func pageFault(addr uintptr, write bool) int {
+	if mm.VAddr(addr) < userLo {
+		return eFAULT
+	}
+	return space.Fault(mm.VAddr(addr), write)
+}
+
+// kmap maps n bytes of zeroed, present memory for the kernel's own use
+// (thread stacks), with an inaccessible guard page below it.
+func kmap(n uint64) uintptr {
+	va, errno := space.Mmap(0, n+mm.PageSize, mm.ProtNone, mm.MAP_PRIVATE|mm.MAP_ANONYMOUS)
+	if errno != 0 {
+		fatalErrno("out of memory mapping a kernel stack: ", errno)
+	}
+	base := va + mm.PageSize
+	if errno := space.Mprotect(base, n, mm.ProtRead|mm.ProtWrite); errno != 0 {
+		fatalErrno("mprotect of a kernel stack: ", errno)
+	}
+	for p := base; p < base+mm.VAddr(n); p += mm.PageSize {
+		if errno := space.Fault(p, true); errno != 0 {
+			fatalErrno("out of memory for a kernel stack: ", errno)
+		}
+	}
+	return uintptr(base)
+}
+
+func fatalErrno(msg string, errno int) {
+	var l line
+	l.s("errno ").dec(int64(errno))
+	fatal(msg, l.b[:l.n])
+}

@@ -1,0 +1,257 @@
+package kernel
+
+import (
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/goxen/goxen/hypercall"
+)
+
+// Threads. The Go runtime creates threads with clone and parks them with
+// futex, nanosleep and epoll_pwait. Each thread has a kernel stack whose
+// top holds its saved user registers (a sysFrame) while it is inside the
+// kernel. A thread gives up the CPU only inside a system call, by
+// switching kernel stacks (swtch); there is one vCPU and no preemption yet.
+
+const (
+	maxThreads   = 64
+	kstackSize   = 32 << 10
+	sysFrameSize = 656 // must match syscallEntry (trap_amd64.s)
+)
+
+type threadState uint8
+
+const (
+	tFree threadState = iota
+	tRunnable
+	tBlocked
+	tDead
+)
+
+type thread struct {
+	state     threadState
+	timedOut  bool
+	tid       int32
+	kstackTop uintptr // top of the kernel stack; the sysFrame sits just below
+	ksp       uintptr // saved kernel SP while switched out
+	waitAddr  uintptr // futex word, or waitEpoll/waitConsole
+	deadline  int64   // nanotime to give up waiting; 0 = never
+}
+
+// sysFrame is what syscallEntry saves, lowest address first.
+type sysFrame struct {
+	fx                               [512]byte
+	fs, _                            uint64
+	r15, r14, r13, r12, rbp, rbx, r9 uint64
+	r8, r10, rdx, rsi, rdi, rax      uint64
+	rip, rflags, rsp                 uint64
+}
+
+var (
+	threads   [maxThreads]thread
+	cur       int     // index of the running thread
+	kstackTop uintptr // read by syscallEntry: the running thread's kernel stack
+	userSP    uintptr // scratch for syscallEntry
+	nextTID   int32   = 1
+	idlePorts [1]uint32
+	idleNPort int
+)
+
+func currentTID() int32 { return threads[cur].tid }
+
+func frameOf(t *thread) *sysFrame {
+	return (*sysFrame)(at(t.kstackTop - sysFrameSize))
+}
+
+// initThreads makes the boot context thread 1, the Go program's main thread.
+func initThreads() {
+	if unsafe.Sizeof(sysFrame{}) != sysFrameSize {
+		fatal("sysFrame layout does not match the assembly", nil)
+	}
+	t := &threads[0]
+	t.state = tRunnable
+	t.tid = nextTID
+	nextTID++
+	t.kstackTop = kmap(kstackSize) + kstackSize
+	cur = 0
+	kstackTop = t.kstackTop
+}
+
+// clone creates a thread that returns from this same system call with
+// RAX=0, the given stack and TLS, and every other register as the parent's.
+func clone(parent *sysFrame, flags, stack, tls uint64) int64 {
+	const want = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 | 0x80000 // VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS
+	if flags&^want != 0 || flags&0x10000 == 0 {
+		klog().s("clone: unsupported flags ").hex(flags).print()
+		return -eINVAL
+	}
+	n := -1
+	for i := range threads {
+		if threads[i].state == tFree || threads[i].state == tDead {
+			n = i
+			break
+		}
+	}
+	if n < 0 {
+		klog().s("clone: thread table full (").dec(maxThreads).s(" threads)").print()
+		return -eAGAIN
+	}
+	t := &threads[n]
+	if t.kstackTop == 0 {
+		t.kstackTop = kmap(kstackSize) + kstackSize
+	}
+	child := frameOf(t)
+	*child = *parent
+	child.rax = 0
+	if stack != 0 {
+		child.rsp = stack
+	}
+	if flags&0x80000 != 0 {
+		child.fs = tls
+	}
+	// A switched-out context is [saved BP][return address] (see swtch).
+	sp := t.kstackTop - sysFrameSize - 16
+	*(*uintptr)(at(sp)) = 0
+	*(*uintptr)(at(sp + 8)) = forkReturnAddr()
+	t.ksp = sp
+	t.tid = nextTID
+	nextTID++
+	t.deadline = 0
+	t.waitAddr = 0
+	t.timedOut = false
+	t.state = tRunnable
+	return int64(t.tid)
+}
+
+// switchTo resumes thread n; returns when the current thread runs again.
+func switchTo(n int) {
+	if n == cur {
+		return
+	}
+	prev := cur
+	cur = n
+	kstackTop = threads[n].kstackTop
+	swtch(&threads[prev].ksp, threads[n].ksp)
+}
+
+// reschedule runs another runnable thread, or the current one again if it
+// is the only one; with nothing runnable, the vCPU sleeps in Xen until
+// the earliest deadline or an event.
+func reschedule() {
+	for {
+		wakeExpired(nanotime())
+		for i := 1; i <= maxThreads; i++ {
+			n := (cur + i) % maxThreads
+			if threads[n].state == tRunnable {
+				switchTo(n)
+				return
+			}
+		}
+		idle()
+	}
+}
+
+// block parks the current thread until wake or its deadline. It reports
+// whether the deadline passed first.
+func block(addr uintptr, deadline int64) (timedOut bool) {
+	t := &threads[cur]
+	t.state = tBlocked
+	t.waitAddr = addr
+	t.deadline = deadline
+	t.timedOut = false
+	reschedule()
+	return t.timedOut
+}
+
+// wake makes up to n threads blocked on addr runnable and returns how many.
+func wake(addr uintptr, n int) int {
+	woken := 0
+	for i := range threads {
+		if woken >= n {
+			break
+		}
+		t := &threads[i]
+		if t.state == tBlocked && t.waitAddr == addr {
+			t.state = tRunnable
+			t.waitAddr = 0
+			woken++
+		}
+	}
+	return woken
+}
+
+func wakeExpired(now int64) {
+	for i := range threads {
+		t := &threads[i]
+		if t.state == tBlocked && t.deadline != 0 && now >= t.deadline {
+			t.state = tRunnable
+			t.timedOut = true
+			t.waitAddr = 0
+		}
+	}
+}
+
+// yield lets every other runnable thread run once.
+func yield() { reschedule() }
+
+// exitThread ends the current thread for good.
+func exitThread() {
+	threads[cur].state = tDead
+	for i := range threads {
+		if threads[i].state == tRunnable || threads[i].state == tBlocked {
+			reschedule()
+			fatal("a dead thread was resumed", nil)
+		}
+	}
+	klog().s("the last thread exited without exit_group").printAll()
+	shutdown(hypercall.SHUTDOWN_crash)
+}
+
+// idle waits in Xen (SCHEDOP_poll) for the earliest deadline, or for an
+// event on the console's event channel. The vCPU does not spin.
+func idle() {
+	var earliest int64
+	for i := range threads {
+		t := &threads[i]
+		if t.state == tBlocked && t.deadline != 0 && (earliest == 0 || t.deadline < earliest) {
+			earliest = t.deadline
+		}
+	}
+	if earliest == 0 && idleNPort == 0 {
+		klog().s("deadlock: every thread is blocked with no deadline and nothing can wake them").printAll()
+		shutdown(hypercall.SHUTDOWN_crash)
+	}
+	rc := hypercall.SchedPoll(idlePorts[:idleNPort], uint64(earliest))
+	if rc < 0 {
+		// Polling is refused: fall back to watching the clock.
+		for nanotime() < earliest {
+			pause()
+		}
+	}
+	clearEvents()
+}
+
+// clearEvents acknowledges pending events so the next poll blocks again.
+// Events are only ever polled, never delivered as interrupts, so the
+// pending bits are the whole state.
+func clearEvents() {
+	if shared == nil {
+		return
+	}
+	v := &shared.VcpuInfo[0]
+	v.EvtchnUpcallPending = 0
+	atomic.StoreUint64(&v.EvtchnPendingSel, 0)
+	for i := 0; i < idleNPort; i++ {
+		p := idlePorts[i]
+		w := &shared.EvtchnPending[p/64]
+		for {
+			old := atomic.LoadUint64(w)
+			if old&(1<<(p%64)) == 0 || atomic.CompareAndSwapUint64(w, old, old&^(1<<(p%64))) {
+				break
+			}
+		}
+	}
+	if sinkOn[sinkRing] {
+		wake(waitConsole, maxThreads)
+	}
+}

@@ -1,0 +1,327 @@
+package kernel
+
+import (
+	"github.com/goxen/goxen/hypercall"
+	"github.com/goxen/goxen/kernel/mm"
+)
+
+// The Linux system calls the Go runtime makes, answered inside the guest.
+// Numbers and semantics are Linux x86-64's (arch/x86/entry/syscalls/
+// syscall_64.tbl); what the Go 1.26 runtime needs of each was measured,
+// see doc.go. Anything else is reported on the console and fails ENOSYS.
+
+const (
+	sysRead             = 0
+	sysWrite            = 1
+	sysClose            = 3
+	sysMmap             = 9
+	sysMprotect         = 10
+	sysMunmap           = 11
+	sysRtSigaction      = 13
+	sysRtSigprocmask    = 14
+	sysRtSigreturn      = 15
+	sysSchedYield       = 24
+	sysMincore          = 27
+	sysMadvise          = 28
+	sysNanosleep        = 35
+	sysGetpid           = 39
+	sysClone            = 56
+	sysExit             = 60
+	sysUname            = 63
+	sysFcntl            = 72
+	sysSigaltstack      = 131
+	sysPrctl            = 157
+	sysArchPrctl        = 158
+	sysGettid           = 186
+	sysTkill            = 200
+	sysFutex            = 202
+	sysSchedGetaffinity = 204
+	sysClockGettime     = 228
+	sysClockNanosleep   = 230
+	sysExitGroup        = 231
+	sysEpollCtl         = 233
+	sysTgkill           = 234
+	sysOpenat           = 257
+	sysEpollPwait       = 281
+	sysEventfd2         = 290
+	sysEpollCreate1     = 291
+	sysGetrandom        = 318
+)
+
+// Linux errno values (include/uapi/asm-generic/errno-base.h, errno.h).
+const (
+	ePERM     = 1
+	eNOENT    = 2
+	eINTR     = 4
+	eBADF     = 9
+	eAGAIN    = 11
+	eNOMEM    = 12
+	eFAULT    = 14
+	eEXIST    = 17
+	eINVAL    = 22
+	eMFILE    = 24
+	eNOSYS    = 38
+	eTIMEDOUT = 110
+)
+
+// Distinct wait channels that are not futex addresses (odd, so no futex word can collide).
+const (
+	waitEpoll   uintptr = 1
+	waitConsole uintptr = 3
+	waitSleep   uintptr = 5
+)
+
+var (
+	sigactions   [65][4]uint64 // what rt_sigaction was told, returned as "old"
+	exitStarted  bool
+	syscallCount [512]uint32
+	reported     [512]bool
+)
+
+// syscallGo is called by syscallEntry with the caller's saved registers.
+func syscallGo(f *sysFrame) {
+	nr := f.rax
+	if nr < uint64(len(syscallCount)) {
+		syscallCount[nr]++
+	}
+	f.rax = uint64(dispatch(f, nr, f.rdi, f.rsi, f.rdx, f.r10, f.r8))
+}
+
+func dispatch(f *sysFrame, nr, a0, a1, a2, a3, a4 uint64) int64 {
+	switch nr {
+	case sysWrite:
+		return write(int(a0), uintptr(a1), int(a2))
+	case sysRead:
+		return read(int(a0), uintptr(a1), int(a2))
+	case sysClose:
+		return closeFD(int(a0))
+	case sysMmap:
+		va, errno := space.Mmap(mm.VAddr(a0), a1, mm.Prot(a2), uint32(a3))
+		if errno != 0 {
+			return -int64(errno)
+		}
+		return int64(va)
+	case sysMunmap:
+		return -int64(space.Munmap(mm.VAddr(a0), a1))
+	case sysMprotect:
+		return -int64(space.Mprotect(mm.VAddr(a0), a1, mm.Prot(a2)))
+	case sysMadvise:
+		return -int64(space.Madvise(mm.VAddr(a0), a1, int(a2)))
+	case sysArchPrctl:
+		const archSetFS = 0x1002
+		if a0 != archSetFS {
+			return -eINVAL
+		}
+		f.fs = a1
+		return 0
+	case sysClone:
+		return clone(f, a0, a1, a4)
+	case sysGettid:
+		return int64(currentTID())
+	case sysGetpid:
+		return 1
+	case sysFutex:
+		return futex(uintptr(a0), int(a1), uint32(a2), uintptr(a3))
+	case sysNanosleep:
+		return nanosleep(uintptr(a0))
+	case sysSchedYield:
+		yield()
+		return 0
+	case sysClockGettime:
+		return clockGettime(int(a0), uintptr(a1))
+	case sysRtSigaction:
+		return rtSigaction(int(a0), uintptr(a1), uintptr(a2), a3)
+	case sysRtSigprocmask:
+		if a2 != 0 {
+			*(*uint64)(at(uintptr(a2))) = 0
+		}
+		return 0
+	case sysSigaltstack:
+		if a1 != 0 { // old: report "disabled"
+			old := (*[3]uint64)(at(uintptr(a1)))
+			old[0], old[1], old[2] = 0, 2, 0 // ss_sp, ss_flags=SS_DISABLE, ss_size
+		}
+		return 0
+	case sysRtSigreturn:
+		fatal("rt_sigreturn without a signal frame", nil)
+	case sysTkill, sysTgkill:
+		return 0 // signals are not delivered yet (asyncpreemptoff=1)
+	case sysFcntl:
+		return fcntl(int(a0), int(a1))
+	case sysOpenat:
+		return -eNOENT
+	case sysPrctl:
+		return -eINVAL // Go names its mappings with PR_SET_VMA; EINVAL makes it stop
+	case sysSchedGetaffinity:
+		if a1 < 8 {
+			return -eINVAL
+		}
+		b := bytesAt(uintptr(a2), int(a1))
+		clear(b)
+		b[0] = 1
+		return 8
+	case sysGetrandom:
+		return getrandom(uintptr(a0), int(a1))
+	case sysEpollCreate1:
+		return epollCreate()
+	case sysEpollCtl:
+		return epollCtl(int(a0), int(a1), int(a2), uintptr(a3))
+	case sysEpollPwait:
+		return epollWait(int(a0), uintptr(a1), int(a2), int(int32(a3)))
+	case sysEventfd2:
+		return eventfdCreate(a0, int(a1))
+	case sysExit:
+		exitThread()
+	case sysExitGroup:
+		exitGroup(int(int32(a0)))
+	}
+	if nr < uint64(len(reported)) && !reported[nr] {
+		reported[nr] = true
+		klog().s("unimplemented system call ").dec(int64(nr)).s(" (args ").hex(a0).s(", ").hex(a1).s(", ").hex(a2).s(") returns ENOSYS").print()
+	}
+	return -eNOSYS
+}
+
+func write(fd int, buf uintptr, n int) int64 {
+	if n < 0 {
+		return -eINVAL
+	}
+	switch fd {
+	case 1, 2:
+		kwrite(bytesAt(buf, n))
+		return int64(n)
+	}
+	if e := eventfdOf(fd); e != nil {
+		return eventfdWrite(e, buf, n)
+	}
+	return -eBADF
+}
+
+func read(fd int, buf uintptr, n int) int64 {
+	if n < 0 {
+		return -eINVAL
+	}
+	if fd == 0 {
+		return consoleRead(bytesAt(buf, n))
+	}
+	if e := eventfdOf(fd); e != nil {
+		return eventfdRead(e, buf, n)
+	}
+	return -eBADF
+}
+
+func fcntl(fd, cmd int) int64 {
+	const fGetfd, fSetfd, fGetfl, fSetfl = 1, 2, 3, 4
+	if fd < 0 || fd >= maxFDs || (fd > 2 && fds[fd].kind == fdNone) {
+		return -eBADF
+	}
+	switch cmd {
+	case fGetfd:
+		return 0
+	case fGetfl:
+		return 2 // O_RDWR
+	case fSetfd, fSetfl:
+		return 0
+	}
+	return -eINVAL
+}
+
+func futex(addr uintptr, op int, val uint32, timeout uintptr) int64 {
+	const wait, wake_, private = 0, 1, 128
+	switch op &^ private {
+	case wait:
+		if *(*uint32)(at(addr)) != val {
+			return -eAGAIN
+		}
+		var deadline int64
+		if timeout != 0 {
+			deadline = nanotime() + timespecNs(timeout)
+		}
+		if block(addr, deadline) {
+			return -eTIMEDOUT
+		}
+		return 0
+	case wake_:
+		return int64(wake(addr, int(val)))
+	}
+	klog().s("futex: unsupported op ").dec(int64(op)).print()
+	return -eNOSYS
+}
+
+func timespecNs(p uintptr) int64 {
+	ts := (*[2]int64)(at(p))
+	return ts[0]*1e9 + ts[1]
+}
+
+func nanosleep(req uintptr) int64 {
+	ns := timespecNs(req)
+	if ns <= 0 {
+		yield()
+		return 0
+	}
+	block(waitSleep, nanotime()+ns)
+	return 0
+}
+
+func clockGettime(clock int, p uintptr) int64 {
+	var ns int64
+	switch clock {
+	case 0, 5, 8: // REALTIME, REALTIME_COARSE, REALTIME_ALARM
+		ns = walltime()
+	case 1, 4, 6, 7, 2, 3: // MONOTONIC (+_RAW, _COARSE, BOOTTIME), CPU times
+		ns = nanotime()
+	default:
+		return -eINVAL
+	}
+	ts := (*[2]int64)(at(p))
+	ts[0], ts[1] = ns/1e9, ns%1e9
+	return 0
+}
+
+func rtSigaction(sig int, act, old uintptr, size uint64) int64 {
+	if sig <= 0 || sig >= len(sigactions) || size != 8 {
+		return -eINVAL
+	}
+	if old != 0 {
+		*(*[4]uint64)(at(old)) = sigactions[sig]
+	}
+	if act != 0 {
+		sigactions[sig] = *(*[4]uint64)(at(act))
+	}
+	return 0
+}
+
+var rngState uint64
+
+func getrandom(buf uintptr, n int) int64 {
+	b := bytesAt(buf, n)
+	for i := 0; i < n; i += 8 {
+		v, ok := uint64(0), false
+		if haveRDRAND {
+			v, ok = rdrand()
+		}
+		if !ok {
+			// No RDRAND (QEMU's qemu64 model has none): a TSC-seeded
+			// xorshift. Not cryptographic; said once at boot.
+			rngState ^= hypercall.RDTSC()
+			rngState ^= rngState << 13
+			rngState ^= rngState >> 7
+			rngState ^= rngState << 17
+			v = rngState
+		}
+		for j := 0; j < 8 && i+j < n; j++ {
+			b[i+j] = byte(v >> (8 * j))
+		}
+	}
+	return int64(n)
+}
+
+// exitGroup ends the domain: poweroff for status 0, crash otherwise,
+// after a final line that states the status.
+func exitGroup(code int) {
+	if code == 0 {
+		shutdown(hypercall.SHUTDOWN_poweroff)
+	}
+	klog().s("exit status ").dec(int64(code)).printAll()
+	shutdown(hypercall.SHUTDOWN_crash)
+}

@@ -1,0 +1,162 @@
+package kernel
+
+import (
+	"unsafe"
+
+	"github.com/goxen/goxen/hypercall"
+)
+
+// Descriptor tables. The entry code left a temporary GDT in bootTables;
+// these are the kernel's own, with a TSS whose interrupt stack table (IST)
+// gives faults a known-good stack: everything runs at ring 0, so without
+// IST a fault would push its frame onto whatever stack was in use, maybe
+// a goroutine stack with a few hundred bytes left.
+
+const (
+	selCode = 0x08
+	selData = 0x10
+	selTSS  = 0x18
+)
+
+var (
+	gdt  [5]uint64
+	tss  [26]uint32 // the 104-byte 64-bit TSS
+	idt  [256][2]uint64
+	dtr  [2]uint64   // scratch pseudo-descriptor for LGDT/LIDT
+	ist1 [16384]byte // page faults (demand paging)
+	ist2 [8192]byte  // double fault, NMI, machine check
+	ist3 [8192]byte  // every other exception
+)
+
+// vectorTable returns the addresses of the 32 exception stubs (trap_amd64.s).
+func vectorTable() *[32]uintptr
+
+func stackTop(s []byte) uint64 {
+	return uint64(uintptr(unsafe.Pointer(&s[len(s)-16]))+16) &^ 15
+}
+
+func setTSS64(off int, v uint64) { // the TSS's 64-bit fields are only 4-byte aligned
+	tss[off/4] = uint32(v)
+	tss[off/4+1] = uint32(v >> 32)
+}
+
+func initTraps() {
+	gdt[1] = 0x00AF9A000000FFFF     // 64-bit code, as in the entry GDT
+	gdt[2] = 0x00CF92000000FFFF     // data
+	setTSS64(36, stackTop(ist1[:])) // IST1
+	setTSS64(44, stackTop(ist2[:])) // IST2
+	setTSS64(52, stackTop(ist3[:])) // IST3
+	tss[25] = 104 << 16             // no I/O permission bitmap
+	base := uint64(uintptr(unsafe.Pointer(&tss)))
+	gdt[3] = 103 | (base&0xFFFFFF)<<16 | 0x89<<40 | (base>>24&0xFF)<<56
+	gdt[4] = base >> 32
+	dtr[0] = uint64(len(gdt)*8-1) | uint64(uintptr(unsafe.Pointer(&gdt)))<<16
+	dtr[1] = uint64(uintptr(unsafe.Pointer(&gdt))) >> 48
+	lgdt(uintptr(unsafe.Pointer(&dtr)))
+	ltr(selTSS)
+
+	vectors := vectorTable()
+	for v := range vectors {
+		h := uint64(vectors[v])
+		ist := uint64(3)
+		switch v {
+		case 14:
+			ist = 1
+		case 2, 8, 18:
+			ist = 2
+		}
+		idt[v][0] = h&0xFFFF | selCode<<16 | ist<<32 | 0x8E<<40 | (h>>16&0xFFFF)<<48
+		idt[v][1] = h >> 32
+	}
+	dtr[0] = uint64(len(idt)*16-1) | uint64(uintptr(unsafe.Pointer(&idt)))<<16
+	dtr[1] = uint64(uintptr(unsafe.Pointer(&idt))) >> 48
+	lidt(uintptr(unsafe.Pointer(&dtr)))
+}
+
+// trapFrame is what trapCommon (trap_amd64.s) saves, lowest address first.
+type trapFrame struct {
+	fx                                        [512]byte
+	fs, _                                     uint64
+	r15, r14, r13, r12, r11, r10, r9, r8      uint64
+	rbp, rdi, rsi, rdx, rcx, rbx, rax         uint64
+	vector, errcode, rip, cs, rflags, rsp, ss uint64
+}
+
+var exceptionNames = [32]string{
+	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+	"#BR bound range", "#UD invalid opcode", "#NM device not available",
+	"#DF double fault", "coprocessor segment overrun", "#TS invalid TSS",
+	"#NP segment not present", "#SS stack fault", "#GP general protection",
+	"#PF page fault", "reserved 15", "#MF x87 error", "#AC alignment check",
+	"#MC machine check", "#XM SIMD exception", "#VE virtualization",
+	"#CP control protection", "reserved 22", "reserved 23", "reserved 24",
+	"reserved 25", "reserved 26", "reserved 27", "#HV hypervisor injection",
+	"#VC VMM communication", "#SX security", "reserved 31",
+}
+
+// trap is called by trapCommon for every exception.
+func trap(f *trapFrame) {
+	if f.vector == 14 {
+		cr2 := readCR2()
+		if errno := pageFault(uintptr(cr2), f.errcode&2 != 0); errno == 0 {
+			return
+		}
+		fatalTrap(f, cr2)
+	}
+	fatalTrap(f, 0)
+}
+
+// fatalTrap prints the CPU state and crashes the domain.
+func fatalTrap(f *trapFrame, cr2 uint64) {
+	l := klog().s("CPU exception ").dec(int64(f.vector)).s(" (").s(exceptionNames[f.vector&31]).s(") at rip=").hex(f.rip)
+	if f.vector == 14 {
+		l.s(" address=").hex(cr2)
+		if f.errcode&2 != 0 {
+			l.s(" write")
+		} else {
+			l.s(" read")
+		}
+		if f.errcode&1 == 0 {
+			l.s(" not-present")
+		} else {
+			l.s(" protection")
+		}
+	}
+	l.s(" error=").hex(f.errcode).s(" thread=").dec(int64(currentTID()))
+	l.printAll()
+	regs := [...]struct {
+		n string
+		v uint64
+	}{
+		{"rax", f.rax}, {"rbx", f.rbx}, {"rcx", f.rcx}, {"rdx", f.rdx},
+		{"rsi", f.rsi}, {"rdi", f.rdi}, {"rbp", f.rbp}, {"rsp", f.rsp},
+		{"r8", f.r8}, {"r9", f.r9}, {"r10", f.r10}, {"r11", f.r11},
+		{"r12", f.r12}, {"r13", f.r13}, {"r14", f.r14}, {"r15", f.r15},
+		{"rip", f.rip}, {"rflags", f.rflags}, {"cs", f.cs}, {"ss", f.ss},
+		{"fs.base", f.fs}, {"cr2", cr2}, {"cr3", readCR3()},
+	}
+	for i := 0; i < len(regs); i += 4 {
+		l = klog().s("  ")
+		for j := i; j < i+4 && j < len(regs); j++ {
+			l.s(regs[j].n).s("=").hex(regs[j].v).s(" ")
+		}
+		l.printAll()
+	}
+	shutdown(hypercall.SHUTDOWN_crash)
+}
+
+// fatal prints one message (prefix + detail) and crashes the domain.
+func fatal(prefix string, detail []byte) {
+	klog().s("fatal: ").s(prefix).bytes(detail).printAll()
+	shutdown(hypercall.SHUTDOWN_crash)
+}
+
+// shutdown flushes the console and asks Xen to end the domain.
+func shutdown(reason uint32) {
+	flushConsole()
+	for {
+		hypercall.SchedShutdown(reason)
+		// Only reached if Xen refused (e.g. no hypercall page yet).
+		halt()
+	}
+}

@@ -1,0 +1,339 @@
+// Kernel entries from the running Go program: the SYSCALL instruction and
+// CPU exceptions. Everything runs at ring 0, so neither switches stacks or
+// privilege by itself; the code below does what is needed.
+
+#include "textflag.h"
+
+#define MSR_FS_BASE $0xC0000100
+
+// LOADFS sets the FS base to AX (clobbers CX, DX) and records it in curFS.
+#define LOADFS \
+	MOVQ AX, ·curFS(SB); \
+	MOVQ AX, DX; \
+	SHRQ $32, DX; \
+	MOVL MSR_FS_BASE, CX; \
+	WRMSR
+
+// syscallEntry is MSR_LSTAR. SYSCALL left RIP in CX and RFLAGS in R11 and
+// cleared IF; SP is still the caller's (a goroutine or thread stack).
+TEXT syscallEntry<>(SB),NOSPLIT|NOFRAME,$0
+	MOVQ SP, ·userSP(SB)
+	MOVQ ·kstackTop(SB), SP
+	PUSHQ ·userSP(SB)
+	PUSHQ R11
+	PUSHQ CX
+	PUSHQ AX
+	PUSHQ DI
+	PUSHQ SI
+	PUSHQ DX
+	PUSHQ R10
+	PUSHQ R8
+	PUSHQ R9
+	PUSHQ BX
+	PUSHQ BP
+	PUSHQ R12
+	PUSHQ R13
+	PUSHQ R14
+	PUSHQ R15
+	SUBQ $528, SP
+	FXSAVE64 (SP)
+	MOVQ ·curFS(SB), AX
+	MOVQ AX, 512(SP)
+	LEAQ ·kernelTLS+8(SB), AX
+	LOADFS
+	MOVQ SP, AX
+	SUBQ $16, SP
+	MOVQ AX, 0(SP)
+	CALL ·syscallGo(SB)
+	ADDQ $16, SP
+	JMP userReturn<>(SB)
+
+// userReturn resumes the thread whose sysFrame is at SP. Not SYSRET: that
+// would drop to ring 3. Restore RFLAGS and jump to the saved RIP instead.
+TEXT userReturn<>(SB),NOSPLIT|NOFRAME,$0
+	MOVQ 512(SP), AX
+	LOADFS
+	FXRSTOR64 (SP)
+	ADDQ $528, SP
+	POPQ R15
+	POPQ R14
+	POPQ R13
+	POPQ R12
+	POPQ BP
+	POPQ BX
+	POPQ R9
+	POPQ R8
+	POPQ R10
+	POPQ DX
+	POPQ SI
+	POPQ DI
+	POPQ AX
+	MOVQ 0(SP), CX
+	MOVQ 8(SP), R11
+	MOVQ 16(SP), SP
+	PUSHQ R11
+	POPFQ
+	JMP CX
+
+// forkReturn is where a new thread first runs: swtch "returns" here on
+// the thread's fresh kernel stack, whose top holds its sysFrame.
+TEXT forkReturn<>(SB),NOSPLIT|NOFRAME,$0
+	MOVQ ·kstackTop(SB), SP
+	SUBQ $656, SP
+	JMP userReturn<>(SB)
+
+// trapCommon saves the interrupted context as a trapFrame and calls trap.
+TEXT trapCommon<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ AX
+	PUSHQ BX
+	PUSHQ CX
+	PUSHQ DX
+	PUSHQ SI
+	PUSHQ DI
+	PUSHQ BP
+	PUSHQ R8
+	PUSHQ R9
+	PUSHQ R10
+	PUSHQ R11
+	PUSHQ R12
+	PUSHQ R13
+	PUSHQ R14
+	PUSHQ R15
+	SUBQ $528, SP
+	FXSAVE64 (SP)
+	MOVQ ·curFS(SB), AX
+	MOVQ AX, 512(SP)
+	LEAQ ·kernelTLS+8(SB), AX
+	LOADFS
+	MOVQ SP, AX
+	SUBQ $16, SP
+	MOVQ AX, 0(SP)
+	CALL ·trap(SB)
+	ADDQ $16, SP
+	MOVQ 512(SP), AX
+	LOADFS
+	FXRSTOR64 (SP)
+	ADDQ $528, SP
+	POPQ R15
+	POPQ R14
+	POPQ R13
+	POPQ R12
+	POPQ R11
+	POPQ R10
+	POPQ R9
+	POPQ R8
+	POPQ BP
+	POPQ DI
+	POPQ SI
+	POPQ DX
+	POPQ CX
+	POPQ BX
+	POPQ AX
+	ADDQ $16, SP
+	IRETQ
+
+// func syscallEntryAddr() uintptr
+TEXT ·syscallEntryAddr(SB),NOSPLIT,$0-8
+	LEAQ syscallEntry<>(SB), AX
+	MOVQ AX, ret+0(FP)
+	RET
+
+// func forkReturnAddr() uintptr
+TEXT ·forkReturnAddr(SB),NOSPLIT,$0-8
+	LEAQ forkReturn<>(SB), AX
+	MOVQ AX, ret+0(FP)
+	RET
+
+// ---- exception vectors 0-31 ----
+// Each pushes a dummy error code where the CPU pushes none, then its
+// vector number, and joins trapCommon.
+
+TEXT vec0<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $0
+	JMP trapCommon<>(SB)
+
+TEXT vec1<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $1
+	JMP trapCommon<>(SB)
+
+TEXT vec2<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $2
+	JMP trapCommon<>(SB)
+
+TEXT vec3<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $3
+	JMP trapCommon<>(SB)
+
+TEXT vec4<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $4
+	JMP trapCommon<>(SB)
+
+TEXT vec5<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $5
+	JMP trapCommon<>(SB)
+
+TEXT vec6<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $6
+	JMP trapCommon<>(SB)
+
+TEXT vec7<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $7
+	JMP trapCommon<>(SB)
+
+TEXT vec8<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $8
+	JMP trapCommon<>(SB)
+
+TEXT vec9<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $9
+	JMP trapCommon<>(SB)
+
+TEXT vec10<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $10
+	JMP trapCommon<>(SB)
+
+TEXT vec11<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $11
+	JMP trapCommon<>(SB)
+
+TEXT vec12<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $12
+	JMP trapCommon<>(SB)
+
+TEXT vec13<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $13
+	JMP trapCommon<>(SB)
+
+TEXT vec14<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $14
+	JMP trapCommon<>(SB)
+
+TEXT vec15<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $15
+	JMP trapCommon<>(SB)
+
+TEXT vec16<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $16
+	JMP trapCommon<>(SB)
+
+TEXT vec17<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $17
+	JMP trapCommon<>(SB)
+
+TEXT vec18<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $18
+	JMP trapCommon<>(SB)
+
+TEXT vec19<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $19
+	JMP trapCommon<>(SB)
+
+TEXT vec20<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $20
+	JMP trapCommon<>(SB)
+
+TEXT vec21<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $21
+	JMP trapCommon<>(SB)
+
+TEXT vec22<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $22
+	JMP trapCommon<>(SB)
+
+TEXT vec23<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $23
+	JMP trapCommon<>(SB)
+
+TEXT vec24<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $24
+	JMP trapCommon<>(SB)
+
+TEXT vec25<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $25
+	JMP trapCommon<>(SB)
+
+TEXT vec26<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $26
+	JMP trapCommon<>(SB)
+
+TEXT vec27<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $27
+	JMP trapCommon<>(SB)
+
+TEXT vec28<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $28
+	JMP trapCommon<>(SB)
+
+TEXT vec29<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $29
+	JMP trapCommon<>(SB)
+
+TEXT vec30<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $30
+	JMP trapCommon<>(SB)
+
+TEXT vec31<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ $0 // no error code: keep the frame shape
+	PUSHQ $31
+	JMP trapCommon<>(SB)
+
+DATA vectorTab<>+0(SB)/8, $vec0<>(SB)
+DATA vectorTab<>+8(SB)/8, $vec1<>(SB)
+DATA vectorTab<>+16(SB)/8, $vec2<>(SB)
+DATA vectorTab<>+24(SB)/8, $vec3<>(SB)
+DATA vectorTab<>+32(SB)/8, $vec4<>(SB)
+DATA vectorTab<>+40(SB)/8, $vec5<>(SB)
+DATA vectorTab<>+48(SB)/8, $vec6<>(SB)
+DATA vectorTab<>+56(SB)/8, $vec7<>(SB)
+DATA vectorTab<>+64(SB)/8, $vec8<>(SB)
+DATA vectorTab<>+72(SB)/8, $vec9<>(SB)
+DATA vectorTab<>+80(SB)/8, $vec10<>(SB)
+DATA vectorTab<>+88(SB)/8, $vec11<>(SB)
+DATA vectorTab<>+96(SB)/8, $vec12<>(SB)
+DATA vectorTab<>+104(SB)/8, $vec13<>(SB)
+DATA vectorTab<>+112(SB)/8, $vec14<>(SB)
+DATA vectorTab<>+120(SB)/8, $vec15<>(SB)
+DATA vectorTab<>+128(SB)/8, $vec16<>(SB)
+DATA vectorTab<>+136(SB)/8, $vec17<>(SB)
+DATA vectorTab<>+144(SB)/8, $vec18<>(SB)
+DATA vectorTab<>+152(SB)/8, $vec19<>(SB)
+DATA vectorTab<>+160(SB)/8, $vec20<>(SB)
+DATA vectorTab<>+168(SB)/8, $vec21<>(SB)
+DATA vectorTab<>+176(SB)/8, $vec22<>(SB)
+DATA vectorTab<>+184(SB)/8, $vec23<>(SB)
+DATA vectorTab<>+192(SB)/8, $vec24<>(SB)
+DATA vectorTab<>+200(SB)/8, $vec25<>(SB)
+DATA vectorTab<>+208(SB)/8, $vec26<>(SB)
+DATA vectorTab<>+216(SB)/8, $vec27<>(SB)
+DATA vectorTab<>+224(SB)/8, $vec28<>(SB)
+DATA vectorTab<>+232(SB)/8, $vec29<>(SB)
+DATA vectorTab<>+240(SB)/8, $vec30<>(SB)
+DATA vectorTab<>+248(SB)/8, $vec31<>(SB)
+GLOBL vectorTab<>(SB), RODATA, $256
+
+// func vectorTable() *[32]uintptr
+TEXT ·vectorTable(SB),NOSPLIT,$0-8
+	LEAQ vectorTab<>(SB), AX
+	MOVQ AX, ret+0(FP)
+	RET

@@ -1,0 +1,3 @@
+module example.com/pvhguest
+
+go 1.26

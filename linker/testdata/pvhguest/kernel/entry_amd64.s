@@ -1,0 +1,6 @@
+#include "textflag.h"
+
+// Never called on Linux; it only has to exist at a known address.
+TEXT ·pvhEntry(SB),NOSPLIT|NOFRAME,$0
+	HLT
+	BYTE $0xeb; BYTE $0xfd // JMP back to HLT
