@@ -45,6 +45,7 @@ const (
 	sysEpollPwait       = 281
 	sysEventfd2         = 290
 	sysEpollCreate1     = 291
+	sysPrlimit64        = 302
 	sysGetrandom        = 318
 )
 
@@ -170,6 +171,14 @@ func dispatch(f *sysFrame, nr, a0, a1, a2, a3, a4 uint64) int64 {
 		return epollWait(int(a0), uintptr(a1), int(a2), int(int32(a3)))
 	case sysEventfd2:
 		return eventfdCreate(a0, int(a1))
+	case sysPrlimit64:
+		// The os package raises RLIMIT_NOFILE at start-up. Report a
+		// fixed limit; new limits are accepted and ignored.
+		if a3 != 0 {
+			lim := (*[2]uint64)(at(uintptr(a3)))
+			lim[0], lim[1] = maxFDs, maxFDs
+		}
+		return 0
 	case sysExit:
 		exitThread()
 	case sysExitGroup:

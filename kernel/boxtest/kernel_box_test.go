@@ -1,0 +1,114 @@
+//go:build box
+
+package boxtest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goxen/goxen/box"
+	"github.com/goxen/goxen/linker"
+)
+
+// buildKernel builds the main package at dir (relative to the module root)
+// into a PVH ELF, as `make kernel` does.
+func buildKernel(t *testing.T, pkg string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), filepath.Base(pkg)+".elf")
+	cmd := exec.Command("go", "build", "-ldflags=-T 0x200000", "-o", out+".go", pkg)
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	in, err := os.ReadFile(out + ".go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	elf, err := linker.AddNotes(in, linker.Options{})
+	if err != nil {
+		t.Fatalf("adding Xen notes: %v", err)
+	}
+	if err := os.WriteFile(out, elf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("kernel %s: %d bytes", pkg, len(elf))
+	return out
+}
+
+func boot(t *testing.T, cfg box.Config) *box.Result {
+	t.Helper()
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 60 * time.Second
+	}
+	cfg.OutDir = filepath.Join(t.TempDir(), "out")
+	cfg.Progress = testWriter{t}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	r, err := box.Run(ctx, cfg)
+	if err != nil {
+		t.Fatalf("box: %v", err)
+	}
+	t.Logf("%s", r.Summary())
+	t.Logf("guest console:\n%s", r.Console)
+	return r
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func expect(t *testing.T, r *box.Result, want box.Outcome, lines ...string) {
+	t.Helper()
+	if r.Outcome != want {
+		t.Errorf("outcome %v (%s), want %v\nxen log tail:\n%s", r.Outcome, r.Detail, want, tail(r.XenLog, 30))
+	}
+	for _, l := range lines {
+		if !strings.Contains(r.Console, l) {
+			t.Errorf("console lacks %q", l)
+		}
+	}
+}
+
+func tail(s string, n int) string {
+	l := strings.Split(s, "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, "\n")
+}
+
+// The main job: hello as a domU started by xl create, at 32 MiB.
+func TestHelloDomU(t *testing.T) {
+	k := buildKernel(t, "./examples/hello")
+	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 32})
+	expect(t, r, box.PoweredOff, "hello, world", "PVH start info")
+}
+
+// dom0 has no console ring: hello prints through console_io and Xen
+// halts the machine when it powers off.
+func TestHelloDom0(t *testing.T) {
+	k := buildKernel(t, "./examples/hello")
+	r := boot(t, box.Config{Kernel: k, Mode: box.Dom0})
+	expect(t, r, box.PoweredOff, "hello, world", "SIF_INITDOMAIN")
+}
+
+func TestExitStatus(t *testing.T) {
+	k := buildKernel(t, "./kernel/boxtest/testdata/exit3")
+	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 32})
+	expect(t, r, box.Crashed, "exiting with status 3", "exit status 3")
+}
+
+func TestPanic(t *testing.T) {
+	k := buildKernel(t, "./kernel/boxtest/testdata/panic")
+	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 32})
+	expect(t, r, box.Crashed, "panic: boom from the guest", "goroutine 1 [running]", "deferred call ran", "exit status 2")
+}
