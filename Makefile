@@ -1,15 +1,22 @@
 # goxen: Go kernels for Xen.  `make help` lists the targets.
-GO      ?= go
-BUILD   ?= build
-PROG    ?= ./examples/hello
-OUT     ?= $(BUILD)/hello.elf
+GO       ?= go
+BUILD    ?= build
+PROG     ?= ./examples/hello
+OUT      ?= $(BUILD)/$(notdir $(abspath $(PROG))).elf
+# Where the kernel is linked: the ELF header lands one page below.
+LINKBASE ?= 0x200000
+MODE     ?= domu
+MEMORY   ?= 32
+BOXFLAGS ?=
 
-.PHONY: help test test-host vet run kernel
+export GOFLAGS := -mod=mod
+
+.PHONY: help test test-host test-box vet run kernel
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
 
-test: vet test-host ## run every test: host tests, fuzz seeds, box tests
+test: vet test-host test-box ## run every test: host tests, fuzz seeds, box tests
 
 vet: ## go vet the whole module
 	$(GO) mod download
@@ -18,5 +25,16 @@ vet: ## go vet the whole module
 test-host: ## host tests (parsers, rings, ELF notes, fuzz seed corpora)
 	$(GO) test -count=1 ./...
 
-run: ## build examples/hello and boot it under Xen in QEMU
-	@echo "kernel not yet bootable: the kernel issue has not landed"; exit 1
+test-box: ## box tests: boot guests under real Xen in QEMU (installs packages)
+	$(GO) test -tags box -count=1 -timeout 40m -v ./box/ ./kernel/boxtest/
+
+kernel: ## build PROG (a main package importing the kernel) into a PVH ELF at OUT
+	@mkdir -p $(dir $(OUT))
+	GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -ldflags='-T $(LINKBASE)' -o $(OUT).go $(PROG)
+	$(GO) run ./linker/cmd/xenlink -o $(OUT) $(OUT).go
+	@rm -f $(OUT).go
+	@echo "kernel: $(OUT) is $$(stat -c %s $(OUT)) bytes"
+
+run: ## build examples/hello and boot it as a domU under Xen in QEMU, showing its console
+	$(MAKE) --no-print-directory kernel PROG=./examples/hello OUT=$(BUILD)/hello.elf
+	$(GO) run ./cmd/xenbox -mode $(MODE) -memory $(MEMORY) $(BOXFLAGS) $(BUILD)/hello.elf

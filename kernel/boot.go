@@ -15,15 +15,18 @@ import (
 // top-down in the order things happen.
 func boot() {
 	zeroBSS()
+	kernelFS = curFS
 	init0Output()
 	initHypercallPage()
 	klog().s("PVH entry, long mode, hypercall page at ").hex(uint64(hypercall.Page())).print()
 	initTraps()
 	readStartInfo()
 	initMemory()
+	guardLowMemory()
 	initSharedInfo()
 	initConsole()
 	startOfDay()
+	initEvents()
 	initThreads()
 	initSyscalls()
 	enterGo()
@@ -251,7 +254,7 @@ func kickConsole() { hypercall.EvtchnSend(consolePort) }
 // output) or a millisecond passes.
 func waitConsoleRing() {
 	hypercall.SchedPoll(idlePorts[:idleNPort], uint64(nanotime()+1e6))
-	clearEvents()
+	handleEvents()
 }
 
 // ---- start of day ---------------------------------------------------------------

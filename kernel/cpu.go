@@ -19,3 +19,4 @@ func swtch(save *uintptr, next uintptr)
 func enterRuntime(sp, entry uintptr)
 func syscallEntryAddr() uintptr
 func forkReturnAddr() uintptr
+func irqEntryAddr() uintptr

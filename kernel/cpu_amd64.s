@@ -128,4 +128,5 @@ TEXT ·enterRuntime(SB),NOSPLIT,$0-16
 	XORQ R13, R13
 	XORQ R14, R14
 	XORQ R15, R15
+	STI // the program runs with interrupts on: event upcalls, the timer
 	JMP BX

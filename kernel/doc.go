@@ -1,12 +1,81 @@
 // Package kernel turns an ordinary Go program into a Xen PVH guest kernel.
 //
-// A main package imports this package (for its side effects) and is built
-// with the stock Go toolchain for GOOS=linux GOARCH=amd64. The kernel then
-// supplies everything a Linux kernel would have supplied to that binary:
-// the PVH entry point Xen jumps to, long mode, the hypercall page, the
-// console, and the small set of Linux system calls the Go runtime uses.
+// A main package imports this package for its side effects and is built
+// with the stock Go toolchain (GOOS=linux GOARCH=amd64 CGO_ENABLED=0,
+// linked at 0x200000); `make kernel` then adds Xen's ELF notes with
+// linker/cmd/xenlink. The Go runtime is not modified: the kernel gives it,
+// inside the guest, what a Linux kernel would: a process stack, threads,
+// memory and the handful of system calls the runtime makes.
 //
-// The boot path, in the order it happens, will live here:
-// PVH entry, long mode, hypercall page, start info, shared info, console,
-// and the jump into the Go runtime's own entry point.
+// # The boot path
+//
+// Read boot.go top-down; it is the order things happen.
+//
+//  1. PVH entry (entry_amd64.s). Xen jumps to the address in the
+//     XEN_ELFNOTE_PHYS32_ENTRY note in 32-bit flat mode, paging off,
+//     %ebx pointing at struct hvm_start_info, no stack. The Go assembler
+//     cannot write 32-bit code, so these bytes are hand-encoded and a
+//     test disassembles them with x86asm. The stub learns its own address
+//     with a call/pop (borrowing the start info's version word as a
+//     4-byte stack), identity-maps 0-4 GiB with 2 MiB pages, loads a GDT
+//     and enters long mode.
+//  2. Long mode. boot clears .bss (found through the kernel's own ELF
+//     header, loaded just below the text), installs its GDT, a TSS whose
+//     IST stacks catch faults, and the IDT.
+//  3. Hypercall page. Xen's CPUID leaves (0x40000000...) name an MSR;
+//     writing a page address to it makes Xen fill the page with one
+//     32-byte stub per hypercall (vmcall or vmmcall, whichever this CPU
+//     needs). init.go checks the page with a disassembler later.
+//  4. Start info. Decoded by package startinfo. A version 0 start info
+//     (Xen gives one to a PVH dom0) has no memory map: the kernel asks
+//     XENMEM_memory_map instead. RAM above 1 MiB, minus the image, goes
+//     to the frame allocator (package kernel/mm).
+//  5. Shared info. XENMEM_add_to_physmap puts Xen's shared info page at
+//     a free frame: event channel bitmaps and the pvclock time.
+//  6. Console. A domU reads HVM_PARAM_CONSOLE_PFN/_EVTCHN and writes the
+//     ring (package console); dom0 has no ring and uses console_io.
+//     Port 0xe9, copied into Xen's log, carries everything before that
+//     and every fatal message.
+//  7. The Go runtime. Like a Linux kernel starting a process, boot builds
+//     a stack with argc, argv, envp and auxv (AT_PAGESZ, AT_RANDOM) and
+//     jumps to the ELF entry point, _rt0_amd64_linux.
+//
+// # Running the Go runtime at ring 0
+//
+// Everything runs at ring 0: hypercalls from any other ring fail. The
+// runtime's SYSCALL instructions land in syscallEntry, which moves to the
+// thread's kernel stack, saves the registers and FPU state and calls
+// dispatch (syscall.go). Kernel Go code finds its g at -8(FS) like all Go
+// code, so entries point FS at the kernel's own TLS block, whose g has a
+// zero stack guard, and restore the thread's FS on the way out. Return is
+// not SYSRET (that would drop to ring 3) but POPFQ and a jump.
+//
+// Kernel code that runs in a system call or a fault must not allocate,
+// panic, or store Go pointers (no write barriers without a P): state is
+// kept in fixed arrays of plain integers.
+//
+// # Threads, memory and time
+//
+// clone, futex, nanosleep, sched_yield and epoll_pwait drive a small
+// scheduler (sched.go): a thread blocks by switching kernel stacks; with
+// nothing runnable the vCPU sleeps in Xen with SCHEDOP_poll until the
+// earliest deadline or a console event, and never spins. mmap, munmap
+// and madvise go to package kernel/mm, which maps pages on first touch
+// (demand-zero): hello reserves over a gigabyte of address space but runs
+// in 5 MiB. CLOCK_MONOTONIC is Xen system time from pvclock;
+// CLOCK_REALTIME adds Xen's wallclock.
+//
+// # Command line and environment
+//
+// The Xen command line becomes os.Args[1:]. Before a "--" word, KEY=VALUE
+// words become environment variables instead; after it, every word is an
+// argument. GODEBUG=asyncpreemptoff=1 and GOMAXPROCS=1 are set unless the
+// command line sets them.
+//
+// # Shutdown
+//
+// exit_group(0) powers the domain off; any other status prints
+// "goxen: exit status N" and crashes it. A CPU fault the kernel cannot
+// resolve prints the registers and the faulting address and crashes the
+// domain. The console is flushed first every time.
 package kernel

@@ -66,3 +66,28 @@ func fatalErrno(msg string, errno int) {
 	l.s("errno ").dec(int64(errno))
 	fatal(msg, l.b[:l.n])
 }
+
+// guardLowMemory unmaps the first MiB, address 0 above all. The Go
+// compiler relies on a load or store through a nil pointer faulting (it
+// omits explicit checks for small offsets, as Linux never maps page 0);
+// the entry code's 2 MiB identity pages map it. The first 2 MiB are
+// remapped with 4 KiB pages, leaving [0, 1 MiB) not present. Nothing the
+// kernel needs lives there: the start info has been copied.
+func guardLowMemory() {
+	pt, ok := frames.Alloc()
+	if !ok {
+		fatal("no frame for the low page table", nil)
+	}
+	t := identity{}.Table(pt)
+	for i := range t {
+		pa := uint64(i) << 12
+		if pa >= 1<<20 {
+			t[i] = pa | mm.PTEPresent | mm.PTEWrite
+		} else {
+			t[i] = 0
+		}
+	}
+	pd := identity{}.Table(mm.PAddr(bootTablesPA + 0x2000))
+	pd[0] = uint64(pt) | mm.PTEPresent | mm.PTEWrite
+	invlpg(0)
+}

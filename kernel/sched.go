@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/goxen/goxen/hypercall"
@@ -16,7 +15,7 @@ import (
 const (
 	maxThreads   = 64
 	kstackSize   = 32 << 10
-	sysFrameSize = 656 // must match syscallEntry (trap_amd64.s)
+	sysFrameSize = 688 // must match forkReturn (trap_amd64.s)
 )
 
 type threadState uint8
@@ -38,15 +37,6 @@ type thread struct {
 	deadline  int64   // nanotime to give up waiting; 0 = never
 }
 
-// sysFrame is what syscallEntry saves, lowest address first.
-type sysFrame struct {
-	fx                               [512]byte
-	fs, _                            uint64
-	r15, r14, r13, r12, rbp, rbx, r9 uint64
-	r8, r10, rdx, rsi, rdi, rax      uint64
-	rip, rflags, rsp                 uint64
-}
-
 var (
 	threads   [maxThreads]thread
 	cur       int     // index of the running thread
@@ -59,14 +49,14 @@ var (
 
 func currentTID() int32 { return threads[cur].tid }
 
-func frameOf(t *thread) *sysFrame {
-	return (*sysFrame)(at(t.kstackTop - sysFrameSize))
+func frameOf(t *thread) *frame {
+	return (*frame)(at(t.kstackTop - sysFrameSize))
 }
 
 // initThreads makes the boot context thread 1, the Go program's main thread.
 func initThreads() {
-	if unsafe.Sizeof(sysFrame{}) != sysFrameSize {
-		fatal("sysFrame layout does not match the assembly", nil)
+	if unsafe.Sizeof(frame{}) != sysFrameSize {
+		fatal("frame layout does not match the assembly", nil)
 	}
 	t := &threads[0]
 	t.state = tRunnable
@@ -79,7 +69,7 @@ func initThreads() {
 
 // clone creates a thread that returns from this same system call with
 // RAX=0, the given stack and TLS, and every other register as the parent's.
-func clone(parent *sysFrame, flags, stack, tls uint64) int64 {
+func clone(parent *frame, flags, stack, tls uint64) int64 {
 	const want = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 | 0x80000 // VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS
 	if flags&^want != 0 || flags&0x10000 == 0 {
 		klog().s("clone: unsupported flags ").hex(flags).print()
@@ -228,30 +218,5 @@ func idle() {
 			pause()
 		}
 	}
-	clearEvents()
-}
-
-// clearEvents acknowledges pending events so the next poll blocks again.
-// Events are only ever polled, never delivered as interrupts, so the
-// pending bits are the whole state.
-func clearEvents() {
-	if shared == nil {
-		return
-	}
-	v := &shared.VcpuInfo[0]
-	v.EvtchnUpcallPending = 0
-	atomic.StoreUint64(&v.EvtchnPendingSel, 0)
-	for i := 0; i < idleNPort; i++ {
-		p := idlePorts[i]
-		w := &shared.EvtchnPending[p/64]
-		for {
-			old := atomic.LoadUint64(w)
-			if old&(1<<(p%64)) == 0 || atomic.CompareAndSwapUint64(w, old, old&^(1<<(p%64))) {
-				break
-			}
-		}
-	}
-	if sinkOn[sinkRing] {
-		wake(waitConsole, maxThreads)
-	}
+	handleEvents()
 }

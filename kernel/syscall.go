@@ -80,15 +80,20 @@ var (
 )
 
 // syscallGo is called by syscallEntry with the caller's saved registers.
-func syscallGo(f *sysFrame) {
+func syscallGo(f *frame) {
 	nr := f.rax
 	if nr < uint64(len(syscallCount)) {
 		syscallCount[nr]++
 	}
-	f.rax = uint64(dispatch(f, nr, f.rdi, f.rsi, f.rdx, f.r10, f.r8))
+	if nr == sysRtSigreturn {
+		rtSigreturn(f) // restores every register, RAX included
+	} else {
+		f.rax = uint64(dispatch(f, nr, f.rdi, f.rsi, f.rdx, f.r10, f.r8))
+	}
+	beforeUserReturn(f)
 }
 
-func dispatch(f *sysFrame, nr, a0, a1, a2, a3, a4 uint64) int64 {
+func dispatch(f *frame, nr, a0, a1, a2, a3, a4 uint64) int64 {
 	switch nr {
 	case sysWrite:
 		return write(int(a0), uintptr(a1), int(a2))
@@ -133,20 +138,13 @@ func dispatch(f *sysFrame, nr, a0, a1, a2, a3, a4 uint64) int64 {
 	case sysRtSigaction:
 		return rtSigaction(int(a0), uintptr(a1), uintptr(a2), a3)
 	case sysRtSigprocmask:
-		if a2 != 0 {
-			*(*uint64)(at(uintptr(a2))) = 0
-		}
-		return 0
+		return rtSigprocmask(int(a0), uintptr(a1), uintptr(a2))
 	case sysSigaltstack:
-		if a1 != 0 { // old: report "disabled"
-			old := (*[3]uint64)(at(uintptr(a1)))
-			old[0], old[1], old[2] = 0, 2, 0 // ss_sp, ss_flags=SS_DISABLE, ss_size
-		}
-		return 0
-	case sysRtSigreturn:
-		fatal("rt_sigreturn without a signal frame", nil)
-	case sysTkill, sysTgkill:
-		return 0 // signals are not delivered yet (asyncpreemptoff=1)
+		return sigaltstack(uintptr(a0), uintptr(a1), f.rsp)
+	case sysTkill:
+		return tgkill(int(a0), int(a1))
+	case sysTgkill:
+		return tgkill(int(a1), int(a2))
 	case sysFcntl:
 		return fcntl(int(a0), int(a1))
 	case sysOpenat:

@@ -73,15 +73,6 @@ func initTraps() {
 	lidt(uintptr(unsafe.Pointer(&dtr)))
 }
 
-// trapFrame is what trapCommon (trap_amd64.s) saves, lowest address first.
-type trapFrame struct {
-	fx                                        [512]byte
-	fs, _                                     uint64
-	r15, r14, r13, r12, r11, r10, r9, r8      uint64
-	rbp, rdi, rsi, rdx, rcx, rbx, rax         uint64
-	vector, errcode, rip, cs, rflags, rsp, ss uint64
-}
-
 var exceptionNames = [32]string{
 	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
 	"#BR bound range", "#UD invalid opcode", "#NM device not available",
@@ -94,16 +85,52 @@ var exceptionNames = [32]string{
 	"#VC VMM communication", "#SX security", "reserved 31",
 }
 
-// trap is called by trapCommon for every exception.
+// kernelFS is the FS base while kernel code runs (the kernel's TLS). A
+// fault whose saved FS is anything else interrupted the Go program.
+var kernelFS uint64
+
+// trap is called by trapCommon for every exception. A page fault inside a
+// mapping is demand paging: map a zero page and retry. A fault the
+// program caused becomes a signal, which the Go runtime turns into a
+// panic. A fault in the kernel itself crashes the domain.
 func trap(f *trapFrame) {
+	var cr2 uint64
 	if f.vector == 14 {
-		cr2 := readCR2()
+		cr2 = readCR2()
 		if errno := pageFault(uintptr(cr2), f.errcode&2 != 0); errno == 0 {
 			return
 		}
-		fatalTrap(f, cr2)
 	}
-	fatalTrap(f, 0)
+	if f.fs != kernelFS {
+		sig, code, addr := faultSignal(f.vector, f.errcode, cr2)
+		if sig != 0 && signalFault(f, sig, code, addr) {
+			return
+		}
+	}
+	fatalTrap(f, cr2)
+}
+
+// faultSignal maps an exception to the signal Linux would send.
+func faultSignal(vector, errcode, cr2 uint64) (sig, code int, addr uint64) {
+	switch vector {
+	case 14:
+		code = 1 // SEGV_MAPERR
+		if errcode&1 != 0 {
+			code = 2 // SEGV_ACCERR
+		}
+		return sigSEGV, code, cr2
+	case 13, 12, 11:
+		return sigSEGV, 0x80, 0 // SI_KERNEL
+	case 6:
+		return 4, 2, 0 // SIGILL, ILL_ILLOPN
+	case 0, 16, 19:
+		return 8, 1, 0 // SIGFPE
+	case 3, 1:
+		return 5, 1, 0 // SIGTRAP
+	case 17:
+		return 7, 1, 0 // SIGBUS
+	}
+	return 0, 0, 0
 }
 
 // fatalTrap prints the CPU state and crashes the domain.

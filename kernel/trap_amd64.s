@@ -14,122 +14,112 @@
 	MOVL MSR_FS_BASE, CX; \
 	WRMSR
 
+// All entries save the same frame (type frame, frame.go), lowest address
+// first: FXSAVE area, FS base, pad, the 15 general registers, then (for
+// exceptions only) vector and error code, then an IRETQ frame: RIP, CS,
+// RFLAGS, RSP, SS. Returning is always IRETQ, which restores every
+// register at once, at ring 0 too.
+
+#define PUSHREGS \
+	PUSHQ AX; PUSHQ BX; PUSHQ CX; PUSHQ DX; PUSHQ SI; PUSHQ DI; PUSHQ BP; \
+	PUSHQ R8; PUSHQ R9; PUSHQ R10; PUSHQ R11; PUSHQ R12; PUSHQ R13; PUSHQ R14; PUSHQ R15
+
+#define POPREGS \
+	POPQ R15; POPQ R14; POPQ R13; POPQ R12; POPQ R11; POPQ R10; POPQ R9; POPQ R8; \
+	POPQ BP; POPQ DI; POPQ SI; POPQ DX; POPQ CX; POPQ BX; POPQ AX
+
+// SAVEFPFS saves the FPU/SSE state and FS base below the registers and
+// switches FS to the kernel's TLS, so kernel Go code finds its own g.
+#define SAVEFPFS \
+	SUBQ $528, SP; \
+	FXSAVE64 (SP); \
+	MOVQ ·curFS(SB), AX; \
+	MOVQ AX, 512(SP); \
+	LEAQ ·kernelTLS+8(SB), AX; \
+	LOADFS
+
+#define RESTOREFPFS \
+	MOVQ 512(SP), AX; \
+	LOADFS; \
+	FXRSTOR64 (SP); \
+	ADDQ $528, SP
+
+// CALLGO calls the Go function fn with the frame at SP as its argument.
+#define CALLGO(fn) \
+	MOVQ SP, AX; \
+	SUBQ $16, SP; \
+	MOVQ AX, 0(SP); \
+	CALL fn; \
+	ADDQ $16, SP
+
 // syscallEntry is MSR_LSTAR. SYSCALL left RIP in CX and RFLAGS in R11 and
 // cleared IF; SP is still the caller's (a goroutine or thread stack).
 TEXT syscallEntry<>(SB),NOSPLIT|NOFRAME,$0
 	MOVQ SP, ·userSP(SB)
 	MOVQ ·kstackTop(SB), SP
-	PUSHQ ·userSP(SB)
-	PUSHQ R11
-	PUSHQ CX
-	PUSHQ AX
-	PUSHQ DI
-	PUSHQ SI
-	PUSHQ DX
-	PUSHQ R10
-	PUSHQ R8
-	PUSHQ R9
-	PUSHQ BX
-	PUSHQ BP
-	PUSHQ R12
-	PUSHQ R13
-	PUSHQ R14
-	PUSHQ R15
-	SUBQ $528, SP
-	FXSAVE64 (SP)
-	MOVQ ·curFS(SB), AX
-	MOVQ AX, 512(SP)
-	LEAQ ·kernelTLS+8(SB), AX
-	LOADFS
-	MOVQ SP, AX
-	SUBQ $16, SP
-	MOVQ AX, 0(SP)
-	CALL ·syscallGo(SB)
-	ADDQ $16, SP
+	PUSHQ $0x10          // SS
+	PUSHQ ·userSP(SB)    // RSP
+	PUSHQ R11            // RFLAGS
+	PUSHQ $0x08          // CS
+	PUSHQ CX             // RIP
+	PUSHREGS
+	SAVEFPFS
+	CALLGO(·syscallGo(SB))
 	JMP userReturn<>(SB)
 
-// userReturn resumes the thread whose sysFrame is at SP. Not SYSRET: that
-// would drop to ring 3. Restore RFLAGS and jump to the saved RIP instead.
+// userReturn resumes the context whose frame is at SP.
 TEXT userReturn<>(SB),NOSPLIT|NOFRAME,$0
-	MOVQ 512(SP), AX
-	LOADFS
-	FXRSTOR64 (SP)
-	ADDQ $528, SP
-	POPQ R15
-	POPQ R14
-	POPQ R13
-	POPQ R12
-	POPQ BP
-	POPQ BX
-	POPQ R9
-	POPQ R8
-	POPQ R10
-	POPQ DX
-	POPQ SI
-	POPQ DI
-	POPQ AX
-	MOVQ 0(SP), CX
-	MOVQ 8(SP), R11
-	MOVQ 16(SP), SP
-	PUSHQ R11
-	POPFQ
-	JMP CX
+	RESTOREFPFS
+	POPREGS
+	IRETQ
 
 // forkReturn is where a new thread first runs: swtch "returns" here on
-// the thread's fresh kernel stack, whose top holds its sysFrame.
+// the thread's fresh kernel stack, whose top holds its frame.
 TEXT forkReturn<>(SB),NOSPLIT|NOFRAME,$0
 	MOVQ ·kstackTop(SB), SP
-	SUBQ $656, SP
+	SUBQ $688, SP
 	JMP userReturn<>(SB)
 
-// trapCommon saves the interrupted context as a trapFrame and calls trap.
-TEXT trapCommon<>(SB),NOSPLIT|NOFRAME,$0
+// irqEntry is the event channel upcall vector. Interrupts are only ever
+// enabled while the Go program runs, so the thread's kernel stack is
+// empty: move the CPU's frame there from the IST stack and save the rest,
+// so the handler may switch threads (preemption).
+TEXT irqEntry<>(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ AX
 	PUSHQ BX
-	PUSHQ CX
-	PUSHQ DX
-	PUSHQ SI
-	PUSHQ DI
-	PUSHQ BP
-	PUSHQ R8
-	PUSHQ R9
-	PUSHQ R10
-	PUSHQ R11
-	PUSHQ R12
-	PUSHQ R13
-	PUSHQ R14
-	PUSHQ R15
-	SUBQ $528, SP
-	FXSAVE64 (SP)
-	MOVQ ·curFS(SB), AX
-	MOVQ AX, 512(SP)
-	LEAQ ·kernelTLS+8(SB), AX
-	LOADFS
-	MOVQ SP, AX
-	SUBQ $16, SP
-	MOVQ AX, 0(SP)
-	CALL ·trap(SB)
-	ADDQ $16, SP
-	MOVQ 512(SP), AX
-	LOADFS
-	FXRSTOR64 (SP)
-	ADDQ $528, SP
-	POPQ R15
-	POPQ R14
-	POPQ R13
-	POPQ R12
-	POPQ R11
-	POPQ R10
-	POPQ R9
-	POPQ R8
-	POPQ BP
-	POPQ DI
-	POPQ SI
-	POPQ DX
-	POPQ CX
-	POPQ BX
-	POPQ AX
-	ADDQ $16, SP
+	MOVQ ·kstackTop(SB), AX
+	SUBQ $40, AX
+	MOVQ 16(SP), BX
+	MOVQ BX, 0(AX)
+	MOVQ 24(SP), BX
+	MOVQ BX, 8(AX)
+	MOVQ 32(SP), BX
+	MOVQ BX, 16(AX)
+	MOVQ 40(SP), BX
+	MOVQ BX, 24(AX)
+	MOVQ 48(SP), BX
+	MOVQ BX, 32(AX)
+	MOVQ 8(SP), BX  // the interrupted AX
+	MOVQ BX, -8(AX)
+	MOVQ 0(SP), BX  // and BX, which is now restored
+	MOVQ BX, -16(AX)
+	LEAQ -16(AX), SP
+	PUSHQ CX; PUSHQ DX; PUSHQ SI; PUSHQ DI; PUSHQ BP
+	PUSHQ R8; PUSHQ R9; PUSHQ R10; PUSHQ R11; PUSHQ R12; PUSHQ R13; PUSHQ R14; PUSHQ R15
+	SAVEFPFS
+	CALLGO(·interrupt(SB))
+	JMP userReturn<>(SB)
+
+// trapCommon saves the interrupted context (on the vector's IST stack)
+// and calls trap, which may rewrite it (demand paging returns to retry;
+// a signal redirects it to the handler).
+TEXT trapCommon<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHREGS
+	SAVEFPFS
+	CALLGO(·trap(SB))
+	RESTOREFPFS
+	POPREGS
+	ADDQ $16, SP // vector, error code
 	IRETQ
 
 // func syscallEntryAddr() uintptr
@@ -141,6 +131,12 @@ TEXT ·syscallEntryAddr(SB),NOSPLIT,$0-8
 // func forkReturnAddr() uintptr
 TEXT ·forkReturnAddr(SB),NOSPLIT,$0-8
 	LEAQ forkReturn<>(SB), AX
+	MOVQ AX, ret+0(FP)
+	RET
+
+// func irqEntryAddr() uintptr
+TEXT ·irqEntryAddr(SB),NOSPLIT,$0-8
+	LEAQ irqEntry<>(SB), AX
 	MOVQ AX, ret+0(FP)
 	RET
 

@@ -112,3 +112,12 @@ func TestPanic(t *testing.T) {
 	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 32})
 	expect(t, r, box.Crashed, "panic: boom from the guest", "goroutine 1 [running]", "deferred call ran", "exit status 2")
 }
+
+// Hello needs little memory: the image ends near 4.6 MiB and the program
+// touches about a megabyte more (demand-zero paging). 5 MiB is the
+// smallest size that works; test a little above it.
+func TestHelloSmallMemory(t *testing.T) {
+	k := buildKernel(t, "./examples/hello")
+	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 6})
+	expect(t, r, box.PoweredOff, "hello, world")
+}

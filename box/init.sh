@@ -1,0 +1,126 @@
+#!/bin/busybox sh
+# Init of the xenbox dom0: start the xl toolstack, run one guest, report
+# its fate on the console (hvc0 -> Xen -> serial) with "@@" markers the
+# host takes apart, then power the machine off. Per-run files are in /box.
+export PATH=/bin:/usr/bin:/usr/lib/xen-4.17/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+mkdir -p /run/xen /run/xenstored /var/lock /var/lib/xen /var/log/xen/console /var/lib/xenstored
+exec </dev/console >/dev/console 2>&1
+
+finish() {
+	echo "@@BOX done"
+	sync
+	poweroff -f
+	sleep 10
+	echo "@@BOX poweroff-failed"
+	exit 1
+}
+
+# now sets T to /proc/uptime's first field (seconds, 10 ms resolution)
+# and C to the same in centiseconds, without forking: the loop below
+# runs every 20 ms on an emulated CPU.
+now() {
+	read -r T _ </proc/uptime
+	C=$((${T%.*} * 100 + 1${T#*.} - 100))
+}
+
+for m in $(cat /lib/modules/box/order); do
+	insmod "/lib/modules/box/$m" || echo "@@BOX warn insmod $m failed"
+done
+mount -t xenfs xenfs /proc/xen || echo "@@BOX warn xenfs mount failed"
+xenstored --pid-file /run/xenstored.pid || { echo "@@BOX box-error xenstored failed"; finish; }
+xen-init-dom0 >/run/init-dom0.out 2>&1 || { cat /run/init-dom0.out; echo "@@BOX box-error xen-init-dom0 failed"; finish; }
+xenconsoled --pid-file=/run/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console ||
+	{ echo "@@BOX box-error xenconsoled failed"; finish; }
+
+. /box/params
+LOG=/var/log/xen/console/guest-guest.log
+: >"$LOG"
+now
+echo "@@BOX dom0-ready $T"
+if ! xl create -p /box/guest.cfg >/run/create.out 2>&1; then
+	sed 's/^/@@E /' /run/create.out
+	echo "@@BOX create-failed"
+	finish
+fi
+domid=$(xl domid guest)
+echo "@@BOX created $domid"
+tty=$(xenstore-read "/local/domain/$domid/console/tty")
+echo "@@BOX tty $tty"
+
+# Live copy of the guest console for the host (tail polls once a second).
+tail -f "$LOG" | sed 's/^/@@G /' &
+tailpid=$!
+# xenstored fires @releaseDomain when a domain shuts down or dies; the
+# first event is the one every new watch gets at once.
+(xenstore-watch -n 2 @releaseDomain >/dev/null 2>&1; : >/run/released) &
+
+xl unpause guest
+now
+echo "@@BOX unpaused $T"
+deadline=$((C + TIMEOUT * 100))
+first=
+state=
+n=0
+while :; do
+	if [ -z "$first" ] && [ -s "$LOG" ]; then
+		now
+		first=$T
+		echo "@@BOX firstbyte $T"
+		if [ -s /box/input ]; then
+			(
+				while IFS= read -r line; do
+					sleep "$INPUT_DELAY"
+					printf '%s\n' "$line" >"$tty"
+				done </box/input
+				echo "@@BOX input-done"
+			) &
+		fi
+	fi
+	n=$((n + 1))
+	# Ask xl when xenstored said a domain went away, and every ~5 s in
+	# case the watch missed it.
+	if [ -e /run/released ] || [ $((n % 250)) -eq 0 ]; then
+		rm -f /run/released
+		state=$(xl list guest 2>/dev/null | awk 'NR == 2 { print $5 }')
+		case "$state" in
+		???s* | ????c* | "") break ;;
+		esac
+		(xenstore-watch -n 2 @releaseDomain >/dev/null 2>&1; : >/run/released) &
+	fi
+	now
+	if [ "$C" -ge "$deadline" ]; then
+		state=$(xl list guest 2>/dev/null | awk 'NR == 2 { print $5 }')
+		echo "@@BOX timeout ${state:--} $T"
+		state=timeout
+		break
+	fi
+	usleep 20000
+done
+if [ "$state" != timeout ]; then
+	now
+	echo "@@BOX state ${state:-gone} $T"
+fi
+case "$state" in
+????[cr]*)
+	# The domain is preserved: show where its vCPUs stopped.
+	xenctx -a -C "$domid" 2>&1 | sed 's/^/@@X /'
+	;;
+esac
+# Let xenconsoled drain the ring into the log, then stop the live copy.
+sleep 1
+kill $tailpid 2>/dev/null
+sleep 1
+echo
+echo "@@GUESTLOG-BEGIN"
+sed 's/^/@@L /' "$LOG"
+echo
+echo "@@GUESTLOG-END"
+xl destroy guest 2>/dev/null
+finish

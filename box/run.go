@@ -1,0 +1,404 @@
+package box
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultTimeout     = 60 * time.Second
+	DefaultBootTimeout = 240 * time.Second
+	DefaultInputDelay  = time.Second
+	defaultDom0Mem     = 512
+	domUDom0Mem        = "768M"
+)
+
+// qemuMu makes sure one process runs one QEMU at a time: software
+// emulation is CPU-bound and two boots would only slow each other.
+var qemuMu sync.Mutex
+
+// Run boots cfg.Kernel under Xen in QEMU and reports what became of it.
+// The Result is never nil; err is non-nil exactly when the outcome is
+// BoxError.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	start := time.Now()
+	fail := func(err error) (*Result, error) {
+		r := &Result{Outcome: BoxError, Detail: err.Error(),
+			Timings: Timings{Boot: -1, FirstByte: -1, Run: -1, Total: time.Since(start)}}
+		return r, err
+	}
+	if err := cfg.fill(); err != nil {
+		return fail(err)
+	}
+	assets, err := Ensure(ctx, cfg.Progress)
+	if err != nil {
+		return fail(err)
+	}
+	work := cfg.OutDir
+	if work == "" {
+		work, err = os.MkdirTemp("", "xenbox-")
+		if err != nil {
+			return fail(err)
+		}
+		defer os.RemoveAll(work)
+	} else if err := os.MkdirAll(work, 0o755); err != nil {
+		return fail(err)
+	}
+	args, err := qemuArgs(cfg, assets, work)
+	if err != nil {
+		return fail(err)
+	}
+	qemuMu.Lock()
+	defer qemuMu.Unlock()
+	r, err := runQEMU(ctx, cfg, args, work)
+	if cfg.OutDir != "" {
+		r.OutDir = cfg.OutDir
+		for name, text := range map[string]string{"xen.log": r.XenLog, "dom0.log": r.Dom0Log,
+			"guest.log": r.Console, "summary.txt": r.Summary() + "\n"} {
+			if werr := os.WriteFile(filepath.Join(cfg.OutDir, name), []byte(text), 0o644); werr != nil && err == nil {
+				err = werr
+			}
+		}
+	}
+	if err == nil && r.Outcome == BoxError {
+		err = errors.New("box: " + r.Detail)
+	}
+	return r, err
+}
+
+// fill applies defaults and checks the configuration.
+func (c *Config) fill() error {
+	if c.Kernel == "" {
+		return errors.New("box: no kernel given")
+	}
+	if _, err := os.Stat(c.Kernel); err != nil {
+		return fmt.Errorf("box: kernel: %w", err)
+	}
+	if c.Mode != Dom0 && c.Mode != DomU {
+		return fmt.Errorf("box: unknown mode %d", c.Mode)
+	}
+	if c.Memory < 0 || c.VCPUs < 0 || c.Timeout < 0 || c.BootTimeout < 0 || c.InputDelay < 0 {
+		return errors.New("box: memory, vcpus, timeouts and delays must not be negative")
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.BootTimeout == 0 {
+		c.BootTimeout = DefaultBootTimeout
+	}
+	if c.InputDelay == 0 {
+		c.InputDelay = DefaultInputDelay
+	}
+	if c.QEMUCPU == "" {
+		c.QEMUCPU = DefaultQEMUCPU
+	}
+	if c.VCPUs == 0 {
+		c.VCPUs = 1
+	}
+	if c.Mode == DomU && c.Memory == 0 {
+		c.Memory = 32
+	}
+	if c.Mode == Dom0 {
+		if c.Ramdisk != "" || len(c.Extra) > 0 {
+			return errors.New("box: ramdisk and extra xl.cfg lines apply to domU mode only")
+		}
+		if c.Memory == 0 {
+			end, err := elfLoadEnd(c.Kernel)
+			if err != nil {
+				return err
+			}
+			c.Memory = dom0MemFor(end)
+		}
+	}
+	for _, l := range c.Input {
+		if strings.ContainsAny(l, "\n\r") {
+			return fmt.Errorf("box: input line %q contains a newline", l)
+		}
+	}
+	return nil
+}
+
+// elfLoadEnd is the highest physical address a PT_LOAD segment reaches.
+func elfLoadEnd(path string) (uint64, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("box: kernel: %w", err)
+	}
+	defer f.Close()
+	var end uint64
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD && p.Paddr+p.Memsz > end {
+			end = p.Paddr + p.Memsz
+		}
+	}
+	return end, nil
+}
+
+// dom0MemFor picks dom0_mem in MiB: 512, or enough to cover the image
+// (Xen places dom0 at its physical addresses) with 64 MiB to spare.
+func dom0MemFor(end uint64) int {
+	need := int((end+(1<<20)-1)>>20) + 64
+	if need < defaultDom0Mem {
+		return defaultDom0Mem
+	}
+	return (need + 63) &^ 63
+}
+
+// qemuEscape doubles commas, QEMU's escape inside option values.
+func qemuEscape(s string) string { return strings.ReplaceAll(s, ",", ",,") }
+
+// qemuArgs prepares the run directory and returns QEMU's arguments.
+func qemuArgs(cfg Config, a *Assets, work string) ([]string, error) {
+	xenCmd := []string{"console=com1", "loglvl=all", "guest_loglvl=all"}
+	var mem int
+	var initrd string
+	switch cfg.Mode {
+	case Dom0:
+		xenCmd = append(xenCmd, "dom0=pvh", "dom0-iommu=none",
+			fmt.Sprintf("dom0_mem=%dM,max:%dM", cfg.Memory, cfg.Memory),
+			fmt.Sprintf("dom0_max_vcpus=%d", cfg.VCPUs))
+		mem = cfg.Memory + 256
+		if mem < 1024 {
+			mem = 1024
+		}
+		k, err := filepath.Abs(cfg.Kernel)
+		if err != nil {
+			return nil, err
+		}
+		if strings.ContainsAny(k, " \t") {
+			return nil, fmt.Errorf("box: kernel path %q contains blanks", k)
+		}
+		initrd = k
+		if cfg.Cmdline != "" {
+			initrd += " " + cfg.Cmdline
+		}
+	case DomU:
+		xenCmd = append(xenCmd, "dom0_mem="+domUDom0Mem+",max:"+domUDom0Mem)
+		mem = 2048 + cfg.Memory
+		initrdPath := filepath.Join(work, "initrd.gz")
+		if err := writeRunInitrd(cfg, a, initrdPath); err != nil {
+			return nil, err
+		}
+		if strings.ContainsAny(a.Vmlinuz+initrdPath, " \t") {
+			return nil, fmt.Errorf("box: paths %q, %q contain blanks", a.Vmlinuz, initrdPath)
+		}
+		initrd = a.Vmlinuz + " console=hvc0 quiet," + qemuEscape(initrdPath)
+	}
+	xenCmd = append(xenCmd, cfg.XenArgs...)
+	cpus := 2 // Linux dom0 gets both; a bigger domU shares them
+	if cfg.Mode == Dom0 && cfg.VCPUs > cpus {
+		cpus = cfg.VCPUs
+	}
+	return []string{
+		"-machine", "q35", "-cpu", cfg.QEMUCPU, "-m", fmt.Sprint(mem), "-smp", fmt.Sprint(cpus),
+		"-nographic", "-monitor", "none", "-serial", "stdio", "-no-reboot",
+		"-kernel", a.Xen, "-append", strings.Join(xenCmd, " "),
+		"-initrd", initrd,
+	}, nil
+}
+
+// writeRunInitrd writes the cached dom0 image followed by a second,
+// per-run gzip'd cpio archive with the guest kernel, its xl.cfg and the
+// run parameters; Linux unpacks concatenated archives in order.
+func writeRunInitrd(cfg Config, a *Assets, path string) error {
+	xlcfg, err := XLConfig(cfg)
+	if err != nil {
+		return err
+	}
+	if cfg.Mode == DomU && cfg.OutDir != "" {
+		os.WriteFile(filepath.Join(cfg.OutDir, "xl.cfg"), []byte(xlcfg), 0o644)
+	}
+	kernel, err := os.ReadFile(cfg.Kernel)
+	if err != nil {
+		return fmt.Errorf("box: kernel: %w", err)
+	}
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	c := newCPIO(gz)
+	c.File(strings.TrimPrefix(dom0GuestKernel, "/"), 0o644, kernel)
+	if cfg.Ramdisk != "" {
+		rd, err := os.ReadFile(cfg.Ramdisk)
+		if err != nil {
+			return fmt.Errorf("box: ramdisk: %w", err)
+		}
+		c.File(strings.TrimPrefix(dom0GuestRamdisk, "/"), 0o644, rd)
+	}
+	c.File("box/guest.cfg", 0o644, []byte(xlcfg))
+	c.File("box/params", 0o644, []byte(runParams(cfg)))
+	var in string
+	for _, l := range cfg.Input {
+		in += l + "\n"
+	}
+	c.File("box/input", 0o644, []byte(in))
+	if err := c.Close(); err != nil {
+		return err
+	}
+	if err := gz.Close(); err != nil {
+		return err
+	}
+	base, err := os.ReadFile(a.Dom0Initrd)
+	if err != nil {
+		return fmt.Errorf("box: %w", err)
+	}
+	return os.WriteFile(path, append(base, buf.Bytes()...), 0o644)
+}
+
+// runParams is the shell fragment dom0's init sources.
+func runParams(cfg Config) string {
+	secs := int((cfg.Timeout + time.Second - 1) / time.Second)
+	return fmt.Sprintf("TIMEOUT=%d\nINPUT_DELAY=%.3f\n", secs, cfg.InputDelay.Seconds())
+}
+
+// runQEMU starts QEMU in its own process group, feeds its serial output
+// through the demultiplexer and ends it when the outcome is known or a
+// timeout expires.
+func runQEMU(ctx context.Context, cfg Config, args []string, work string) (*Result, error) {
+	progress := cfg.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	fmt.Fprintf(progress, "box: qemu-system-x86_64 %s\n", strings.Join(args, " "))
+	os.WriteFile(filepath.Join(work, "qemu-args.txt"), []byte(strings.Join(args, "\n")+"\n"), 0o644)
+	cmd := exec.Command("qemu-system-x86_64", args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	defer stdin.Close()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	var stderr tailBuffer
+	cmd.Stderr = &stderr
+	serialLog, err := os.Create(filepath.Join(work, "serial.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer serialLog.Close()
+
+	lines := make(chan string, 256)
+	firstOut := make(chan struct{}, 1)
+	d := newDemux(cfg.Mode, nil, func(s string) {
+		if cfg.Stdout != nil {
+			fmt.Fprintln(cfg.Stdout, s)
+		}
+		select {
+		case firstOut <- struct{}{}:
+		default:
+		}
+	})
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("box: start qemu: %w", err)
+	}
+	kill := func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	defer kill()
+	go func() {
+		var sink io.Writer = serialLog
+		if cfg.Serial != nil {
+			sink = io.MultiWriter(serialLog, cfg.Serial)
+		}
+		sc := bufio.NewScanner(io.TeeReader(stdout, sink))
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	exited := make(chan error, 1)
+	var h hostFacts
+	h.start = start
+
+	hard := time.NewTimer(cfg.BootTimeout + cfg.Timeout)
+	defer hard.Stop()
+	var guestTimer <-chan time.Time // dom0 mode: Timeout from dom0 start
+	var endGrace <-chan time.Time   // after the outcome is known: let QEMU exit
+	inputs := cfg.Input
+	var inputTick <-chan time.Time
+	inputStarted := false
+	done := false
+	for !done {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				lines = nil
+				go func() { exited <- cmd.Wait() }()
+				continue
+			}
+			d.Line(l)
+			if cfg.Mode == Dom0 {
+				if guestTimer == nil && d.has("unpaused") {
+					guestTimer = time.After(cfg.Timeout)
+				}
+				if endGrace == nil && (d.has("stopped") || d.has("panic")) {
+					// Xen halts and QEMU keeps running: end it after the
+					// remaining lines of the message are in.
+					endGrace = time.After(300 * time.Millisecond)
+				}
+			} else if endGrace == nil && d.has("done") {
+				endGrace = time.After(5 * time.Second)
+			}
+		case <-firstOut:
+			if !inputStarted && len(inputs) > 0 && cfg.Mode == Dom0 {
+				inputStarted = true
+				inputTick = time.After(cfg.InputDelay)
+			}
+		case <-inputTick:
+			fmt.Fprintf(stdin, "%s\n", inputs[0])
+			inputs = inputs[1:]
+			inputTick = nil
+			if len(inputs) > 0 {
+				inputTick = time.After(cfg.InputDelay)
+			}
+		case err := <-exited:
+			if !d.has("done") && !d.has("stopped") {
+				h.qemuErr = fmt.Sprintf("QEMU exited (%v): %s", err, stderr.String())
+				if err == nil {
+					h.qemuErr = "QEMU exited: " + lastLines(d.xen.String()+d.dom0.String(), 3)
+				}
+			}
+			done = true
+		case <-guestTimer:
+			h.hostTimeout = true
+			done = true
+		case <-endGrace:
+			done = true
+		case <-hard.C:
+			h.hostTimeout = true
+			done = true
+		case <-ctx.Done():
+			done = true
+		}
+	}
+	kill()
+	// Drain what is left so the logs are complete, then reap QEMU.
+	if lines != nil {
+		for l := range lines {
+			d.Line(l)
+		}
+		cmd.Wait()
+	}
+	h.end = time.Now()
+	r := d.result(h)
+	if err := ctx.Err(); err != nil {
+		r.Outcome, r.Detail = BoxError, "cancelled: "+err.Error()
+		return r, err
+	}
+	return r, nil
+}

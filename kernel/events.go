@@ -1,0 +1,105 @@
+package kernel
+
+import (
+	"github.com/goxen/goxen/evtchn"
+	"github.com/goxen/goxen/hypercall"
+)
+
+// Events and the timer. While the Go program runs, Xen raises event
+// upcalls as interrupt vector upcallVector; when every thread sleeps the
+// kernel polls instead (idle). Either way events are handled by
+// handleEvents.
+//
+// The clock interrupt is Xen's: VIRQ_TIMER bound to an event channel and
+// armed with VCPUOP_set_singleshot_timer for the earliest of the next
+// scheduling tick and the earliest sleeper's deadline, so sleepers wake on
+// time and a thread that computes without system calls is preempted.
+
+const (
+	upcallVector = 0xF3
+	timeSlice    = 10e6 // ns
+)
+
+var (
+	timerPort   uint32
+	haveTimer   bool
+	timerArmed  int64 // deadline programmed into Xen; 0 = none
+	ist4        [16384]byte
+	tickPending bool
+)
+
+func initEvents() {
+	h := uint64(irqEntryAddr())
+	idt[upcallVector][0] = h&0xFFFF | selCode<<16 | 4<<32 | 0x8E<<40 | (h>>16&0xFFFF)<<48
+	idt[upcallVector][1] = h >> 32
+	setTSS64(60, stackTop(ist4[:])) // IST4
+	port, err := evtchn.BindVIRQ(hypercall.VIRQ_TIMER)
+	if err != nil {
+		klog().s("cannot bind VIRQ_TIMER: no preemption, no timed wakeups while running").print()
+	} else {
+		timerPort = port
+		haveTimer = true
+		evtchn.Unmask(timerPort)
+	}
+	if sinkOn[sinkRing] {
+		evtchn.Unmask(consolePort)
+	}
+	if err := evtchn.SetVector(upcallVector); err != nil {
+		klog().s("HVM_PARAM_CALLBACK_IRQ refused: events are only polled").print()
+		haveTimer = false
+		return
+	}
+	shared.VcpuInfo[0].EvtchnUpcallMask = 0
+}
+
+// handleEvents takes every pending event: console activity wakes console
+// readers and writers; the timer marks a scheduling tick.
+func handleEvents() {
+	if shared == nil {
+		return
+	}
+	evtchn.Scan(shared, &shared.VcpuInfo[0], onEvent)
+}
+
+func onEvent(port uint32) {
+	switch {
+	case haveTimer && port == timerPort:
+		timerArmed = 0
+		tickPending = true
+	case sinkOn[sinkRing] && port == consolePort:
+		wake(waitConsole, maxThreads)
+	}
+}
+
+// interrupt is the event upcall, taken while the Go program ran.
+func interrupt(f *frame) {
+	handleEvents()
+	wakeExpired(nanotime())
+	if tickPending {
+		tickPending = false
+		// Preempt: let every other runnable thread have a turn.
+		reschedule()
+	}
+	beforeUserReturn(f)
+}
+
+// armTimer makes sure the timer fires by the earliest of the next tick and
+// the earliest sleeper's deadline.
+func armTimer() {
+	if !haveTimer {
+		return
+	}
+	now := nanotime()
+	d := now + timeSlice
+	for i := range threads {
+		t := &threads[i]
+		if t.state == tBlocked && t.deadline != 0 && t.deadline < d {
+			d = t.deadline
+		}
+	}
+	if timerArmed != 0 && timerArmed > now && timerArmed <= d {
+		return // an earlier or equal expiry is already programmed
+	}
+	hypercall.VcpuSetSingleshotTimer(0, uint64(d), 0)
+	timerArmed = d
+}

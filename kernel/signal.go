@@ -1,0 +1,236 @@
+package kernel
+
+import "github.com/goxen/goxen/kernel/mm"
+
+// Signals, as much of Linux's as the Go runtime uses: it turns a bad
+// memory access into a Go panic through SIGSEGV, and preempts goroutines
+// by sending SIGURG to a thread (tgkill). Delivery builds a Linux x86-64
+// rt_sigframe (arch/x86/include/uapi/asm/sigcontext.h, ucontext.h) on the
+// thread's alternate signal stack and enters the handler registered with
+// rt_sigaction; the handler's restorer calls rt_sigreturn, which puts the
+// (possibly edited) context back.
+
+const (
+	sigSEGV = 11
+	sigURG  = 23
+
+	saSiginfo = 0x4
+	saOnstack = 0x08000000
+	saNodefer = 0x40000000
+
+	ssOnstack = 1
+	ssDisable = 2
+
+	// Offsets in the frame (see deliver).
+	ucMcontext  = 40       // in struct ucontext: after uc_flags, uc_link, uc_stack
+	ucSigmask   = 40 + 256 // after struct sigcontext
+	ucSize      = 40 + 256 + 8
+	siginfoSize = 128
+	fpstateSize = 512
+)
+
+// Per-thread signal state, beside the thread table.
+type sigState struct {
+	mask     uint64 // blocked signals (bit sig-1)
+	pending  uint64
+	altSP    uint64
+	altSize  uint64
+	altFlags int32
+}
+
+var sigs [maxThreads]sigState
+
+func sigbit(sig int) uint64 { return 1 << uint(sig-1) }
+
+// rtSigprocmask: how is SIG_BLOCK 0, SIG_UNBLOCK 1, SIG_SETMASK 2.
+func rtSigprocmask(how int, set, old uintptr) int64 {
+	s := &sigs[cur]
+	if old != 0 {
+		*(*uint64)(at(old)) = s.mask
+	}
+	if set == 0 {
+		return 0
+	}
+	v := *(*uint64)(at(set))
+	switch how {
+	case 0:
+		s.mask |= v
+	case 1:
+		s.mask &^= v
+	case 2:
+		s.mask = v
+	default:
+		return -eINVAL
+	}
+	s.mask &^= sigbit(9) | sigbit(19) // SIGKILL, SIGSTOP cannot be blocked
+	return 0
+}
+
+// sigaltstack: stack_t is {ss_sp u64, ss_flags i32 (+pad), ss_size u64}.
+func sigaltstack(ss, old uintptr, userSP uint64) int64 {
+	s := &sigs[cur]
+	if old != 0 {
+		o := (*[3]uint64)(at(old))
+		flags := uint64(s.altFlags)
+		if s.altSize == 0 {
+			flags = ssDisable
+		} else if userSP-s.altSP < s.altSize {
+			flags = ssOnstack
+		}
+		o[0], o[1], o[2] = s.altSP, flags, s.altSize
+	}
+	if ss != 0 {
+		n := (*[3]uint64)(at(ss))
+		if int32(n[1])&ssDisable != 0 {
+			s.altSP, s.altSize, s.altFlags = 0, 0, ssDisable
+		} else {
+			s.altSP, s.altSize, s.altFlags = n[0], n[2], 0
+		}
+	}
+	return 0
+}
+
+// tgkill marks sig pending on thread tid; it is delivered when that
+// thread next returns to the program.
+func tgkill(tid int, sig int) int64 {
+	if sig < 1 || sig > 64 {
+		return -eINVAL
+	}
+	for i := range threads {
+		t := &threads[i]
+		if t.tid == int32(tid) && (t.state == tRunnable || t.state == tBlocked) {
+			sigs[i].pending |= sigbit(sig)
+			return 0
+		}
+	}
+	return -3 // ESRCH
+}
+
+// beforeUserReturn runs on every way back into the program: deliver a
+// pending, unblocked signal and keep the timer armed.
+func beforeUserReturn(f *frame) {
+	s := &sigs[cur]
+	if ready := s.pending &^ s.mask; ready != 0 {
+		sig := 1
+		for ready&1 == 0 {
+			ready >>= 1
+			sig++
+		}
+		s.pending &^= sigbit(sig)
+		deliver(sig, 0, 0, &f.fx, f.fs, &f.gpRegs, &f.iretFrame)
+	}
+	armTimer()
+}
+
+// signalFault turns a CPU fault in the program into a signal. It reports
+// false when no handler is registered (the caller then crashes the domain).
+func signalFault(f *trapFrame, sig, code int, addr uint64) bool {
+	if sigactions[sig][0] <= 1 { // SIG_DFL or SIG_IGN
+		return false
+	}
+	if sigs[cur].mask&sigbit(sig) != 0 {
+		return false // blocked synchronous fault: Linux kills the process
+	}
+	return deliver(sig, code, addr, &f.fx, f.fs, &f.gpRegs, &f.iretFrame)
+}
+
+// deliver rewrites the saved context so that the thread resumes in the
+// handler for sig, with the old context saved in a signal frame.
+func deliver(sig, code int, addr uint64, fx *[512]byte, fs uint64, r *gpRegs, ir *iretFrame) bool {
+	act := &sigactions[sig]
+	handler, flags, restorer, amask := act[0], act[1], act[2], act[3]
+	if handler <= 1 {
+		return true // default or ignore: SIGURG's default is to ignore it
+	}
+	s := &sigs[cur]
+	sp := ir.rsp - 128 // skip the red zone
+	onAlt := s.altSize != 0 && ir.rsp-s.altSP < s.altSize
+	if flags&saOnstack != 0 && s.altSize != 0 && !onAlt {
+		sp = s.altSP + s.altSize
+	}
+	// Linux's layout: FP state (64-byte aligned) at the top, then the
+	// rt_sigframe: return address, ucontext, siginfo, with the return
+	// address where a call would leave it ((sp+8) 16-byte aligned).
+	top := sp
+	fp := (sp - fpstateSize) &^ 63
+	sp = ((fp - 8 - ucSize - siginfoSize) &^ 15) - 8
+	uc := sp + 8
+	info := uc + ucSize
+	if !userWritable(sp, top) {
+		return false
+	}
+
+	*(*[512]byte)(at(uintptr(fp))) = *fx
+	in := bytesAt(uintptr(info), siginfoSize)
+	clear(in)
+	*(*int32)(at(uintptr(info))) = int32(sig)
+	*(*int32)(at(uintptr(info + 8))) = int32(code)
+	*(*uint64)(at(uintptr(info + 16))) = addr
+
+	u := bytesAt(uintptr(uc), ucSize)
+	clear(u)
+	st := (*[3]uint64)(at(uintptr(uc + 16))) // uc_stack
+	st[0], st[1], st[2] = s.altSP, 0, s.altSize
+	if onAlt {
+		st[1] = ssOnstack
+	}
+	g := (*[32]uint64)(at(uintptr(uc + ucMcontext)))
+	g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7] = r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15
+	g[8], g[9], g[10], g[11], g[12], g[13], g[14] = r.rdi, r.rsi, r.rbp, r.rbx, r.rdx, r.rax, r.rcx
+	g[15], g[16], g[17] = ir.rsp, ir.rip, ir.rflags
+	g[18] = 0x33                               // cs/gs/fs/ss as a 64-bit user process would show
+	g[19], g[20], g[21], g[22] = 0, 0, 0, addr // err, trapno, oldmask, cr2
+	g[23] = fp                                 // fpstate
+	*(*uint64)(at(uintptr(uc + ucSigmask))) = s.mask
+	*(*uint64)(at(uintptr(sp))) = restorer
+
+	s.mask |= amask
+	if flags&saNodefer == 0 {
+		s.mask |= sigbit(sig)
+	}
+	r.rdi, r.rsi, r.rdx, r.rax = uint64(sig), info, uc, 0
+	ir.rsp = sp
+	ir.rip = handler
+	ir.rflags &^= 0x100 | 0x400 // TF, DF
+	_ = fs
+	return true
+}
+
+// rtSigreturn restores the context saved by deliver; the restorer calls
+// it with RSP just past the return address, at the ucontext.
+func rtSigreturn(f *frame) {
+	uc := f.rsp
+	if !userWritable(uc, uc+ucSize) {
+		fatal("rt_sigreturn: bad signal frame", nil)
+	}
+	g := (*[32]uint64)(at(uintptr(uc + ucMcontext)))
+	r := &f.gpRegs
+	r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15 = g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7]
+	r.rdi, r.rsi, r.rbp, r.rbx, r.rdx, r.rax, r.rcx = g[8], g[9], g[10], g[11], g[12], g[13], g[14]
+	f.rsp, f.rip = g[15], g[16]
+	// Only the flags a program may change; IF stays on.
+	const userFlags = 0xCD5 | 0x40000 // CF PF AF ZF SF TF DF OF, AC
+	f.rflags = f.rflags&^userFlags | g[17]&userFlags | 0x200
+	if fp := g[23]; fp != 0 && userWritable(fp, fp+fpstateSize) {
+		f.fx = *(*[512]byte)(at(uintptr(fp)))
+	}
+	sigs[cur].mask = *(*uint64)(at(uintptr(uc + ucSigmask)))
+}
+
+// userWritable makes sure [lo, hi) is mapped writable program memory,
+// faulting pages in now: the kernel may be on a fault's IST stack, where
+// a nested page fault must not happen.
+func userWritable(lo, hi uint64) bool {
+	if lo >= hi || mm.VAddr(lo) < userLo || mm.VAddr(hi) > userHi {
+		return false
+	}
+	for p := lo &^ (mm.PageSize - 1); p < hi; p += mm.PageSize {
+		if pte, ok := space.PT.Lookup(mm.VAddr(p)); ok && pte&mm.PTEWrite != 0 {
+			continue
+		}
+		if space.Fault(mm.VAddr(p), true) != 0 {
+			return false
+		}
+	}
+	return true
+}
