@@ -26,7 +26,7 @@ test-host: ## host tests (parsers, rings, ELF notes, fuzz seed corpora)
 	$(GO) test -count=1 ./...
 
 test-box: ## box tests: boot guests under real Xen in QEMU (installs packages)
-	$(GO) test -tags box -count=1 -timeout 40m -v ./box/ ./kernel/boxtest/
+	$(GO) test -tags box -count=1 -p 1 -timeout 60m -v ./box/ ./kernel/boxtest/
 
 kernel: ## build PROG (a main package importing the kernel) into a PVH ELF at OUT
 	@mkdir -p $(dir $(OUT))

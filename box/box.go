@@ -156,6 +156,9 @@ type Result struct {
 	XenLog  string // Xen's own lines ("(XEN) ...")
 	Dom0Log string // domU mode: dom0's console with the @@BOX markers and xl output; dom0 mode: non-Xen lines before dom0 ran
 	Timings Timings
+	// CPUTime is the guest's CPU time as xl list reports it at the end
+	// (domU mode; -1 when unknown).
+	CPUTime time.Duration
 	OutDir  string // where the logs were written ("" if not kept)
 }
 
@@ -173,6 +176,10 @@ func (r *Result) Summary() string {
 		s += ": " + r.Detail
 	}
 	t := r.Timings
-	return fmt.Sprintf("%s [boot %s, first byte %s, run %s, total %s]",
-		s, fmtDur(t.Boot), fmtDur(t.FirstByte), fmtDur(t.Run), fmtDur(t.Total))
+	cpu := ""
+	if r.CPUTime >= 0 {
+		cpu = ", guest cpu " + fmtDur(r.CPUTime)
+	}
+	return fmt.Sprintf("%s [boot %s, first byte %s, run %s, total %s%s]",
+		s, fmtDur(t.Boot), fmtDur(t.FirstByte), fmtDur(t.Run), fmtDur(t.Total), cpu)
 }

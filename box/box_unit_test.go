@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,7 @@ func TestDemuxDomU(t *testing.T) {
 		"dom0 text(XEN) xen interrupts",
 		"(d1) port e9 text",
 		"@@BOX state ---s-- 20.50",
+		"@@BOX cputime 0.4",
 		"@@GUESTLOG-BEGIN",
 		"@@L hello",
 		"(XEN) interleaved",
@@ -115,6 +117,9 @@ func TestDemuxDomU(t *testing.T) {
 	want := Timings{Boot: time.Second, FirstByte: 500 * time.Millisecond, Run: 10 * time.Second, Total: 30 * time.Second}
 	if r.Timings != want {
 		t.Errorf("timings %+v, want %+v", r.Timings, want)
+	}
+	if r.CPUTime != 400*time.Millisecond {
+		t.Errorf("cpu time %v, want 400ms", r.CPUTime)
 	}
 }
 
@@ -235,11 +240,17 @@ func TestUptimeDiff(t *testing.T) {
 
 func TestSummary(t *testing.T) {
 	r := &Result{Outcome: Crashed, Detail: "xl state ---sc-",
-		Timings: Timings{Boot: 1500 * time.Millisecond, FirstByte: -1, Run: 2 * time.Second, Total: 10 * time.Second}}
+		Timings: Timings{Boot: 1500 * time.Millisecond, FirstByte: -1, Run: 2 * time.Second, Total: 10 * time.Second},
+		CPUTime: -1}
 	want := "guest crashed: xl state ---sc- [boot 1.50s, first byte -, run 2.00s, total 10.00s]"
 	if got := r.Summary(); got != want {
 		t.Errorf("Summary() = %q, want %q", got, want)
 	}
+	r.CPUTime = 250 * time.Millisecond
+	if got, want := r.Summary(), want[:len(want)-1]+", guest cpu 0.25s]"; got != want {
+		t.Errorf("Summary() with CPU time = %q, want %q", got, want)
+	}
+	r.CPUTime = -1
 	if strings.Contains(r.Summary(), "\n") {
 		t.Error("summary spans lines")
 	}
@@ -486,4 +497,31 @@ func TestEnsurePackagesNotRoot(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Fatalf("error %v, want %q", err, want)
 	}
+}
+
+func TestLockMachine(t *testing.T) {
+	old := LockFile
+	LockFile = filepath.Join(t.TempDir(), "lock")
+	defer func() { LockFile = old }()
+	unlock, err := lockMachine(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	var said strings.Builder
+	if _, err := lockMachine(ctx, &said); err == nil {
+		t.Fatal("a second holder got the lock")
+	} else {
+		t.Log(err)
+	}
+	if !strings.Contains(said.String(), "waiting for another boot") {
+		t.Errorf("no progress message while waiting: %q", said.String())
+	}
+	unlock()
+	unlock2, err := lockMachine(context.Background(), nil)
+	if err != nil {
+		t.Fatalf("lock not released: %v", err)
+	}
+	unlock2()
 }

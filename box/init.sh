@@ -107,6 +107,9 @@ if [ "$state" != timeout ]; then
 	now
 	echo "@@BOX state ${state:-gone} $T"
 fi
+# The guest's CPU time (xl list's Time(s)): idle guests must not burn it.
+cpu=$(xl list guest 2>/dev/null | awk 'NR == 2 { print $6 }')
+echo "@@BOX cputime ${cpu:--}"
 case "$state" in
 ????[cr]*)
 	# The domain is preserved: show where its vCPUs stopped.

@@ -31,6 +31,39 @@ const (
 // emulation is CPU-bound and two boots would only slow each other.
 var qemuMu sync.Mutex
 
+// LockFile serialises boots across processes (two test binaries, a user
+// and CI): the first to lock it runs its QEMU, the others wait.
+var LockFile = filepath.Join(os.TempDir(), "xenbox.lock")
+
+// lockMachine waits, as long as ctx allows, for the machine-wide lock.
+func lockMachine(ctx context.Context, progress io.Writer) (func(), error) {
+	f, err := os.OpenFile(LockFile, os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return nil, fmt.Errorf("box: lock file: %w", err)
+	}
+	said := false
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+		}
+		if err != syscall.EWOULDBLOCK {
+			f.Close()
+			return nil, fmt.Errorf("box: locking %s: %w", LockFile, err)
+		}
+		if !said && progress != nil {
+			fmt.Fprintf(progress, "box: waiting for another boot to finish (%s)\n", LockFile)
+			said = true
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("box: gave up waiting for %s: %w", LockFile, ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
 // Run boots cfg.Kernel under Xen in QEMU and reports what became of it.
 // The Result is never nil; err is non-nil exactly when the outcome is
 // BoxError.
@@ -64,6 +97,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	qemuMu.Lock()
 	defer qemuMu.Unlock()
+	unlock, err := lockMachine(ctx, cfg.Progress)
+	if err != nil {
+		return fail(err)
+	}
+	defer unlock()
 	r, err := runQEMU(ctx, cfg, args, work)
 	if cfg.OutDir != "" {
 		r.OutDir = cfg.OutDir

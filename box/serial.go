@@ -237,6 +237,7 @@ func (d *demux) result(h hostFacts) *Result {
 		r.Console = d.dump.String()
 	}
 	r.Timings = Timings{Boot: -1, FirstByte: -1, Run: -1, Total: h.end.Sub(h.start)}
+	r.CPUTime = -1
 	if e, ok := d.events["created"]; ok {
 		r.Timings.Boot = e.at.Sub(h.start)
 	}
@@ -287,6 +288,12 @@ func (d *demux) domUResult(r *Result, h hostFacts) {
 	}
 	if endOK && unOK && len(un.args) > 0 && len(end.args) > 1 {
 		r.Timings.Run, _ = uptimeDiff(un.args[0], end.args[1])
+	}
+	r.CPUTime = -1
+	if c, ok := d.events["cputime"]; ok && len(c.args) > 0 {
+		if sec, err := strconv.ParseFloat(c.args[0], 64); err == nil {
+			r.CPUTime = time.Duration(sec * float64(time.Second))
+		}
 	}
 	switch {
 	case d.has("create-failed"):

@@ -322,11 +322,8 @@ func enterGo() {
 			argc++
 		}
 	})
-	// Defaults until preemption and SMP exist; the command line may override them.
-	if !hasEnv(envp[:envc], "GODEBUG=") {
-		envp[envc] = push("GODEBUG=asyncpreemptoff=1")
-		envc++
-	}
+	// One vCPU, so one P. (Asynchronous preemption works: SIGURG is
+	// delivered, so GODEBUG=asyncpreemptoff=1 is no longer needed.)
 	if !hasEnv(envp[:envc], "GOMAXPROCS=") {
 		envp[envc] = push("GOMAXPROCS=1")
 		envc++

@@ -1,0 +1,102 @@
+//go:build box
+
+package boxtest
+
+import (
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/goxen/goxen/box"
+)
+
+// number finds "<label> <float>" in the console.
+func number(t *testing.T, console, label string) float64 {
+	t.Helper()
+	m := regexp.MustCompile(regexp.QuoteMeta(label) + ` (-?[0-9.]+)`).FindStringSubmatch(console)
+	if m == nil {
+		t.Fatalf("console lacks %q", label)
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// time.Sleep, time.Ticker and time.AfterFunc fire on time against Xen
+// system time (the guest's clock is Xen's pvclock).
+func TestTimers(t *testing.T) {
+	k := buildKernel(t, "./kernel/boxtest/testdata/ticker")
+	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 32})
+	expect(t, r, box.PoweredOff)
+	drift := number(t, r.Console, "ticker drift")
+	sleep := number(t, r.Console, "sleep late per call")
+	after := number(t, r.Console, "afterfunc late")
+	t.Logf("FIGURES ticker drift %.3f ms/s, sleep late %.3f ms per call, afterfunc late %.3f ms", drift, sleep, after)
+	if drift < 0 || drift >= 5 {
+		t.Errorf("ticker drift %.3f ms per second, want under 5", drift)
+	}
+	if sleep < 0 || sleep >= 5 || after < 0 || after >= 5 {
+		t.Errorf("sleep late %.3f ms per call, afterfunc late %.3f ms: want under 5 ms", sleep, after)
+	}
+}
+
+// An idle guest blocks in Xen: its CPU time over a 10 s sleep must be
+// under 10 % of a guest that busy-waits for 10 s.
+func TestIdleCPU(t *testing.T) {
+	idle := boot(t, box.Config{Kernel: buildKernel(t, "./kernel/boxtest/testdata/idle"), Mode: box.DomU, Memory: 32})
+	expect(t, idle, box.PoweredOff, "done")
+	busy := boot(t, box.Config{Kernel: buildKernel(t, "./kernel/boxtest/testdata/busy"), Mode: box.DomU, Memory: 32})
+	expect(t, busy, box.PoweredOff, "done")
+	if idle.CPUTime < 0 || busy.CPUTime <= 0 {
+		t.Fatalf("no CPU time reported (idle %v, busy %v)", idle.CPUTime, busy.CPUTime)
+	}
+	ratio := float64(idle.CPUTime) / float64(busy.CPUTime)
+	t.Logf("FIGURES idle 10s: guest cpu %v; busy 10s: guest cpu %v; ratio %.1f%%", idle.CPUTime, busy.CPUTime, 100*ratio)
+	if ratio >= 0.10 {
+		t.Errorf("idle guest used %.1f%% of the busy guest's CPU time, want under 10%%", 100*ratio)
+	}
+}
+
+// Each line typed into the console comes back.
+func TestEcho(t *testing.T) {
+	k := buildKernel(t, "./examples/echo")
+	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 32,
+		Input: []string{"first line", "second line", "third line", "quit"}, Timeout: 90 * time.Second})
+	expect(t, r, box.PoweredOff, "echo: first line", "echo: second line", "echo: third line", "bye")
+}
+
+// A goroutine that computes without calls must not starve a ticker
+// (GOMAXPROCS=1): the timer tick lets sysmon run and SIGURG preempts.
+func TestPreemption(t *testing.T) {
+	k := buildKernel(t, "./kernel/boxtest/testdata/cpubound")
+	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 32, Timeout: 30 * time.Second})
+	expect(t, r, box.PoweredOff, "ticker fired 10 times")
+}
+
+// A nil dereference is a Go panic with a trace, as on Linux.
+func TestNilDereference(t *testing.T) {
+	k := buildKernel(t, "./kernel/boxtest/testdata/nilderef")
+	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 32})
+	expect(t, r, box.Crashed,
+		"panic: runtime error: invalid memory address or nil pointer dereference",
+		"[signal SIGSEGV: segmentation violation code=0x1 addr=0x0",
+		"main.main()", "exit status 2")
+}
+
+// The Xen command line becomes os.Args[1:] and, before "--", KEY=VALUE
+// words the environment.
+func TestArgsAndEnv(t *testing.T) {
+	k := buildKernel(t, "./kernel/boxtest/testdata/args")
+	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 32, Cmdline: "GREETING=hi one -- two X=Y"})
+	expect(t, r, box.PoweredOff, `args ["one" "two" "X=Y"]`, `GREETING="hi"`, "env GOMAXPROCS=1")
+}
+
+// 300 MB allocated, at most 8 MB live, at memory = 32.
+func TestGCStress(t *testing.T) {
+	k := buildKernel(t, "./examples/gcstress")
+	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 32, Timeout: 120 * time.Second})
+	expect(t, r, box.PoweredOff, "all checksums good")
+}
