@@ -246,6 +246,7 @@ func initConsole() {
 		}
 	}
 	haveConsole = true
+	replayEarly()
 }
 
 func kickConsole() { hypercall.EvtchnSend(consolePort) }

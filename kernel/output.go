@@ -58,9 +58,34 @@ func writeSink(k sinkKind, p []byte) {
 	}
 }
 
+// Output written before the main console exists goes to port 0xe9 and
+// into earlyLog, which is replayed on the main console once it is up, so
+// a user at `xl console` sees the whole boot.
+var (
+	earlyLog  [8192]byte
+	earlyLen  int
+	earlyLost int
+)
+
 // kwrite writes program or kernel output to the main console.
 func kwrite(p []byte) {
+	if !haveConsole {
+		n := copy(earlyLog[earlyLen:], p)
+		earlyLen += n
+		earlyLost += len(p) - n
+	}
 	writeSink(mainSink, p)
+}
+
+// replayEarly copies the boot messages so far onto the new main console.
+func replayEarly() {
+	if mainSink == sinkE9 {
+		return // still no console: they are in Xen's log already
+	}
+	writeSink(mainSink, earlyLog[:earlyLen])
+	if earlyLost > 0 {
+		klog().s("(").dec(int64(earlyLost)).s(" bytes of boot messages only in Xen's log)").print()
+	}
 }
 
 // kwriteAll writes to every sink that is on (for fatal messages).
