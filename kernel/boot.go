@@ -284,9 +284,9 @@ const (
 // CS from STAR[47:32] (our code selector, SS = +8) and clears the RFLAGS
 // bits in FMASK: IF, so a system call is never interrupted; DF; TF; AC.
 func initSyscalls() {
-	wrmsr(msrSTAR, uint64(selCode)<<32)
-	wrmsr(msrLSTAR, uint64(syscallEntryAddr()))
-	wrmsr(msrFMASK, 0x200|0x400|0x100|0x40000)
+	hypercall.WRMSR(msrSTAR, uint64(selCode)<<32)
+	hypercall.WRMSR(msrLSTAR, uint64(syscallEntryAddr()))
+	hypercall.WRMSR(msrFMASK, 0x200|0x400|0x100|0x40000)
 }
 
 // ---- the Go runtime -----------------------------------------------------------------

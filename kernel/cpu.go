@@ -4,8 +4,6 @@ package kernel
 // trap_amd64.s.
 
 func outb(port uint16, b byte)
-func wrmsr(msr uint32, v uint64)
-func rdmsr(msr uint32) uint64
 func readCR2() uint64
 func readCR3() uint64
 func invlpg(va uintptr)

@@ -9,24 +9,6 @@ TEXT ·outb(SB),NOSPLIT,$0-3
 	OUTB
 	RET
 
-// func wrmsr(msr uint32, v uint64)
-TEXT ·wrmsr(SB),NOSPLIT,$0-16
-	MOVL msr+0(FP), CX
-	MOVQ v+8(FP), AX
-	MOVQ AX, DX
-	SHRQ $32, DX
-	WRMSR
-	RET
-
-// func rdmsr(msr uint32) uint64
-TEXT ·rdmsr(SB),NOSPLIT,$0-16
-	MOVL msr+0(FP), CX
-	RDMSR
-	SHLQ $32, DX
-	ORQ DX, AX
-	MOVQ AX, ret+8(FP)
-	RET
-
 // func readCR2() uint64
 TEXT ·readCR2(SB),NOSPLIT,$0-8
 	MOVQ CR2, AX
