@@ -13,8 +13,10 @@ export GOFLAGS := -mod=mod
 
 .PHONY: help test test-host test-box vet run kernel
 
+include tamago/tamago.mk
+
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
 
 test: vet test-host test-box ## run every test: host tests, fuzz seeds, box tests
 
@@ -26,7 +28,7 @@ test-host: ## host tests (parsers, rings, ELF notes, fuzz seed corpora)
 	$(GO) test -count=1 ./...
 
 test-box: ## box tests: boot guests under real Xen in QEMU (installs packages)
-	$(GO) test -tags box -count=1 -p 1 -timeout 60m -v ./box/ ./kernel/boxtest/
+	TAMAGO=$(TAMAGO) $(GO) test -tags box -count=1 -p 1 -timeout 60m -v ./box/ ./kernel/boxtest/ ./tamago/boxtest/
 
 kernel: ## build PROG (a main package importing the kernel) into a PVH ELF at OUT
 	@mkdir -p $(dir $(OUT))

@@ -1,12 +1,9 @@
-// Command hello is the smallest Go program that runs as a Xen guest: an
-// ordinary main package plus one import of the kernel.
+// Command hello is the smallest Go program that runs as a Xen guest. It
+// is an ordinary main package: the import that makes it a kernel is in
+// board_linux.go (the stock-Go kernel) or board_tamago.go (TamaGo).
 package main
 
-import (
-	"fmt"
-
-	_ "github.com/goxen/goxen/kernel"
-)
+import "fmt"
 
 func main() {
 	fmt.Println("hello, world")
