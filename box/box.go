@@ -144,6 +144,9 @@ type Timings struct {
 	FirstByte time.Duration // guest unpaused -> first console byte
 	Run       time.Duration // guest unpaused -> guest stopped
 	Total     time.Duration // QEMU start -> QEMU gone
+	// FirstByteUpper says FirstByte is only an upper bound: the guest
+	// printed and stopped before dom0 looked at its console log.
+	FirstByteUpper bool
 }
 
 // Result is what Run found out.
@@ -180,6 +183,10 @@ func (r *Result) Summary() string {
 	if r.CPUTime >= 0 {
 		cpu = ", guest cpu " + fmtDur(r.CPUTime)
 	}
+	first := fmtDur(t.FirstByte)
+	if t.FirstByteUpper {
+		first = "<=" + first
+	}
 	return fmt.Sprintf("%s [boot %s, first byte %s, run %s, total %s%s]",
-		s, fmtDur(t.Boot), fmtDur(t.FirstByte), fmtDur(t.Run), fmtDur(t.Total), cpu)
+		s, fmtDur(t.Boot), first, fmtDur(t.Run), fmtDur(t.Total), cpu)
 }

@@ -89,6 +89,7 @@ func TestDemuxDomU(t *testing.T) {
 		"(d1) port e9 text",
 		"@@BOX state ---s-- 20.50",
 		"@@BOX cputime 0.4",
+		"@@BOX firstbyte-by 20.60",
 		"@@GUESTLOG-BEGIN",
 		"@@L hello",
 		"(XEN) interleaved",
@@ -246,6 +247,11 @@ func TestSummary(t *testing.T) {
 	if got := r.Summary(); got != want {
 		t.Errorf("Summary() = %q, want %q", got, want)
 	}
+	r.Timings.FirstByte, r.Timings.FirstByteUpper = 300*time.Millisecond, true
+	if got := r.Summary(); !strings.Contains(got, "first byte <=0.30s") {
+		t.Errorf("Summary() with an upper-bound first byte = %q", got)
+	}
+	r.Timings.FirstByte, r.Timings.FirstByteUpper = -1, false
 	r.CPUTime = 250 * time.Millisecond
 	if got, want := r.Summary(), want[:len(want)-1]+", guest cpu 0.25s]"; got != want {
 		t.Errorf("Summary() with CPU time = %q, want %q", got, want)
@@ -524,4 +530,24 @@ func TestLockMachine(t *testing.T) {
 		t.Fatalf("lock not released: %v", err)
 	}
 	unlock2()
+}
+
+func TestDemuxFirstByteUpperBound(t *testing.T) {
+	d, _, t0 := feed(DomU,
+		"@@BOX created 1",
+		"@@BOX unpaused 10.00",
+		"@@BOX state ---s-- 10.30",
+		"@@BOX firstbyte-by 10.40",
+		"@@GUESTLOG-BEGIN",
+		"@@L fast",
+		"@@GUESTLOG-END",
+		"@@BOX done",
+	)
+	r := d.result(hostFacts{start: t0, end: t0.Add(20 * time.Second)})
+	if r.Timings.FirstByte != 400*time.Millisecond || !r.Timings.FirstByteUpper {
+		t.Fatalf("first byte %v (upper bound %v), want <=400ms", r.Timings.FirstByte, r.Timings.FirstByteUpper)
+	}
+	if r.CPUTime != -1 {
+		t.Errorf("cpu time %v without a cputime event, want -1", r.CPUTime)
+	}
 }

@@ -107,6 +107,12 @@ if [ "$state" != timeout ]; then
 	now
 	echo "@@BOX state ${state:-gone} $T"
 fi
+# A guest that printed and stopped within one loop turn: its first byte
+# came no later than now.
+if [ -z "$first" ] && [ -s "$LOG" ]; then
+	now
+	echo "@@BOX firstbyte-by $T"
+fi
 # The guest's CPU time (xl list's Time(s)): idle guests must not burn it.
 cpu=$(xl list guest 2>/dev/null | awk 'NR == 2 { print $6 }')
 echo "@@BOX cputime ${cpu:--}"

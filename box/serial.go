@@ -281,6 +281,10 @@ func (d *demux) domUResult(r *Result, h hostFacts) {
 	un, unOK := d.events["unpaused"]
 	if fb, ok := d.events["firstbyte"]; ok && unOK && len(un.args) > 0 && len(fb.args) > 0 {
 		r.Timings.FirstByte, _ = uptimeDiff(un.args[0], fb.args[0])
+	} else if fb, ok := d.events["firstbyte-by"]; ok && unOK && len(un.args) > 0 && len(fb.args) > 0 {
+		// Only an upper bound: the guest printed and stopped between two looks.
+		r.Timings.FirstByte, _ = uptimeDiff(un.args[0], fb.args[0])
+		r.Timings.FirstByteUpper = true
 	}
 	end, endOK := d.events["state"]
 	if !endOK {
