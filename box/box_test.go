@@ -8,6 +8,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -255,4 +256,36 @@ func TestCancel(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("Run returned %v after the start", d)
 	}
+}
+
+// TestLinuxIdle measures what Debian's Linux, as a PVH domU, costs in CPU
+// time over a 10 s sleep: the peer figure for the project's idle test.
+// Boot is expensive under emulation, so the figure is the difference
+// between a guest that sleeps 10 s and one that powers off at once.
+func TestLinuxIdle(t *testing.T) {
+	kernels, _ := filepath.Glob("/boot/vmlinuz-*")
+	if len(kernels) == 0 {
+		t.Fatal("no /boot/vmlinuz-*")
+	}
+	run := func(sleep int) *Result {
+		init := "#!/bin/busybox sh\n" +
+			"/bin/busybox echo LINUX-IDLE-START\n" +
+			"/bin/busybox sleep " + strconv.Itoa(sleep) + "\n" +
+			"/bin/busybox echo LINUX-IDLE-DONE\n" +
+			"/bin/busybox poweroff -f\n"
+		r := runLinux(t, Config{
+			Kernel: kernels[0], Mode: DomU, Memory: 256, Cmdline: "console=hvc0",
+			Ramdisk: guestInitrd(t, init), Timeout: 120 * time.Second,
+		})
+		if r.Outcome != PoweredOff || !strings.Contains(r.Console, "LINUX-IDLE-DONE") {
+			t.Fatalf("sleep %d: outcome %v, console:\n%s", sleep, r.Outcome, r.Console)
+		}
+		if r.CPUTime < 0 {
+			t.Fatalf("sleep %d: no CPU time reported", sleep)
+		}
+		return r
+	}
+	quick, idle := run(0), run(10)
+	t.Logf("PEER IDLE: Linux guest cpu %v sleeping 10s, %v powering off at once: idle cost %v",
+		idle.CPUTime, quick.CPUTime, idle.CPUTime-quick.CPUTime)
 }
