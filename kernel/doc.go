@@ -59,7 +59,22 @@
 // clone, futex, nanosleep, sched_yield and epoll_pwait drive a small
 // scheduler (sched.go): a thread blocks by switching kernel stacks; with
 // nothing runnable the vCPU sleeps in Xen with SCHEDOP_poll until the
-// earliest deadline or a console event, and never spins. mmap, munmap
+// earliest deadline or a console event, and never spins. While the
+// program runs, interrupts are on: Xen raises event channel upcalls at a
+// vector of ours (package evtchn), and VIRQ_TIMER, armed as a one-shot
+// for the next 10 ms tick or the earliest sleeper, lets the kernel switch
+// threads (events.go), so a goroutine that never makes a system call
+// cannot starve sysmon.
+//
+// # Signals
+//
+// The runtime's signal handlers work as on Linux (signal.go): a fault in
+// the program (a nil dereference) is delivered as SIGSEGV in a Linux
+// rt_sigframe on the thread's sigaltstack, which Go turns into a panic;
+// tgkill(SIGURG) from sysmon is delivered the next time the thread
+// returns to the program, which is Go's asynchronous preemption.
+// rt_sigreturn restores the context. Faults in the kernel itself are not
+// signals: they print the registers and crash the domain. mmap, munmap
 // and madvise go to package kernel/mm, which maps pages on first touch
 // (demand-zero): hello reserves over a gigabyte of address space but runs
 // in 5 MiB. CLOCK_MONOTONIC is Xen system time from pvclock;
@@ -69,8 +84,8 @@
 //
 // The Xen command line becomes os.Args[1:]. Before a "--" word, KEY=VALUE
 // words become environment variables instead; after it, every word is an
-// argument. GODEBUG=asyncpreemptoff=1 and GOMAXPROCS=1 are set unless the
-// command line sets them.
+// argument. GOMAXPROCS=1 (there is one vCPU) is set unless the command
+// line sets it.
 //
 // # Shutdown
 //

@@ -8,14 +8,15 @@ import (
 
 // Threads. The Go runtime creates threads with clone and parks them with
 // futex, nanosleep and epoll_pwait. Each thread has a kernel stack whose
-// top holds its saved user registers (a sysFrame) while it is inside the
-// kernel. A thread gives up the CPU only inside a system call, by
-// switching kernel stacks (swtch); there is one vCPU and no preemption yet.
+// top holds its saved user registers (a frame) while it is inside the
+// kernel. A thread gives up the CPU inside a system call or at a timer
+// interrupt (preemption, events.go), by switching kernel stacks (swtch).
+// There is one vCPU.
 
 const (
 	maxThreads   = 64
 	kstackSize   = 32 << 10
-	sysFrameSize = 688 // must match forkReturn (trap_amd64.s)
+	frameSize = 688 // must match forkReturn (trap_amd64.s)
 )
 
 type threadState uint8
@@ -31,7 +32,7 @@ type thread struct {
 	state     threadState
 	timedOut  bool
 	tid       int32
-	kstackTop uintptr // top of the kernel stack; the sysFrame sits just below
+	kstackTop uintptr // top of the kernel stack; its frame sits just below
 	ksp       uintptr // saved kernel SP while switched out
 	waitAddr  uintptr // futex word, or waitEpoll/waitConsole
 	deadline  int64   // nanotime to give up waiting; 0 = never
@@ -50,12 +51,12 @@ var (
 func currentTID() int32 { return threads[cur].tid }
 
 func frameOf(t *thread) *frame {
-	return (*frame)(at(t.kstackTop - sysFrameSize))
+	return (*frame)(at(t.kstackTop - frameSize))
 }
 
 // initThreads makes the boot context thread 1, the Go program's main thread.
 func initThreads() {
-	if unsafe.Sizeof(frame{}) != sysFrameSize {
+	if unsafe.Sizeof(frame{}) != frameSize {
 		fatal("frame layout does not match the assembly", nil)
 	}
 	t := &threads[0]
@@ -100,7 +101,7 @@ func clone(parent *frame, flags, stack, tls uint64) int64 {
 		child.fs = tls
 	}
 	// A switched-out context is [saved BP][return address] (see swtch).
-	sp := t.kstackTop - sysFrameSize - 16
+	sp := t.kstackTop - frameSize - 16
 	*(*uintptr)(at(sp)) = 0
 	*(*uintptr)(at(sp + 8)) = forkReturnAddr()
 	t.ksp = sp
