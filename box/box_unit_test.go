@@ -551,3 +551,23 @@ func TestDemuxFirstByteUpperBound(t *testing.T) {
 		t.Errorf("cpu time %v without a cputime event, want -1", r.CPUTime)
 	}
 }
+
+func TestDemuxShowsLinesTheLiveViewMissed(t *testing.T) {
+	var shown []string
+	d := newDemux(DomU, time.Now, func(s string) { shown = append(shown, s) })
+	for _, l := range []string{
+		"@@BOX unpaused 1.00",
+		"@@G one",
+		"@@BOX state ---s-- 2.00",
+		"@@GUESTLOG-BEGIN",
+		"@@L one",
+		"@@L two",
+		"@@L three",
+		"@@GUESTLOG-END",
+	} {
+		d.Line(l)
+	}
+	if got := strings.Join(shown, "|"); got != "one|two|three" {
+		t.Fatalf("shown %q, want one|two|three", got)
+	}
+}

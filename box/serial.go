@@ -40,6 +40,7 @@ type demux struct {
 	errText               []string
 	context               []string // xenctx lines: the crashed guest's registers
 	inDump, dumped        bool
+	liveLines             int // guest lines passed on live so far
 	events                map[string]event
 	panicNext             bool
 	panicText             string
@@ -86,6 +87,14 @@ func (d *demux) Line(line string) {
 	switch {
 	case d.inDump && line == markDumpEnd:
 		d.inDump, d.dumped = false, true
+		// dom0's live forwarder is stopped before it passes on the last
+		// lines; the dump is complete, so show what the live view missed.
+		if d.onLog != nil {
+			lines := strings.Split(strings.TrimSuffix(d.dump.String(), "\n"), "\n")
+			for i := d.liveLines; i < len(lines) && d.dump.Len() > 0; i++ {
+				d.onLog(lines[i])
+			}
+		}
 	case d.inDump && strings.HasPrefix(line, markDump):
 		d.dump.WriteString(line[len(markDump):] + "\n")
 	case line == markDumpBegin:
@@ -93,6 +102,7 @@ func (d *demux) Line(line string) {
 	case strings.HasPrefix(line, markGuest):
 		g := line[len(markGuest):]
 		d.live.WriteString(g + "\n")
+		d.liveLines++
 		if d.onLog != nil {
 			d.onLog(g)
 		}

@@ -14,9 +14,9 @@ import (
 // There is one vCPU.
 
 const (
-	maxThreads   = 64
-	kstackSize   = 32 << 10
-	frameSize = 688 // must match forkReturn (trap_amd64.s)
+	maxThreads = 64
+	kstackSize = 32 << 10
+	frameSize  = 688 // must match forkReturn (trap_amd64.s)
 )
 
 type threadState uint8
