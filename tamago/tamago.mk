@@ -16,7 +16,7 @@ TAMAGO_LDFLAGS := -T 0x101000 -R 0x1000
 
 tamago-check:
 	@if [ -z "$(TAMAGO)" ]; then \
-		echo "TAMAGO is not set: set it to the go command of a tamago-go toolchain (see tamago/README.md)"; exit 1; fi
+		echo "TAMAGO is not set: set it to the go command of a tamago-go toolchain (see the README section "TamaGo flavour")"; exit 1; fi
 	@if [ ! -x "$(TAMAGO)" ]; then echo "TAMAGO=$(TAMAGO) is not an executable"; exit 1; fi
 
 kernel-tamago: tamago-check ## build PROG with TamaGo (TAMAGO=.../bin/go) into a PVH ELF at OUT

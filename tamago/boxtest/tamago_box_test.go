@@ -23,7 +23,7 @@ func tamago(t *testing.T) string {
 	t.Helper()
 	g := os.Getenv("TAMAGO")
 	if g == "" {
-		t.Skip("TAMAGO is not set: TamaGo box tests skipped. Set TAMAGO to the go command of a tamago-go toolchain (tag tamago-go1.26.0, built by hand; see tamago/README.md)")
+		t.Skip("TAMAGO is not set: TamaGo box tests skipped. Set TAMAGO to the go command of a tamago-go toolchain (tag tamago-go1.26.0, built by hand; see the README section \"TamaGo flavour\")")
 	}
 	if fi, err := os.Stat(g); err != nil || fi.IsDir() {
 		t.Skipf("TAMAGO=%s is not a go command (%v): TamaGo box tests skipped", g, err)
