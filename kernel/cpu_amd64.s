@@ -112,3 +112,4 @@ TEXT ·enterRuntime(SB),NOSPLIT,$0-16
 	XORQ R15, R15
 	STI // the program runs with interrupts on: event upcalls, the timer
 	JMP BX
+

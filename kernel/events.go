@@ -21,11 +21,13 @@ const (
 )
 
 var (
-	timerPort   uint32
-	haveTimer   bool
-	timerArmed  int64 // deadline programmed into Xen; 0 = none
-	ist4        [16384]byte
-	tickPending bool
+	kernelIRQs        uint64 // upcalls that arrived in kernel code (counted by irqEntry)
+	reportedKernelIRQ bool
+	timerPort         uint32
+	haveTimer         bool
+	timerArmed        int64 // deadline programmed into Xen; 0 = none
+	ist4              [16384]byte
+	tickPending       bool
 )
 
 func initEvents() {
@@ -73,6 +75,11 @@ func onEvent(port uint32) {
 
 // interrupt is the event upcall, taken while the Go program ran.
 func interrupt(f *frame) {
+	checkFS(f, "interrupt", f.rip)
+	if kernelIRQs != 0 && !reportedKernelIRQ {
+		reportedKernelIRQ = true
+		klog().s("note: an event upcall arrived while the kernel ran (interrupts were enabled by the platform); it was deferred").print()
+	}
 	handleEvents()
 	wakeExpired(nanotime())
 	if tickPending {

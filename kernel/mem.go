@@ -39,7 +39,24 @@ func pageFault(addr uintptr, write bool) int {
 	if mm.VAddr(addr) < userLo {
 		return eFAULT
 	}
-	return space.Fault(mm.VAddr(addr), write)
+	errno := space.Fault(mm.VAddr(addr), write)
+	if errno == 0 {
+		checkFrame(addr)
+	}
+	return errno
+}
+
+// checkFrame makes sure the frame now behind addr is not part of the
+// kernel image and that the allocator has seen no bad free: either would
+// mean two owners for one page of memory.
+func checkFrame(addr uintptr) {
+	pte, _ := space.PT.Lookup(mm.VAddr(addr) &^ (mm.PageSize - 1))
+	pa := uintptr(pte & mm.PTEAddrMask)
+	if pa >= imageStart && pa < imageEnd || pa < 1<<20 || frames.BadFrees() != 0 {
+		var l line
+		l.s("va ").hex(uint64(addr)).s(" got frame ").hex(uint64(pa)).s(", image [").hex(uint64(imageStart)).s(", ").hex(uint64(imageEnd)).s("), bad frees ").dec(int64(frames.BadFrees()))
+		fatal("frame allocator handed out memory in use: ", l.b[:l.n])
+	}
 }
 
 // kmap maps n bytes of zeroed, present memory for the kernel's own use

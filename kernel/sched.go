@@ -36,6 +36,7 @@ type thread struct {
 	ksp       uintptr // saved kernel SP while switched out
 	waitAddr  uintptr // futex word, or waitEpoll/waitConsole
 	deadline  int64   // nanotime to give up waiting; 0 = never
+	userFS    uint64  // the FS base the program set (arch_prctl, clone)
 }
 
 var (
@@ -100,6 +101,8 @@ func clone(parent *frame, flags, stack, tls uint64) int64 {
 	if flags&0x80000 != 0 {
 		child.fs = tls
 	}
+	t.userFS = child.fs
+	sigs[n] = sigState{mask: sigs[cur].mask} // Linux: the mask is inherited, the alternate stack is not
 	// A switched-out context is [saved BP][return address] (see swtch).
 	sp := t.kstackTop - frameSize - 16
 	*(*uintptr)(at(sp)) = 0

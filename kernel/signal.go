@@ -1,6 +1,9 @@
 package kernel
 
-import "github.com/goxen/goxen/kernel/mm"
+import (
+	"github.com/goxen/goxen/hypercall"
+	"github.com/goxen/goxen/kernel/mm"
+)
 
 // Signals, as much of Linux's as the Go runtime uses: it turns a bad
 // memory access into a Go panic through SIGSEGV, and preempts goroutines
@@ -109,6 +112,7 @@ func tgkill(tid int, sig int) int64 {
 // beforeUserReturn runs on every way back into the program: deliver a
 // pending, unblocked signal and keep the timer armed.
 func beforeUserReturn(f *frame) {
+	checkFS(f, "return", f.rip)
 	s := &sigs[cur]
 	if ready := s.pending &^ s.mask; ready != 0 {
 		sig := 1
@@ -233,4 +237,22 @@ func userWritable(lo, hi uint64) bool {
 		}
 	}
 	return true
+}
+
+// checkFS makes sure a thread enters and leaves the kernel with its own
+// TLS: a thread running on another's FS base would run with the other's
+// g, and the Go runtime would fail far from the cause.
+func checkFS(f *frame, where string, v uint64) {
+	t := &threads[cur]
+	if f.fs == t.userFS {
+		return
+	}
+	klog().s("FS base mismatch at ").s(where).s(": thread ").dec(int64(t.tid)).s(" (slot ").dec(int64(cur)).
+		s(") has fs=").hex(f.fs).s(" rflags=").hex(f.rflags).s(" cs=").hex(f.cs).s(", set to ").hex(t.userFS).s("; rip/nr=").hex(v).s(" rsp=").hex(f.rsp).printAll()
+	for i := range threads {
+		if threads[i].state != tFree {
+			klog().s("  slot ").dec(int64(i)).s(" tid ").dec(int64(threads[i].tid)).s(" state ").dec(int64(threads[i].state)).s(" fs ").hex(threads[i].userFS).printAll()
+		}
+	}
+	shutdown(hypercall.SHUTDOWN_crash)
 }

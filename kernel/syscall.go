@@ -81,6 +81,7 @@ var (
 
 // syscallGo is called by syscallEntry with the caller's saved registers.
 func syscallGo(f *frame) {
+	checkFS(f, "system call", f.rax)
 	nr := f.rax
 	if nr < uint64(len(syscallCount)) {
 		syscallCount[nr]++
@@ -119,6 +120,7 @@ func dispatch(f *frame, nr, a0, a1, a2, a3, a4 uint64) int64 {
 			return -eINVAL
 		}
 		f.fs = a1
+		threads[cur].userFS = a1
 		return 0
 	case sysClone:
 		return clone(f, a0, a1, a4)

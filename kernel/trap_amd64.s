@@ -80,12 +80,24 @@ TEXT forkReturn<>(SB),NOSPLIT|NOFRAME,$0
 	SUBQ $688, SP
 	JMP userReturn<>(SB)
 
-// irqEntry is the event channel upcall vector. Interrupts are only ever
-// enabled while the Go program runs, so the thread's kernel stack is
+// irqEntry is the event channel upcall vector. Interrupts are meant to be
+// enabled only while the Go program runs, so the thread's kernel stack is
 // empty: move the CPU's frame there from the IST stack and save the rest,
-// so the handler may switch threads (preemption).
+// so the handler may switch threads (preemption). An upcall that arrives
+// while kernel code runs (seen under nested emulation: the platform left
+// IF set) must not touch the kernel stack, which is in use: it returns at
+// once with IF clear, and the event stays pending for later.
 TEXT irqEntry<>(SB),NOSPLIT|NOFRAME,$0
+	CLI
 	PUSHQ AX
+	LEAQ ·kernelTLS+8(SB), AX
+	CMPQ AX, ·curFS(SB)
+	JNE fromProgram
+	POPQ AX
+	ANDQ $~0x200, 16(SP) // the interrupted kernel code resumes with IF clear
+	INCQ ·kernelIRQs(SB)
+	IRETQ
+fromProgram:
 	PUSHQ BX
 	MOVQ ·kstackTop(SB), AX
 	SUBQ $40, AX
