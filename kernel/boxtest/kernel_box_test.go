@@ -3,15 +3,13 @@
 package boxtest
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/goxen/goxen/box"
+	"github.com/goxen/goxen/internal/boxtesting"
 	"github.com/goxen/goxen/linker"
 )
 
@@ -41,50 +39,10 @@ func buildKernel(t *testing.T, pkg string) string {
 	return out
 }
 
-func boot(t *testing.T, cfg box.Config) *box.Result {
-	t.Helper()
-	if cfg.Timeout == 0 {
-		cfg.Timeout = 60 * time.Second
-	}
-	cfg.OutDir = filepath.Join(t.TempDir(), "out")
-	cfg.Progress = testWriter{t}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	r, err := box.Run(ctx, cfg)
-	if err != nil {
-		t.Fatalf("box: %v", err)
-	}
-	t.Logf("%s", r.Summary())
-	t.Logf("guest console:\n%s", r.Console)
-	return r
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
-func expect(t *testing.T, r *box.Result, want box.Outcome, lines ...string) {
-	t.Helper()
-	if r.Outcome != want {
-		t.Errorf("outcome %v (%s), want %v\nxen log tail:\n%s", r.Outcome, r.Detail, want, tail(r.XenLog, 30))
-	}
-	for _, l := range lines {
-		if !strings.Contains(r.Console, l) {
-			t.Errorf("console lacks %q", l)
-		}
-	}
-}
-
-func tail(s string, n int) string {
-	l := strings.Split(s, "\n")
-	if len(l) > n {
-		l = l[len(l)-n:]
-	}
-	return strings.Join(l, "\n")
-}
+var (
+	boot   = boxtesting.Boot
+	expect = boxtesting.Expect
+)
 
 // The main job: hello as a domU started by xl create, at 32 MiB.
 func TestHelloDomU(t *testing.T) {

@@ -3,15 +3,13 @@
 package boxtest
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/goxen/goxen/box"
+	"github.com/goxen/goxen/internal/boxtesting"
 )
 
 // cpu is QEMU's CPU model for TamaGo guests: package amd64 reads RDRAND
@@ -55,49 +53,12 @@ func buildHello(t *testing.T) string {
 func boot(t *testing.T, cfg box.Config) *box.Result {
 	t.Helper()
 	cfg.QEMUCPU = cpu
-	if cfg.Timeout == 0 {
-		cfg.Timeout = 60 * time.Second
-	}
-	cfg.OutDir = filepath.Join(t.TempDir(), "out")
-	cfg.Progress = testWriter{t}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	r, err := box.Run(ctx, cfg)
-	if err != nil {
-		t.Fatalf("box: %v", err)
-	}
-	t.Logf("%s", r.Summary())
+	r := boxtesting.Boot(t, cfg)
 	t.Logf("first byte %v after unpause, run %v", r.Timings.FirstByte, r.Timings.Run)
-	t.Logf("guest console:\n%s", r.Console)
 	return r
 }
 
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
-func expect(t *testing.T, r *box.Result, want box.Outcome, lines ...string) {
-	t.Helper()
-	if r.Outcome != want {
-		t.Errorf("outcome %v (%s), want %v\nxen log tail:\n%s", r.Outcome, r.Detail, want, tail(r.XenLog, 30))
-	}
-	for _, l := range lines {
-		if !strings.Contains(r.Console, l) {
-			t.Errorf("console lacks %q", l)
-		}
-	}
-}
-
-func tail(s string, n int) string {
-	l := strings.Split(s, "\n")
-	if len(l) > n {
-		l = l[len(l)-n:]
-	}
-	return strings.Join(l, "\n")
-}
+var expect = boxtesting.Expect
 
 // smallestDomU is the smallest domU memory (MiB) measured to run hello
 // (40 fails, 44 works): the image ends near 35 MiB because Go 1.26's FIPS

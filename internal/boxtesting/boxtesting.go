@@ -1,0 +1,64 @@
+// Package boxtesting holds what the box tests of several packages share:
+// booting a kernel under Xen from a test, and checking how it ended.
+package boxtesting
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goxen/goxen/box"
+)
+
+// Boot runs cfg in the box, with the test's own temporary directory for
+// the logs and the box's progress in the test log, and logs the summary
+// and the guest console. A box error fails the test.
+func Boot(t *testing.T, cfg box.Config) *box.Result {
+	t.Helper()
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 60 * time.Second
+	}
+	cfg.OutDir = filepath.Join(t.TempDir(), "out")
+	cfg.Progress = Writer{t}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	r, err := box.Run(ctx, cfg)
+	if err != nil {
+		t.Fatalf("box: %v", err)
+	}
+	t.Logf("%s", r.Summary())
+	t.Logf("guest console:\n%s", r.Console)
+	return r
+}
+
+// Expect checks the outcome and that each line appears on the console.
+func Expect(t *testing.T, r *box.Result, want box.Outcome, lines ...string) {
+	t.Helper()
+	if r.Outcome != want {
+		t.Errorf("outcome %v (%s), want %v\nxen log tail:\n%s", r.Outcome, r.Detail, want, Tail(r.XenLog, 30))
+	}
+	for _, l := range lines {
+		if !strings.Contains(r.Console, l) {
+			t.Errorf("console lacks %q", l)
+		}
+	}
+}
+
+// Tail is the last n lines of s.
+func Tail(s string, n int) string {
+	l := strings.Split(s, "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, "\n")
+}
+
+// Writer sends what is written to the test log, a line at a time.
+type Writer struct{ T *testing.T }
+
+func (w Writer) Write(p []byte) (int, error) {
+	w.T.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
