@@ -109,8 +109,7 @@ func initHypercallPage() {
 		earlyFatal("goxen: no Xen CPUID leaves: not running under Xen")
 	}
 	page := (uintptr(unsafe.Pointer(&hypercallPageMem)) + 0xfff) &^ 0xfff
-	hypercall.WRMSR(xen.HypercallMSR, uint64(page))
-	hypercall.SetPage(page)
+	hypercall.InstallPage(xen.HypercallMSR, uint64(page), page)
 	// A stub starts with "mov $nr, %eax" (0xb8). A full check with the
 	// disassembler runs once the Go runtime is up (see init.go).
 	if *(*byte)(at(page)) != 0xb8 {
@@ -184,9 +183,7 @@ var e820 [startinfo.MaxMemmap * hypercall.E820EntrySize]byte
 func memmapFromXen() {
 	n, rc := hypercall.MemoryMap(e820[:])
 	if rc != 0 {
-		var l line
-		l.s("XENMEM_memory_map = ").dec(int64(rc))
-		fatal("no memory map: ", l.b[:l.n])
+		klog().s("fatal: no memory map: XENMEM_memory_map = ").dec(int64(rc)).fatal()
 	}
 	for i := 0; i < n && i < len(si.Memmap); i++ {
 		addr, size, typ, _ := hypercall.DecodeE820(e820[:], i)
@@ -210,9 +207,7 @@ func initSharedInfo() {
 		fatal("no frame for shared info", nil)
 	}
 	if rc := hypercall.AddToPhysmap(hypercall.XENMAPSPACE_shared_info, 0, uint64(pa)>>12); rc != 0 {
-		var l line
-		l.s("XENMEM_add_to_physmap(shared_info) = ").dec(int64(rc))
-		fatal("", l.b[:l.n])
+		klog().s("fatal: XENMEM_add_to_physmap(shared_info) = ").dec(int64(rc)).fatal()
 	}
 	shared = sharedInfoPtr(uintptr(pa))
 	shared.VcpuInfo[0].EvtchnUpcallMask = 1 // events are polled, never delivered
@@ -301,7 +296,7 @@ const (
 // enterGo builds the stack a Linux kernel gives a new process (argc,
 // argv, envp, auxv) and jumps to the Go runtime's ELF entry point.
 func enterGo() {
-	base := kmapStack(mainStackSize)
+	base := mapStack(mainStackSize, "the main stack")
 	top := base + mainStackSize
 
 	// Strings and the AT_RANDOM bytes go at the very top.
@@ -370,18 +365,6 @@ func pushString(sp uintptr, s string) uintptr {
 	}
 	d[len(s)] = 0
 	return sp
-}
-
-// kmapStack maps a demand-zero stack of n bytes with a guard page below.
-func kmapStack(n uint64) uintptr {
-	va, errno := space.Mmap(0, n+mm.PageSize, mm.ProtNone, mm.MAP_PRIVATE|mm.MAP_ANONYMOUS)
-	if errno != 0 {
-		fatalErrno("mapping the main stack: ", errno)
-	}
-	if errno := space.Mprotect(va+mm.PageSize, n, mm.ProtRead|mm.ProtWrite); errno != 0 {
-		fatalErrno("mprotect of the main stack: ", errno)
-	}
-	return uintptr(va + mm.PageSize)
 }
 
 func hasEnv(envp []uintptr, key string) bool {

@@ -31,9 +31,7 @@ var (
 )
 
 func initEvents() {
-	h := uint64(irqEntryAddr())
-	idt[upcallVector][0] = h&0xFFFF | selCode<<16 | 4<<32 | 0x8E<<40 | (h>>16&0xFFFF)<<48
-	idt[upcallVector][1] = h >> 32
+	setGate(upcallVector, irqEntryAddr(), 4)
 	setTSS64(60, stackTop(ist4[:])) // IST4
 	port, err := evtchn.BindVIRQ(hypercall.VIRQ_TIMER)
 	if err != nil {
@@ -81,10 +79,11 @@ func interrupt(f *frame) {
 		klog().s("note: an event upcall arrived while the kernel ran (interrupts were enabled by the platform); it was deferred").print()
 	}
 	handleEvents()
-	wakeExpired(nanotime())
 	if tickPending {
 		tickPending = false
-		// Preempt: let every other runnable thread have a turn.
+		// Preempt: let every other runnable thread have a turn. (The
+		// timer is armed for the earliest deadline too, so this is also
+		// where sleepers whose time has come are woken.)
 		reschedule()
 	}
 	beforeUserReturn(f)
@@ -98,11 +97,8 @@ func armTimer() {
 	}
 	now := nanotime()
 	d := now + timeSlice
-	for i := range threads {
-		t := &threads[i]
-		if t.state == tBlocked && t.deadline != 0 && t.deadline < d {
-			d = t.deadline
-		}
+	if e := earliestDeadline(); e != 0 && e < d {
+		d = e
 	}
 	if timerArmed != 0 && timerArmed > now && timerArmed <= d {
 		return // an earlier or equal expiry is already programmed

@@ -53,35 +53,35 @@ func checkFrame(addr uintptr) {
 	pte, _ := space.PT.Lookup(mm.VAddr(addr) &^ (mm.PageSize - 1))
 	pa := uintptr(pte & mm.PTEAddrMask)
 	if pa >= imageStart && pa < imageEnd || pa < 1<<20 || frames.BadFrees() != 0 {
-		var l line
-		l.s("va ").hex(uint64(addr)).s(" got frame ").hex(uint64(pa)).s(", image [").hex(uint64(imageStart)).s(", ").hex(uint64(imageEnd)).s("), bad frees ").dec(int64(frames.BadFrees()))
-		fatal("frame allocator handed out memory in use: ", l.b[:l.n])
+		klog().s("fatal: frame allocator handed out memory in use: va ").hex(uint64(addr)).s(" got frame ").hex(uint64(pa)).
+			s(", image [").hex(uint64(imageStart)).s(", ").hex(uint64(imageEnd)).s("), bad frees ").dec(int64(frames.BadFrees())).fatal()
 	}
 }
 
-// kmap maps n bytes of zeroed, present memory for the kernel's own use
-// (thread stacks), with an inaccessible guard page below it.
-func kmap(n uint64) uintptr {
+// mapStack maps a demand-zero stack of n bytes for what (named in
+// errors) with an inaccessible guard page below it, and returns its base.
+func mapStack(n uint64, what string) uintptr {
 	va, errno := space.Mmap(0, n+mm.PageSize, mm.ProtNone, mm.MAP_PRIVATE|mm.MAP_ANONYMOUS)
 	if errno != 0 {
-		fatalErrno("out of memory mapping a kernel stack: ", errno)
+		klog().s("fatal: mapping ").s(what).s(": errno ").dec(int64(errno)).fatal()
 	}
 	base := va + mm.PageSize
 	if errno := space.Mprotect(base, n, mm.ProtRead|mm.ProtWrite); errno != 0 {
-		fatalErrno("mprotect of a kernel stack: ", errno)
-	}
-	for p := base; p < base+mm.VAddr(n); p += mm.PageSize {
-		if errno := space.Fault(p, true); errno != 0 {
-			fatalErrno("out of memory for a kernel stack: ", errno)
-		}
+		klog().s("fatal: mprotect of ").s(what).s(": errno ").dec(int64(errno)).fatal()
 	}
 	return uintptr(base)
 }
 
-func fatalErrno(msg string, errno int) {
-	var l line
-	l.s("errno ").dec(int64(errno))
-	fatal(msg, l.b[:l.n])
+// kmap maps a kernel stack of n bytes, every page present: kernel entries
+// write to it with interrupts off and must not fault there.
+func kmap(n uint64) uintptr {
+	base := mapStack(n, "a kernel stack")
+	for p := base; p < base+uintptr(n); p += mm.PageSize {
+		if errno := space.Fault(mm.VAddr(p), true); errno != 0 {
+			klog().s("fatal: out of memory for a kernel stack: errno ").dec(int64(errno)).fatal()
+		}
+	}
+	return base
 }
 
 // guardLowMemory unmaps the first MiB, address 0 above all. The Go

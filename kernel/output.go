@@ -26,7 +26,6 @@ var (
 	consoleRing console.Ring
 	consolePort uint32 // event channel of the console ring
 	haveConsole bool   // the main console (ring or console_io) is up
-	outputError bool   // a sink failed: reported once
 )
 
 func init0Output() { sinkOn[sinkE9] = true }

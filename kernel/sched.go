@@ -201,9 +201,8 @@ func exitThread() {
 	shutdown(hypercall.SHUTDOWN_crash)
 }
 
-// idle waits in Xen (SCHEDOP_poll) for the earliest deadline, or for an
-// event on the console's event channel. The vCPU does not spin.
-func idle() {
+// earliestDeadline is the soonest deadline of a blocked thread; 0 if none.
+func earliestDeadline() int64 {
 	var earliest int64
 	for i := range threads {
 		t := &threads[i]
@@ -211,6 +210,13 @@ func idle() {
 			earliest = t.deadline
 		}
 	}
+	return earliest
+}
+
+// idle waits in Xen (SCHEDOP_poll) for the earliest deadline, or for an
+// event on the console's event channel. The vCPU does not spin.
+func idle() {
+	earliest := earliestDeadline()
 	if earliest == 0 && idleNPort == 0 {
 		klog().s("deadlock: every thread is blocked with no deadline and nothing can wake them").printAll()
 		shutdown(hypercall.SHUTDOWN_crash)

@@ -15,9 +15,7 @@ import (
 
 const (
 	sigSEGV = 11
-	sigURG  = 23
 
-	saSiginfo = 0x4
 	saOnstack = 0x08000000
 	saNodefer = 0x40000000
 
@@ -44,6 +42,11 @@ type sigState struct {
 var sigs [maxThreads]sigState
 
 func sigbit(sig int) uint64 { return 1 << uint(sig-1) }
+
+// onAltStack reports whether sp lies on the thread's alternate signal stack.
+func (s *sigState) onAltStack(sp uint64) bool {
+	return s.altSize != 0 && sp-s.altSP < s.altSize
+}
 
 // rtSigprocmask: how is SIG_BLOCK 0, SIG_UNBLOCK 1, SIG_SETMASK 2.
 func rtSigprocmask(how int, set, old uintptr) int64 {
@@ -77,7 +80,7 @@ func sigaltstack(ss, old uintptr, userSP uint64) int64 {
 		flags := uint64(s.altFlags)
 		if s.altSize == 0 {
 			flags = ssDisable
-		} else if userSP-s.altSP < s.altSize {
+		} else if s.onAltStack(userSP) {
 			flags = ssOnstack
 		}
 		o[0], o[1], o[2] = s.altSP, flags, s.altSize
@@ -121,7 +124,7 @@ func beforeUserReturn(f *frame) {
 			sig++
 		}
 		s.pending &^= sigbit(sig)
-		deliver(sig, 0, 0, &f.fx, f.fs, &f.gpRegs, &f.iretFrame)
+		deliver(sig, 0, 0, &f.fx, &f.gpRegs, &f.iretFrame)
 	}
 	armTimer()
 }
@@ -135,12 +138,12 @@ func signalFault(f *trapFrame, sig, code int, addr uint64) bool {
 	if sigs[cur].mask&sigbit(sig) != 0 {
 		return false // blocked synchronous fault: Linux kills the process
 	}
-	return deliver(sig, code, addr, &f.fx, f.fs, &f.gpRegs, &f.iretFrame)
+	return deliver(sig, code, addr, &f.fx, &f.gpRegs, &f.iretFrame)
 }
 
 // deliver rewrites the saved context so that the thread resumes in the
 // handler for sig, with the old context saved in a signal frame.
-func deliver(sig, code int, addr uint64, fx *[512]byte, fs uint64, r *gpRegs, ir *iretFrame) bool {
+func deliver(sig, code int, addr uint64, fx *[512]byte, r *gpRegs, ir *iretFrame) bool {
 	act := &sigactions[sig]
 	handler, flags, restorer, amask := act[0], act[1], act[2], act[3]
 	if handler <= 1 {
@@ -148,7 +151,7 @@ func deliver(sig, code int, addr uint64, fx *[512]byte, fs uint64, r *gpRegs, ir
 	}
 	s := &sigs[cur]
 	sp := ir.rsp - 128 // skip the red zone
-	onAlt := s.altSize != 0 && ir.rsp-s.altSP < s.altSize
+	onAlt := s.onAltStack(ir.rsp)
 	if flags&saOnstack != 0 && s.altSize != 0 && !onAlt {
 		sp = s.altSP + s.altSize
 	}
@@ -196,7 +199,6 @@ func deliver(sig, code int, addr uint64, fx *[512]byte, fs uint64, r *gpRegs, ir
 	ir.rsp = sp
 	ir.rip = handler
 	ir.rflags &^= 0x100 | 0x400 // TF, DF
-	_ = fs
 	return true
 }
 

@@ -73,19 +73,14 @@ const (
 )
 
 var (
-	sigactions   [65][4]uint64 // what rt_sigaction was told, returned as "old"
-	exitStarted  bool
-	syscallCount [512]uint32
-	reported     [512]bool
+	sigactions [65][4]uint64 // what rt_sigaction was told, returned as "old"
+	reported   [512]bool     // unimplemented system calls already named on the console
 )
 
 // syscallGo is called by syscallEntry with the caller's saved registers.
 func syscallGo(f *frame) {
 	checkFS(f, "system call", f.rax)
 	nr := f.rax
-	if nr < uint64(len(syscallCount)) {
-		syscallCount[nr]++
-	}
 	if nr == sysRtSigreturn {
 		rtSigreturn(f) // restores every register, RAX included
 	} else {

@@ -57,7 +57,6 @@ func initTraps() {
 
 	vectors := vectorTable()
 	for v := range vectors {
-		h := uint64(vectors[v])
 		ist := uint64(3)
 		switch v {
 		case 14:
@@ -65,12 +64,19 @@ func initTraps() {
 		case 2, 8, 18:
 			ist = 2
 		}
-		idt[v][0] = h&0xFFFF | selCode<<16 | ist<<32 | 0x8E<<40 | (h>>16&0xFFFF)<<48
-		idt[v][1] = h >> 32
+		setGate(v, vectors[v], ist)
 	}
 	dtr[0] = uint64(len(idt)*16-1) | uint64(uintptr(unsafe.Pointer(&idt)))<<16
 	dtr[1] = uint64(uintptr(unsafe.Pointer(&idt))) >> 48
 	lidt(uintptr(unsafe.Pointer(&dtr)))
+}
+
+// setGate points IDT vector v at handler h, as a 64-bit interrupt gate
+// (type 0xE: IF is cleared on entry) running on IST stack ist.
+func setGate(v int, h uintptr, ist uint64) {
+	a := uint64(h)
+	idt[v][0] = a&0xFFFF | selCode<<16 | ist<<32 | 0x8E<<40 | (a>>16&0xFFFF)<<48
+	idt[v][1] = a >> 32
 }
 
 var exceptionNames = [32]string{
@@ -174,7 +180,12 @@ func fatalTrap(f *trapFrame, cr2 uint64) {
 
 // fatal prints one message (prefix + detail) and crashes the domain.
 func fatal(prefix string, detail []byte) {
-	klog().s("fatal: ").s(prefix).bytes(detail).printAll()
+	klog().s("fatal: ").s(prefix).bytes(detail).fatal()
+}
+
+// fatal prints the line on every sink and crashes the domain.
+func (l *line) fatal() {
+	l.printAll()
 	shutdown(hypercall.SHUTDOWN_crash)
 }
 
