@@ -571,3 +571,15 @@ func TestDemuxShowsLinesTheLiveViewMissed(t *testing.T) {
 		t.Fatalf("shown %q, want one|two|three", got)
 	}
 }
+
+// A box error happens before any guest ran: no CPU time is claimed.
+func TestRunConfigErrorResult(t *testing.T) {
+	r, err := Run(context.Background(), Config{Kernel: ""})
+	if err == nil || r.Outcome != BoxError {
+		t.Fatalf("outcome %v, err %v: want a box error for a missing kernel", r.Outcome, err)
+	}
+	if r.CPUTime != -1 || strings.Contains(r.Summary(), "guest cpu") {
+		t.Errorf("summary %q claims a CPU time (CPUTime %v)", r.Summary(), r.CPUTime)
+	}
+	t.Log(r.Summary())
+}

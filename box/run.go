@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -27,12 +26,10 @@ const (
 	domUDom0Mem        = "768M"
 )
 
-// qemuMu makes sure one process runs one QEMU at a time: software
-// emulation is CPU-bound and two boots would only slow each other.
-var qemuMu sync.Mutex
-
-// LockFile serialises boots across processes (two test binaries, a user
-// and CI): the first to lock it runs its QEMU, the others wait.
+// LockFile makes boots take turns: software emulation is CPU-bound and
+// two boots would only slow each other. It works across processes (two
+// test binaries, a user and CI) and within one, as every boot opens the
+// file anew and flock locks belong to the open file.
 var LockFile = filepath.Join(os.TempDir(), "xenbox.lock")
 
 // lockMachine waits, as long as ctx allows, for the machine-wide lock.
@@ -70,7 +67,7 @@ func lockMachine(ctx context.Context, progress io.Writer) (func(), error) {
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	start := time.Now()
 	fail := func(err error) (*Result, error) {
-		r := &Result{Outcome: BoxError, Detail: err.Error(),
+		r := &Result{Outcome: BoxError, Detail: err.Error(), CPUTime: -1,
 			Timings: Timings{Boot: -1, FirstByte: -1, Run: -1, Total: time.Since(start)}}
 		return r, err
 	}
@@ -95,8 +92,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return fail(err)
 	}
-	qemuMu.Lock()
-	defer qemuMu.Unlock()
 	unlock, err := lockMachine(ctx, cfg.Progress)
 	if err != nil {
 		return fail(err)

@@ -303,7 +303,6 @@ func (d *demux) domUResult(r *Result, h hostFacts) {
 	if endOK && unOK && len(un.args) > 0 && len(end.args) > 1 {
 		r.Timings.Run, _ = uptimeDiff(un.args[0], end.args[1])
 	}
-	r.CPUTime = -1
 	if c, ok := d.events["cputime"]; ok && len(c.args) > 0 {
 		if sec, err := strconv.ParseFloat(c.args[0], 64); err == nil {
 			r.CPUTime = time.Duration(sec * float64(time.Second))
