@@ -185,11 +185,7 @@ func memmapFromXen() {
 	if rc != 0 {
 		klog().s("fatal: no memory map: XENMEM_memory_map = ").dec(int64(rc)).fatal()
 	}
-	for i := 0; i < n && i < len(si.Memmap); i++ {
-		addr, size, typ, _ := hypercall.DecodeE820(e820[:], i)
-		si.Memmap[i] = startinfo.MemmapEntry{Addr: addr, Size: size, Type: typ}
-		si.NMemmap = i + 1
-	}
+	si.SetMemmapE820(e820[:], n)
 	klog().s("memory map from XENMEM_memory_map:").print()
 	for _, e := range si.MemoryMap() {
 		klog().s("  [").hex(e.Addr).s(", ").hex(e.Addr + e.Size).s(") ").s(startinfo.MemmapTypeName(e.Type)).print()

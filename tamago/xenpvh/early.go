@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/goxen/goxen/console"
+	"github.com/goxen/goxen/evtchn"
 	"github.com/goxen/goxen/hypercall"
 	"github.com/goxen/goxen/startinfo"
 )
@@ -59,7 +60,7 @@ func early() {
 		if rc != 0 {
 			earlyFatal("xenpvh: XENMEM_memory_map failed", nil)
 		}
-		si.NMemmap = memmapFromE820(si.Memmap[:], e820buf[:], n)
+		si.SetMemmapE820(e820buf[:], n)
 	}
 
 	// Shared info replaces the RAM frame of one of our pages.
@@ -131,8 +132,7 @@ func clearEvents() {
 	v := &shared.VcpuInfo[0]
 	v.EvtchnUpcallPending = 0
 	v.EvtchnPendingSel = 0
-	p := out.pollPorts[0]
-	shared.EvtchnPending[p/64] &^= 1 << (p % 64)
+	evtchn.ClearPending(shared, out.pollPorts[0]) // atomically: Xen sets bits in the same word
 }
 
 // shutdown ends the domain: SHUTDOWN_poweroff or SHUTDOWN_crash.

@@ -3,7 +3,6 @@ package xenpvh
 import (
 	"strconv"
 
-	"github.com/goxen/goxen/hypercall"
 	"github.com/goxen/goxen/startinfo"
 )
 
@@ -104,21 +103,6 @@ func planMemory(memmap []startinfo.MemmapEntry, ramStart, imageEnd, stackOffset 
 		return memPlan{}, planError{Kind: planTooSmall, Start: region.start, End: end, Need: need}
 	}
 	return memPlan{RamSize: end - ramStart, Bloc: bloc, RAMEnd: end}, planError{}
-}
-
-// memmapFromE820 converts n entries of a XENMEM_memory_map buffer into
-// PVH memory map entries (the type numbers are the same) and returns how
-// many fit in dst.
-func memmapFromE820(dst []startinfo.MemmapEntry, buf []byte, n int) int {
-	i := 0
-	for ; i < n && i < len(dst); i++ {
-		addr, size, typ, ok := hypercall.DecodeE820(buf, i)
-		if !ok {
-			break
-		}
-		dst[i] = startinfo.MemmapEntry{Addr: addr, Size: size, Type: typ}
-	}
-	return i
 }
 
 func appendInt(b []byte, v int64) []byte { return strconv.AppendInt(b, v, 10) }

@@ -3,7 +3,6 @@ package xenpvh
 import (
 	"testing"
 
-	"github.com/goxen/goxen/hypercall"
 	"github.com/goxen/goxen/startinfo"
 )
 
@@ -82,34 +81,5 @@ func TestPlanErrorAppendNoAlloc(t *testing.T) {
 	var b [160]byte
 	if n := testing.AllocsPerRun(10, func() { e.Append(b[:0]) }); n != 0 {
 		t.Errorf("Append allocates %v times", n)
-	}
-}
-
-func TestMemmapFromE820(t *testing.T) {
-	buf := make([]byte, 3*hypercall.E820EntrySize)
-	put := func(i int, addr, size uint64, typ uint32) {
-		b := buf[i*hypercall.E820EntrySize:]
-		for j := 0; j < 8; j++ {
-			b[j] = byte(addr >> (8 * j))
-			b[8+j] = byte(size >> (8 * j))
-		}
-		for j := 0; j < 4; j++ {
-			b[16+j] = byte(typ >> (8 * j))
-		}
-	}
-	put(0, 0, 0x9fc00, 1)
-	put(1, 0xf0000, 0x10000, 2)
-	put(2, 0x100000, 0x3ff00000, 1)
-	var dst [2]startinfo.MemmapEntry
-	if n := memmapFromE820(dst[:], buf, 3); n != 2 {
-		t.Errorf("converted %d entries into a 2-entry table, want 2", n)
-	}
-	if dst[1] != (startinfo.MemmapEntry{Addr: 0xf0000, Size: 0x10000, Type: 2}) {
-		t.Errorf("entry 1 = %+v", dst[1])
-	}
-	// Xen claiming more entries than the buffer holds stops at the buffer.
-	var big [8]startinfo.MemmapEntry
-	if n := memmapFromE820(big[:], buf, 5); n != 3 {
-		t.Errorf("converted %d entries from a 3-entry buffer, want 3", n)
 	}
 }
