@@ -77,6 +77,21 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// linuxKernel makes sure the box's packages are installed (a fresh machine
+// has none yet) and returns Debian's Linux from the box's assets: the
+// guest nobody here wrote. It must run before the guest's initramfs is
+// built, which takes /bin/busybox from those same packages.
+func linuxKernel(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	a, err := Ensure(ctx, testWriter{t})
+	if err != nil {
+		t.Fatalf("box: %v", err)
+	}
+	return a.Vmlinuz
+}
+
 // runLinux runs a Linux guest, retrying once when Linux died in early
 // boot with a triple fault before printing anything. That happens in
 // about one run in six here: xenctx shows the vCPU in Linux's PIT
@@ -96,12 +111,9 @@ func runLinux(t *testing.T, cfg Config) *Result {
 // TestLinuxPeer boots Debian's Linux as a PVH domU: a guest nobody here
 // wrote, and the baseline the project's own kernel is measured against.
 func TestLinuxPeer(t *testing.T) {
-	kernels, _ := filepath.Glob("/boot/vmlinuz-*")
-	if len(kernels) == 0 {
-		t.Fatal("no /boot/vmlinuz-*")
-	}
+	kernel := linuxKernel(t)
 	r := runLinux(t, Config{
-		Kernel: kernels[0], Mode: DomU, Memory: 256, Cmdline: "console=hvc0",
+		Kernel: kernel, Mode: DomU, Memory: 256, Cmdline: "console=hvc0",
 		Ramdisk: linuxPeerInitrd(t), Timeout: 90 * time.Second,
 		OutDir: outDir(t, "linux-peer"),
 	})
@@ -225,11 +237,8 @@ func TestDomUTimeout(t *testing.T) {
 // TestLinuxInput types a line into a Linux guest's console through the
 // pty xenconsoled gives it; the guest echoes it back and powers off.
 func TestLinuxInput(t *testing.T) {
-	kernels, _ := filepath.Glob("/boot/vmlinuz-*")
-	if len(kernels) == 0 {
-		t.Fatal("no /boot/vmlinuz-*")
-	}
-	r := runLinux(t, Config{Kernel: kernels[0], Mode: DomU, Memory: 256, Cmdline: "console=hvc0",
+	kernel := linuxKernel(t)
+	r := runLinux(t, Config{Kernel: kernel, Mode: DomU, Memory: 256, Cmdline: "console=hvc0",
 		Ramdisk: linuxInputInitrd(t), Input: []string{"hello box"}, Timeout: 90 * time.Second,
 		OutDir: outDir(t, "linux-input")})
 	if r.Outcome != PoweredOff {
@@ -263,10 +272,7 @@ func TestCancel(t *testing.T) {
 // Boot is expensive under emulation, so the figure is the difference
 // between a guest that sleeps 10 s and one that powers off at once.
 func TestLinuxIdle(t *testing.T) {
-	kernels, _ := filepath.Glob("/boot/vmlinuz-*")
-	if len(kernels) == 0 {
-		t.Fatal("no /boot/vmlinuz-*")
-	}
+	kernel := linuxKernel(t)
 	run := func(sleep int) *Result {
 		init := "#!/bin/busybox sh\n" +
 			"/bin/busybox echo LINUX-IDLE-START\n" +
@@ -274,7 +280,7 @@ func TestLinuxIdle(t *testing.T) {
 			"/bin/busybox echo LINUX-IDLE-DONE\n" +
 			"/bin/busybox poweroff -f\n"
 		r := runLinux(t, Config{
-			Kernel: kernels[0], Mode: DomU, Memory: 256, Cmdline: "console=hvc0",
+			Kernel: kernel, Mode: DomU, Memory: 256, Cmdline: "console=hvc0",
 			Ramdisk: guestInitrd(t, init), Timeout: 120 * time.Second,
 		})
 		if r.Outcome != PoweredOff || !strings.Contains(r.Console, "LINUX-IDLE-DONE") {
