@@ -16,6 +16,17 @@ const (
 	XEN_CPUID_RDTSCP_INSTR_AVAIL = 1 << 2
 )
 
+// TSC modes: the domain's tsc_mode (xl.cfg), which leaf base+3 sub-leaf 0
+// reports in EBX. The numbers are in the comment of the public
+// arch-x86/cpuid.h; the names are Xen's internal ones
+// (xen/arch/x86/include/asm/time.h).
+const (
+	TSC_MODE_DEFAULT        = 0 // emulate RDTSC only if the host TSC is not safe
+	TSC_MODE_ALWAYS_EMULATE = 1
+	TSC_MODE_NEVER_EMULATE  = 2
+	TSC_MODE_PVRDTSCP       = 3 // no longer accepted by Xen; named for old hosts
+)
+
 // Discover scans this range of bases, in steps of cpuidStride. Xen sits at
 // 0x40000000, or at 0x40000100 when it also shows Hyper-V (Viridian)
 // leaves at 0x40000000; scanning further costs nothing.
@@ -34,6 +45,29 @@ type Xen struct {
 	HypercallPages uint32 // leaf base+2 EAX
 	HypercallMSR   uint32 // leaf base+2 EBX: write the page's physical address here
 	TSCKHz         uint32 // leaf base+3 sub-leaf 0 ECX; 0 if the leaf is absent
+	TSCFlags       uint32 // leaf base+3 sub-leaf 0 EAX: XEN_CPUID_TSC_EMULATED, ...
+	TSCMode        uint32 // leaf base+3 sub-leaf 0 EBX: TSC_MODE_*
+}
+
+// TSCEmulated reports whether Xen traps every RDTSC of this guest. Xen
+// does so by default when the host TSC is not known to be safe, as on an
+// emulated CPU without an invariant TSC: each clock read is then a VM
+// exit, hundreds of times dearer than the instruction.
+func (x Xen) TSCEmulated() bool { return x.TSCFlags&XEN_CPUID_TSC_EMULATED != 0 }
+
+// TSCModeName is the xl.cfg name of the tsc_mode Xen reports.
+func (x Xen) TSCModeName() string {
+	switch x.TSCMode {
+	case TSC_MODE_DEFAULT:
+		return "default"
+	case TSC_MODE_ALWAYS_EMULATE:
+		return "always_emulate"
+	case TSC_MODE_NEVER_EMULATE:
+		return "native"
+	case TSC_MODE_PVRDTSCP:
+		return "native_paravirt"
+	}
+	return "unknown"
 }
 
 // DiscoverErrorKind says which check failed in Discover.
@@ -99,7 +133,7 @@ func Discover(cpuid CPUIDFunc) (Xen, error) {
 			return Xen{}, &DiscoverError{Kind: NoHypercallPages, Base: base, MaxLeaf: max}
 		}
 		if max >= base+3 {
-			_, _, x.TSCKHz, _ = cpuid(base+3, 0)
+			x.TSCFlags, x.TSCMode, x.TSCKHz, _ = cpuid(base+3, 0)
 		}
 		return x, nil
 	}

@@ -32,7 +32,8 @@ func TestDiscoverPlain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Xen{Base: 0x40000000, Major: 4, Minor: 19, HypercallPages: 1, HypercallMSR: 0x40000000, TSCKHz: 2_496_000}
+	want := Xen{Base: 0x40000000, Major: 4, Minor: 19, HypercallPages: 1, HypercallMSR: 0x40000000, TSCKHz: 2_496_000,
+		TSCFlags: XEN_CPUID_HOST_TSC_RELIABLE}
 	if x != want {
 		t.Fatalf("Discover = %+v, want %+v", x, want)
 	}
@@ -148,7 +149,7 @@ func FuzzDiscover(f *testing.F) {
 		c[base] = [4]uint32{base + limit, XEN_CPUID_SIGNATURE_EBX, XEN_CPUID_SIGNATURE_ECX, XEN_CPUID_SIGNATURE_EDX}
 		c[base+1] = [4]uint32{version, 0, 0, 0}
 		c[base+2] = [4]uint32{pages, msr, 0, 0}
-		c[base+3] = [4]uint32{0, 0, khz, 0}
+		c[base+3] = [4]uint32{version & 7, pages & 3, khz, 0}
 		if w := damage % 4; w != 0 {
 			r := c[base]
 			r[w] ^= 1
@@ -173,11 +174,40 @@ func FuzzDiscover(f *testing.F) {
 		default:
 			want := Xen{Base: base, Major: uint16(version >> 16), Minor: uint16(version), HypercallPages: pages, HypercallMSR: msr}
 			if max >= base+3 {
-				want.TSCKHz = khz
+				want.TSCKHz, want.TSCFlags, want.TSCMode = khz, version&7, pages&3
 			}
 			if err != nil || x != want {
 				t.Fatalf("Discover = %+v, %v; want %+v", x, err, want)
 			}
 		}
 	})
+}
+
+// The time leaf's flags and mode, as a guest of Xen's default tsc_mode on
+// a host whose TSC Xen does not trust sees them, and as tsc_mode="native"
+// shows them.
+func TestDiscoverTSCMode(t *testing.T) {
+	for _, tc := range []struct {
+		flags, mode uint32
+		emulated    bool
+		name        string
+	}{
+		{XEN_CPUID_TSC_EMULATED, TSC_MODE_DEFAULT, true, "default"},
+		{XEN_CPUID_HOST_TSC_RELIABLE | XEN_CPUID_RDTSCP_INSTR_AVAIL, TSC_MODE_DEFAULT, false, "default"},
+		{XEN_CPUID_TSC_EMULATED, TSC_MODE_ALWAYS_EMULATE, true, "always_emulate"},
+		{0, TSC_MODE_NEVER_EMULATE, false, "native"},
+		{0, 7, false, "unknown"},
+	} {
+		c := fakeCPU{}
+		xenLeaves(c, 0x40000000, 4, 4<<16|17, 0x40000000, 1_000_000)
+		c[0x40000003] = [4]uint32{tc.flags, tc.mode, 1_000_000, 0}
+		x, err := Discover(c.cpuid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x.TSCEmulated() != tc.emulated || x.TSCModeName() != tc.name || x.TSCFlags != tc.flags || x.TSCMode != tc.mode {
+			t.Errorf("flags %#x mode %d: emulated %v name %q (%+v), want %v %q", tc.flags, tc.mode,
+				x.TSCEmulated(), x.TSCModeName(), x, tc.emulated, tc.name)
+		}
+	}
 }
