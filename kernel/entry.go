@@ -25,4 +25,6 @@ var (
 	startInfoPA  uint64 = 1 // physical address of hvm_start_info, from %ebx
 	bootTablesPA uint64 = 1 // page-aligned base of the boot page tables
 	curFS        uint64 = 1 // the FS base currently loaded in the CPU
+	fsLost       uint64     // kernel entries that found another FS base in the CPU
+	fsSeen       uint64     // the last such FS base
 )

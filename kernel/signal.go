@@ -251,6 +251,10 @@ func checkFS(f *frame, where string, v uint64) {
 	}
 	klog().s("FS base mismatch at ").s(where).s(": thread ").dec(int64(t.tid)).s(" (slot ").dec(int64(cur)).
 		s(") has fs=").hex(f.fs).s(" rflags=").hex(f.rflags).s(" cs=").hex(f.cs).s(", set to ").hex(t.userFS).s("; rip/nr=").hex(v).s(" rsp=").hex(f.rsp).printAll()
+	if fsLost != 0 {
+		klog().s("  the CPU's FS base differed from the one the kernel loaded last at ").dec(int64(fsLost)).
+			s(" kernel entries (last found ").hex(fsSeen).s("): the platform lost or undid a WRMSR to FS_BASE").printAll()
+	}
 	for i := range threads {
 		if threads[i].state != tFree {
 			klog().s("  slot ").dec(int64(i)).s(" tid ").dec(int64(threads[i].tid)).s(" state ").dec(int64(threads[i].state)).s(" fs ").hex(threads[i].userFS).printAll()

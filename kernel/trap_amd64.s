@@ -30,11 +30,21 @@
 
 // SAVEFPFS saves the FPU/SSE state and FS base below the registers and
 // switches FS to the kernel's TLS, so kernel Go code finds its own g.
+// It also reads the FS base the CPU really holds: if that is not the one
+// the kernel loaded last, the platform lost a write (fsLost counts it and
+// fsSeen keeps the value found), and the frame records what was found.
 #define SAVEFPFS \
 	SUBQ $528, SP; \
 	FXSAVE64 (SP); \
-	MOVQ ·curFS(SB), AX; \
+	MOVL MSR_FS_BASE, CX; \
+	RDMSR; \
+	SHLQ $32, DX; \
+	ORQ DX, AX; \
 	MOVQ AX, 512(SP); \
+	CMPQ AX, ·curFS(SB); \
+	JEQ 3(PC); \
+	INCQ ·fsLost(SB); \
+	MOVQ AX, ·fsSeen(SB); \
 	LEAQ ·kernelTLS+8(SB), AX; \
 	LOADFS
 
