@@ -118,10 +118,11 @@ func TestLinuxPeer(t *testing.T) {
 		OutDir: outDir(t, "linux-peer"),
 	})
 	if r.Outcome != PoweredOff {
-		t.Fatalf("outcome %v, want powered off; dom0:\n%s", r.Outcome, r.Dom0Log)
+		t.Logf("dom0:\n%s", r.Dom0Log)
+		t.Fatalf("outcome %v (%s), want powered off", r.Outcome, r.Detail)
 	}
 	if !strings.Contains(r.Console, "LINUX-PEER-OK") {
-		t.Fatalf("marker missing from console:\n%s", r.Console)
+		t.Fatalf("LINUX-PEER-OK missing from the console (above)")
 	}
 	t.Logf("PEER TIMINGS: unpause->first byte %v, unpause->poweroff %v, boot %v, total %v",
 		r.Timings.FirstByte, r.Timings.Run, r.Timings.Boot, r.Timings.Total)
@@ -138,7 +139,8 @@ func runBox(t *testing.T, cfg Config) *Result {
 	r, err := Run(ctx, cfg)
 	t.Log(r.Summary())
 	if err != nil {
-		t.Fatalf("Run: %v\nxen log tail:\n%s\ndom0 log:\n%s", err, lastLines(r.XenLog, 15), r.Dom0Log)
+		t.Logf("xen log tail:\n%s\ndom0 log:\n%s", lastLines(r.XenLog, 15), r.Dom0Log)
+		t.Fatalf("Run: %v", err) // last, where a cut log still shows it
 	}
 	return r
 }
@@ -245,7 +247,7 @@ func TestLinuxInput(t *testing.T) {
 		t.Fatalf("outcome %v (%s), want powered off", r.Outcome, r.Detail)
 	}
 	if !strings.Contains(r.Console, "GOT:hello box") {
-		t.Fatalf("echo of the input missing from console:\n%s", r.Console)
+		t.Fatalf("GOT:hello box missing from the console (above)")
 	}
 }
 
@@ -284,7 +286,7 @@ func TestLinuxIdle(t *testing.T) {
 			Ramdisk: guestInitrd(t, init), Timeout: 120 * time.Second,
 		})
 		if r.Outcome != PoweredOff || !strings.Contains(r.Console, "LINUX-IDLE-DONE") {
-			t.Fatalf("sleep %d: outcome %v, console:\n%s", sleep, r.Outcome, r.Console)
+			t.Fatalf("sleep %d: outcome %v (%s), want powered off after LINUX-IDLE-DONE (console above)", sleep, r.Outcome, r.Detail)
 		}
 		if r.CPUTime < 0 {
 			t.Fatalf("sleep %d: no CPU time reported", sleep)

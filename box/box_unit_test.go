@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -17,7 +18,7 @@ func TestXLConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`name = "guest"`, `type = "pvh"`, `kernel = "/box/guest.elf"`,
-		"memory = 32\n", "vcpus = 1\n", `on_poweroff = "preserve"`, `on_crash = "preserve"`, `on_reboot = "preserve"`} {
+		"memory = 32\n", "vcpus = 1\n", `cpus = "1"`, `on_poweroff = "preserve"`, `on_crash = "preserve"`, `on_reboot = "preserve"`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("xl.cfg lacks %q:\n%s", want, got)
 		}
@@ -35,7 +36,7 @@ func TestXLConfigFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"memory = 256\n", "vcpus = 2\n", `ramdisk = "/box/guest.initrd"`,
+	for _, want := range []string{"memory = 256\n", "vcpus = 2\n", `cpus = "1-2"`, `ramdisk = "/box/guest.initrd"`,
 		`cmdline = "console=hvc0 say=\"hi\\there\""`, "on_crash = \"destroy\"\n", "maxmem=512\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("xl.cfg lacks %q:\n%s", want, got)
@@ -137,6 +138,12 @@ func TestDemuxDomUOutcomes(t *testing.T) {
 		{"triple", []string{"(XEN) d1v0 Triple fault - invoking HVM shutdown action 1", "@@BOX state ---sr- 3.0"}, hostFacts{}, Crashed, "triple fault"},
 		{"triple-rip", []string{"(XEN) d1v0 Triple fault - invoking HVM shutdown action 1", "@@BOX state ---sr- 3.0",
 			"@@X vcpu0:", "@@X rip: ffffffff81abcdef", "@@X rsp: ffffc90000003f00"}, hostFacts{}, Crashed, "triple fault; xl state ---sr-; rip ffffffff81abcdef"},
+		{"triple-in-xen", []string{"(XEN) d1v0 Triple fault - invoking HVM shutdown action 1",
+			"(XEN) *** Dumping Dom1 vcpu#0 state: ***", "(XEN) RIP:    e008:[<ffff82d0402044a5>]", "@@BOX state ---sr- 3.0"},
+			hostFacts{}, Crashed, "triple fault; xl state ---sr-; the fault's RIP is in Xen (cs e008)"},
+		{"triple-in-guest", []string{"(XEN) d1v0 Triple fault - invoking HVM shutdown action 1",
+			"(XEN) RIP:    0008:[<00000000002b2c25>]", "(XEN) RIP:    e008:[<ffff82d0402044a5>]", "@@BOX state ---sr- 3.0"},
+			hostFacts{}, Crashed, "triple fault; xl state ---sr-"},
 		{"gone", []string{"@@BOX state gone 3.0"}, hostFacts{}, BoxError, "xl state gone"},
 		{"timeout", []string{"@@BOX created 1", "@@BOX unpaused 1.00", "@@BOX timeout -b---- 9.00"}, hostFacts{}, Timeout, "guest timeout"},
 		{"create", []string{"@@E Parsing config from /box/guest.cfg", "@@E xc: error: panic: bad ELF", "@@E libxl: error: x",
@@ -582,4 +589,44 @@ func TestRunConfigErrorResult(t *testing.T) {
 		t.Errorf("summary %q claims a CPU time (CPUTime %v)", r.Summary(), r.CPUTime)
 	}
 	t.Log(r.Summary())
+}
+
+// In domU mode dom0's one vCPU is pinned to physical CPU 0 and the guest
+// gets CPUs of its own: QEMU has one CPU more than the guest has vCPUs.
+func TestQEMUArgsDomUPinning(t *testing.T) {
+	dir := t.TempDir()
+	a := &Assets{Xen: filepath.Join(dir, "xen"), Vmlinuz: filepath.Join(dir, "vmlinuz"),
+		Dom0Initrd: filepath.Join(dir, "dom0.cpio.gz")}
+	kernel := filepath.Join(dir, "k.elf")
+	for _, f := range []string{a.Dom0Initrd, kernel} {
+		if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for vcpus, smp := range map[int]string{1: "2", 3: "4"} {
+		cfg := Config{Kernel: kernel, Mode: DomU, VCPUs: vcpus}
+		if err := cfg.fill(); err != nil && !strings.Contains(err.Error(), "kernel") {
+			t.Fatal(err)
+		}
+		cfg.VCPUs = vcpus
+		args, err := qemuArgs(cfg, a, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		joined := strings.Join(args, " ")
+		if !strings.Contains(joined, "-smp "+smp+" ") || !strings.Contains(joined, "dom0_max_vcpus=1 dom0_vcpus_pin") {
+			t.Errorf("%d vCPUs: qemu args %q lack -smp %s or dom0 pinning", vcpus, joined, smp)
+		}
+	}
+}
+
+// Only the RIP line of the dump that follows "Triple fault" counts: a
+// guest RIP there is the guest's fault, whatever Xen prints later.
+func TestDemuxTripleFaultInGuestNotBlamedOnXen(t *testing.T) {
+	d, _, t0 := feed(DomU, "(XEN) d1v0 Triple fault - invoking HVM shutdown action 1",
+		"(XEN) RIP:    0008:[<00000000002b2c25>]", "(XEN) RIP:    e008:[<ffff82d0402044a5>]", "@@BOX state ---sr- 3.0")
+	r := d.result(hostFacts{start: t0, end: t0.Add(time.Minute)})
+	if r.Outcome != Crashed || strings.Contains(r.Detail, "in Xen") {
+		t.Fatalf("got %v %q: a guest RIP blamed on Xen", r.Outcome, r.Detail)
+	}
 }

@@ -35,6 +35,9 @@
 // that), and powers the machine off. The per-run files (guest kernel,
 // xl.cfg, parameters, input) travel as a second small cpio archive
 // appended to the cached one; Linux unpacks concatenated archives.
+// Dom0 gets one vCPU, pinned to the first CPU, and the guest the other
+// CPUs: Xen never switches one CPU between the two, which under QEMU's
+// emulated SVM now and then corrupts the guest's state.
 //
 // # Talking to the host
 //

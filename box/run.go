@@ -220,7 +220,10 @@ func qemuArgs(cfg Config, a *Assets, work string) ([]string, error) {
 			initrd += " " + cfg.Cmdline
 		}
 	case DomU:
-		xenCmd = append(xenCmd, "dom0_mem="+domUDom0Mem+",max:"+domUDom0Mem)
+		// dom0 gets one vCPU on physical CPU 0; the guest has the
+		// others to itself (guestCPUs says why).
+		xenCmd = append(xenCmd, "dom0_mem="+domUDom0Mem+",max:"+domUDom0Mem,
+			"dom0_max_vcpus=1", "dom0_vcpus_pin")
 		mem = 2048 + cfg.Memory
 		initrdPath := filepath.Join(work, "initrd.gz")
 		if err := writeRunInitrd(cfg, a, initrdPath); err != nil {
@@ -232,9 +235,12 @@ func qemuArgs(cfg Config, a *Assets, work string) ([]string, error) {
 		initrd = a.Vmlinuz + " console=hvc0 quiet," + qemuEscape(initrdPath)
 	}
 	xenCmd = append(xenCmd, cfg.XenArgs...)
-	cpus := 2 // Linux dom0 gets both; a bigger domU shares them
-	if cfg.Mode == Dom0 && cfg.VCPUs > cpus {
+	cpus := 2
+	switch {
+	case cfg.Mode == Dom0 && cfg.VCPUs > cpus:
 		cpus = cfg.VCPUs
+	case cfg.Mode == DomU:
+		cpus = 1 + cfg.VCPUs // one for dom0, the rest the guest's own
 	}
 	return []string{
 		"-machine", "q35", "-cpu", cfg.QEMUCPU, "-m", fmt.Sprint(mem), "-smp", fmt.Sprint(cpus),

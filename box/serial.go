@@ -44,6 +44,7 @@ type demux struct {
 	events                map[string]event
 	panicNext             bool
 	panicText             string
+	tripleDump            bool // after "Triple fault": the vCPU dump's RIP line is next
 	shutdown              string // dom0 mode: Xen's hardware-domain shutdown line
 }
 
@@ -162,6 +163,17 @@ func (d *demux) xenLine(line string) {
 	// applies the domain's triple-fault action, a reboot by default.
 	if strings.Contains(msg, "Triple fault") {
 		d.record("triplefault", msg)
+		d.tripleDump = true
+	}
+	// Xen then dumps the vCPU ("RIP:    0008:[<...>]"). A code selector
+	// of e008 (__HYPERVISOR_CS) there means the RIP is inside Xen: the
+	// emulated CPU mixed up host and guest state, and the guest's own
+	// code is not to blame.
+	if d.tripleDump && strings.HasPrefix(msg, "RIP:") {
+		d.tripleDump = false
+		if strings.HasPrefix(strings.TrimSpace(msg[len("RIP:"):]), "e008:") {
+			d.record("xenrip")
+		}
 	}
 	if d.mode != Dom0 {
 		return
@@ -328,6 +340,9 @@ func (d *demux) domUResult(r *Result, h hostFacts) {
 		}
 		if rip := contextRIP(d.context); rip != "" && r.Outcome == Crashed {
 			r.Detail += "; " + rip
+		}
+		if d.has("xenrip") {
+			r.Detail += "; the fault's RIP is in Xen (cs e008): the emulated CPU's fault, not the guest's"
 		}
 	case d.has("timeout"):
 		r.Outcome, r.Detail = Timeout, "still running at the guest timeout"
