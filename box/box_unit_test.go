@@ -630,3 +630,22 @@ func TestDemuxTripleFaultInGuestNotBlamedOnXen(t *testing.T) {
 		t.Fatalf("got %v %q: a guest RIP blamed on Xen", r.Outcome, r.Detail)
 	}
 }
+
+// Xen's output can land in the middle of a dom0 event line; the event
+// keeps its number and the rest goes to the Xen log.
+func TestDemuxEventLineWithXenInside(t *testing.T) {
+	d, _, t0 := feed(DomU, "@@BOX created 1", "@@BOX unpaused 9.91(d1)   flags    0x0 0",
+		"@@BOX firstbyte 10.34", "@@BOX state ---s-- 20.25(XEN) something", "@@BOX cputime 10.2")
+	r := d.result(hostFacts{start: t0, end: t0.Add(time.Minute)})
+	if r.Outcome != PoweredOff || r.Timings.FirstByte != 430*time.Millisecond || r.Timings.Run != 10340*time.Millisecond {
+		t.Fatalf("got %v %q %+v", r.Outcome, r.Detail, r.Timings)
+	}
+	if !strings.Contains(r.XenLog, "(d1)   flags    0x0 0") || !strings.Contains(r.XenLog, "(XEN) something") {
+		t.Fatalf("Xen's part of the lines missing from the Xen log:\n%s", r.XenLog)
+	}
+	for in, want := range map[string]int{"@@BOX a (d12) x": 8, "@@BOX a (d) x": -1, "@@BOX (dx)": -1, "x(XEN) y": 1, "(d1": -1} {
+		if got := xenLineStart(in); got != want {
+			t.Errorf("xenLineStart(%q) = %d, want %d", in, got, want)
+		}
+	}
+}

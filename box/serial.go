@@ -77,6 +77,16 @@ func (d *demux) Line(line string) {
 			return
 		}
 	}
+	// An event line is dom0's own words and numbers, so anything Xen
+	// printed into its middle (its own or a domain's "(d1) " line) can be
+	// cut off safely; "@@BOX unpaused 9.91(d1)   flags 0x0" was seen.
+	if strings.HasPrefix(line, markEvent) {
+		if i := xenLineStart(line); i > 0 {
+			d.Line(line[:i])
+			d.Line(line[i:])
+			return
+		}
+	}
 	if strings.HasPrefix(line, xenPrefix) {
 		d.xenLine(line)
 		return
@@ -410,4 +420,27 @@ func lastLines(s string, n int) string {
 		return "(no output)"
 	}
 	return strings.Join(ls, " | ")
+}
+
+// xenLineStart is the index in s of the first "(XEN) " or "(dN) " (a
+// domain's line as Xen prints it), or -1.
+func xenLineStart(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '(' {
+			continue
+		}
+		if strings.HasPrefix(s[i:], xenPrefix) {
+			return i
+		}
+		if j := i + 1; j < len(s) && s[j] == 'd' {
+			k := j + 1
+			for k < len(s) && s[k] >= '0' && s[k] <= '9' {
+				k++
+			}
+			if k > j+1 && k < len(s) && s[k] == ')' {
+				return i
+			}
+		}
+	}
+	return -1
 }
