@@ -21,7 +21,8 @@ const (
 )
 
 var (
-	kernelIRQs        uint64 // upcalls that arrived in kernel code (counted by irqEntry)
+	kernelIRQs        uint64 // upcalls that arrived in kernel code with IF set (counted by irqEntry)
+	maskedIRQs        uint64 // upcalls delivered although IF was clear (counted by irqEntry)
 	reportedKernelIRQ bool
 	timerPort         uint32
 	haveTimer         bool
@@ -74,9 +75,11 @@ func onEvent(port uint32) {
 // interrupt is the event upcall, taken while the Go program ran.
 func interrupt(f *frame) {
 	checkFS(f, "interrupt", f.rip)
-	if kernelIRQs != 0 && !reportedKernelIRQ {
+	if kernelIRQs+maskedIRQs != 0 && !reportedKernelIRQ {
 		reportedKernelIRQ = true
-		klog().s("note: an event upcall arrived while the kernel ran (interrupts were enabled by the platform); it was deferred").print()
+		klog().s("note: the platform delivered event upcalls into kernel code (").dec(int64(kernelIRQs)).
+			s(" with interrupts enabled behind the kernel's back, ").dec(int64(maskedIRQs)).
+			s(" with them disabled); they were deferred").print()
 	}
 	handleEvents()
 	if tickPending {

@@ -15,8 +15,14 @@ import (
 
 const (
 	maxThreads = 64
-	kstackSize = 32 << 10
-	frameSize  = 688 // must match forkReturn (trap_amd64.s)
+	kstackSize = 32 << 10 // must match KSTACK_SIZE (trap_amd64.s)
+	frameSize  = 688      // must match forkReturn (trap_amd64.s)
+)
+
+// Both fail to compile unless kstackSize is KSTACK_SIZE.
+const (
+	_ = uint(kstackSize - 0x8000)
+	_ = uint(0x8000 - kstackSize)
 )
 
 type threadState uint8

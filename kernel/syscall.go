@@ -81,6 +81,7 @@ var (
 func syscallGo(f *frame) {
 	checkFS(f, "system call", f.rax)
 	nr := f.rax
+	checkG(f, nr)
 	if nr == sysRtSigreturn {
 		rtSigreturn(f) // restores every register, RAX included
 	} else {
@@ -329,3 +330,22 @@ func exitGroup(code int) {
 	klog().s("exit status ").dec(int64(code)).printAll()
 	shutdown(hypercall.SHUTDOWN_crash)
 }
+
+// checkG notes, once, a thread that enters the kernel with a g in R14
+// other than the one its TLS slot holds (the word below the FS base). The
+// runtime's system-call stubs keep R14 = g, so a difference means one of
+// the two was overwritten: the note tells which thread, and both values,
+// for a crash that follows far from the cause. clone and rt_sigreturn are
+// left out, and a TLS slot still 0: they run where g is being set.
+func checkG(f *frame, nr uint64) {
+	if reportedG || nr == sysClone || nr == sysRtSigreturn || f.fs < uint64(userLo) || f.r14 == 0 {
+		return
+	}
+	if g := *(*uint64)(at(uintptr(f.fs - 8))); g != 0 && g != f.r14 {
+		reportedG = true
+		klog().s("note: thread ").dec(int64(threads[cur].tid)).s(" entered system call ").dec(int64(nr)).
+			s(" with g ").hex(f.r14).s(" in R14 but ").hex(g).s(" in its TLS (fs ").hex(f.fs).s(")").print()
+	}
+}
+
+var reportedG bool

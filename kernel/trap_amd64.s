@@ -5,6 +5,8 @@
 #include "textflag.h"
 
 #define MSR_FS_BASE $0xC0000100
+// KSTACK_SIZE is kstackSize (sched.go).
+#define KSTACK_SIZE $0x8000
 
 // LOADFS sets the FS base to AX (clobbers CX, DX) and records it in curFS.
 #define LOADFS \
@@ -93,16 +95,40 @@ TEXT forkReturn<>(SB),NOSPLIT|NOFRAME,$0
 // irqEntry is the event channel upcall vector. Interrupts are meant to be
 // enabled only while the Go program runs, so the thread's kernel stack is
 // empty: move the CPU's frame there from the IST stack and save the rest,
-// so the handler may switch threads (preemption). An upcall that arrives
-// while kernel code runs (seen under nested emulation: the platform left
-// IF set) must not touch the kernel stack, which is in use: it returns at
-// once with IF clear, and the event stays pending for later.
+// so the handler may switch threads (preemption).
+//
+// Under nested emulation (Xen under QEMU's software SVM) upcalls also
+// arrive while kernel code runs: with IF clear, or with IF set although
+// no kernel code sets it. Such an upcall must not touch the kernel stack,
+// which is in use, and must not be taken for the program's: it returns at
+// once with IF clear, and the event stays pending until the program runs.
+// The interrupted context is the kernel's if IF was clear, if the
+// kernel's TLS was loaded, or if its stack was the thread's kernel stack
+// or lay below userLo (the IST and boot stacks); the entry and exit paths
+// are covered by one of these at every instruction.
 TEXT irqEntry<>(SB),NOSPLIT|NOFRAME,$0
 	CLI
+	TESTQ $0x200, 16(SP) // RFLAGS.IF of the interrupted context
+	JZ ifClear
 	PUSHQ AX
+	// Now AX at 0(SP), then RIP, CS, RFLAGS, RSP (32(SP)), SS.
 	LEAQ ·kernelTLS+8(SB), AX
 	CMPQ AX, ·curFS(SB)
-	JNE fromProgram
+	JEQ inKernel
+	MOVQ 32(SP), AX
+	SHRQ $36, AX // below userLo (64 GiB)?
+	JZ inKernel
+	MOVQ 32(SP), AX
+	CMPQ AX, ·kstackTop(SB)
+	JHI fromProgram
+	ADDQ KSTACK_SIZE, AX
+	CMPQ AX, ·kstackTop(SB)
+	JHI inKernel // kstackTop - kstackSize < RSP <= kstackTop
+	JMP fromProgram
+ifClear:
+	INCQ ·maskedIRQs(SB)
+	IRETQ
+inKernel:
 	POPQ AX
 	ANDQ $~0x200, 16(SP) // the interrupted kernel code resumes with IF clear
 	INCQ ·kernelIRQs(SB)
