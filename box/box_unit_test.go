@@ -146,6 +146,8 @@ func TestDemuxDomUOutcomes(t *testing.T) {
 			hostFacts{}, Crashed, "triple fault; xl state ---sr-"},
 		{"gone", []string{"@@BOX state gone 3.0"}, hostFacts{}, BoxError, "xl state gone"},
 		{"timeout", []string{"@@BOX created 1", "@@BOX unpaused 1.00", "@@BOX timeout -b---- 9.00"}, hostFacts{}, Timeout, "guest timeout"},
+		{"timeout-rip", []string{"@@BOX created 1", "@@BOX unpaused 1.00", "@@BOX timeout r----- 9.00",
+			"@@X vcpu0:", "@@X rip: 00000000002c6389", "@@BOX cputime 8.0"}, hostFacts{}, Timeout, "guest timeout; rip 00000000002c6389"},
 		{"create", []string{"@@E Parsing config from /box/guest.cfg", "@@E xc: error: panic: bad ELF", "@@E libxl: error: x",
 			"@@E libxl: error: y", "@@E libxl: error: z", "@@BOX create-failed"}, hostFacts{}, CreateFailed,
 			"xc: error: panic: bad ELF | libxl: error: x | libxl: error: y"},

@@ -121,6 +121,13 @@ case "$state" in
 	# The domain is preserved: show where its vCPUs stopped.
 	xenctx -a -C "$domid" 2>&1 | sed 's/^/@@X /'
 	;;
+timeout)
+	# Still running: three looks at what it is doing, 0.3 s apart.
+	for i in 1 2 3; do
+		xenctx -a -C "$domid" 2>&1 | sed 's/^/@@X /'
+		usleep 300000
+	done
+	;;
 esac
 # Let xenconsoled drain the ring into the log, then stop the live copy.
 sleep 1

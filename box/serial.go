@@ -14,7 +14,7 @@ const (
 	markEvent      = "@@BOX "           // "@@BOX name args...": a box event
 	markGuest      = "@@G "             // a live guest console line
 	markError      = "@@E "             // a line of xl create's error output
-	markContext    = "@@X "             // xenctx output for a crashed guest
+	markContext    = "@@X "             // xenctx output for a crashed or timed-out guest
 	markDump       = "@@L "             // a guest log line inside the dump
 	markDumpBegin  = "@@GUESTLOG-BEGIN" // the full guest log follows
 	markDumpEnd    = "@@GUESTLOG-END"
@@ -38,13 +38,13 @@ type demux struct {
 
 	xen, dom0, live, dump strings.Builder
 	errText               []string
-	context               []string // xenctx lines: the crashed guest's registers
+	context               []string // xenctx lines: the crashed (or timed-out) guest's registers
 	inDump, dumped        bool
 	liveLines             int // guest lines passed on live so far
 	events                map[string]event
 	panicNext             bool
 	panicText             string
-	tripleDump            bool // after "Triple fault": the vCPU dump's RIP line is next
+	tripleDump            bool   // after "Triple fault": the vCPU dump's RIP line is next
 	shutdown              string // dom0 mode: Xen's hardware-domain shutdown line
 }
 
@@ -356,6 +356,9 @@ func (d *demux) domUResult(r *Result, h hostFacts) {
 		}
 	case d.has("timeout"):
 		r.Outcome, r.Detail = Timeout, "still running at the guest timeout"
+		if rip := contextRIP(d.context); rip != "" {
+			r.Detail += "; " + rip
+		}
 	case h.hostTimeout && d.has("created"):
 		r.Outcome, r.Detail = Timeout, "host timeout: dom0 did not report the guest's end"
 	case h.hostTimeout:
