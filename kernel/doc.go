@@ -64,7 +64,11 @@
 // vector of ours (package evtchn), and VIRQ_TIMER, armed as a one-shot
 // for the next 10 ms tick or the earliest sleeper, lets the kernel switch
 // threads (events.go), so a goroutine that never makes a system call
-// cannot starve sysmon.
+// cannot starve sysmon. Kernel code runs with interrupts off; an upcall
+// the platform delivers into it anyway (seen under nested emulation) is
+// recognised by its context, acknowledged and handled before the next
+// return to the program, so it can neither overwrite a saved context nor
+// interrupt the kernel for ever.
 //
 // # Signals
 //

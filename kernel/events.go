@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"unsafe"
+
 	"github.com/goxen/goxen/evtchn"
 	"github.com/goxen/goxen/hypercall"
 )
@@ -50,8 +52,14 @@ func initEvents() {
 		haveTimer = false
 		return
 	}
+	upcallPendingByte = uintptr(unsafe.Pointer(&shared.VcpuInfo[0].EvtchnUpcallPending))
 	shared.VcpuInfo[0].EvtchnUpcallMask = 0
 }
+
+var (
+	upcallPendingByte uintptr // &vcpu_info.evtchn_upcall_pending, for irqEntry
+	deferredUpcall    uint64  // irqEntry took an upcall in kernel code: scan before returning
+)
 
 // handleEvents takes every pending event: console activity wakes console
 // readers and writers; the timer marks a scheduling tick.
@@ -63,6 +71,7 @@ func handleEvents() {
 }
 
 func onEvent(port uint32) {
+	eventSeen = true
 	switch {
 	case haveTimer && port == timerPort:
 		timerArmed = 0
@@ -81,7 +90,9 @@ func interrupt(f *frame) {
 			s(" with interrupts enabled behind the kernel's back, ").dec(int64(maskedIRQs)).
 			s(" with them disabled); they were deferred").print()
 	}
+	eventSeen = false
 	handleEvents()
+	noteEmptyUpcall()
 	if tickPending {
 		tickPending = false
 		// Preempt: let every other runnable thread have a turn. (The
@@ -108,4 +119,38 @@ func armTimer() {
 	}
 	hypercall.VcpuSetSingleshotTimer(0, uint64(d), 0)
 	timerArmed = d
+}
+
+// Upcalls that find no pending event. A few are normal (an event handled
+// by an earlier scan); an endless run of them is an interrupt the
+// platform keeps delivering with nothing behind it, which would starve
+// the program: the vCPU never runs a user instruction between two.
+var (
+	eventSeen           bool
+	emptyUpcalls        uint64 // in all
+	emptyUpcallsInARow  uint64
+	reportedEmptyStorms bool
+)
+
+const emptyUpcallStorm = 10000
+
+// noteEmptyUpcall counts an upcall that found nothing. After a long run of
+// them it yields the physical CPU once (the VM exit and entry make Xen
+// and the emulated CPU recompute what is pending) and says so, once.
+func noteEmptyUpcall() {
+	if eventSeen {
+		emptyUpcallsInARow = 0
+		return
+	}
+	emptyUpcalls++
+	emptyUpcallsInARow++
+	if emptyUpcallsInARow%emptyUpcallStorm != 0 {
+		return
+	}
+	if !reportedEmptyStorms {
+		reportedEmptyStorms = true
+		klog().s("note: ").dec(int64(emptyUpcallsInARow)).s(" event upcalls in a row found no event (").
+			dec(int64(emptyUpcalls)).s(" in all): the platform keeps interrupting; yielding to Xen").print()
+	}
+	hypercall.SchedYield()
 }

@@ -116,6 +116,10 @@ func tgkill(tid int, sig int) int64 {
 // pending, unblocked signal and keep the timer armed.
 func beforeUserReturn(f *frame) {
 	checkFS(f, "return", f.rip)
+	if deferredUpcall != 0 {
+		deferredUpcall = 0
+		handleEvents()
+	}
 	s := &sigs[cur]
 	if ready := s.pending &^ s.mask; ready != 0 {
 		sig := 1

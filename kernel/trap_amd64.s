@@ -101,7 +101,8 @@ TEXT forkReturn<>(SB),NOSPLIT|NOFRAME,$0
 // arrive while kernel code runs: with IF clear, or with IF set although
 // no kernel code sets it. Such an upcall must not touch the kernel stack,
 // which is in use, and must not be taken for the program's: it returns at
-// once with IF clear, and the event stays pending until the program runs.
+// once with IF clear, and the events are scanned before the program runs
+// again.
 // The interrupted context is the kernel's if IF was clear, if the
 // kernel's TLS was loaded, or if its stack was the thread's kernel stack
 // or lay below userLo (the IST and boot stacks); the entry and exit paths
@@ -127,11 +128,23 @@ TEXT irqEntry<>(SB),NOSPLIT|NOFRAME,$0
 	JMP fromProgram
 ifClear:
 	INCQ ·maskedIRQs(SB)
-	IRETQ
+	JMP deferUpcall
 inKernel:
 	POPQ AX
 	ANDQ $~0x200, 16(SP) // the interrupted kernel code resumes with IF clear
 	INCQ ·kernelIRQs(SB)
+deferUpcall:
+	// Xen raises the upcall for as long as evtchn_upcall_pending is set:
+	// clear it, so the platform stops interrupting, and leave the scan to
+	// the kernel's next return to the program (deferredUpcall).
+	PUSHQ AX
+	MOVQ ·upcallPendingByte(SB), AX
+	TESTQ AX, AX
+	JZ noEvents
+	MOVB $0, (AX)
+	MOVQ $1, ·deferredUpcall(SB)
+noEvents:
+	POPQ AX
 	IRETQ
 fromProgram:
 	PUSHQ BX
