@@ -28,8 +28,8 @@ var (
 	reportedKernelIRQ bool
 	timerPort         uint32
 	haveTimer         bool
-	timerArmed        int64 // deadline programmed into Xen; 0 = none
-	ist4              [16384]byte
+	timerArmed        int64       // deadline programmed into Xen; 0 = none
+	ist4              [16384]byte // must match IST4_SIZE (trap_amd64.s)
 	tickPending       bool
 )
 

@@ -19,10 +19,13 @@ const (
 	frameSize  = 688      // must match forkReturn (trap_amd64.s)
 )
 
-// Both fail to compile unless kstackSize is KSTACK_SIZE.
+// These fail to compile unless kstackSize is KSTACK_SIZE and ist4 is
+// IST4_SIZE bytes long.
 const (
 	_ = uint(kstackSize - 0x8000)
 	_ = uint(0x8000 - kstackSize)
+	_ = uint(len(ist4) - 16384)
+	_ = uint(16384 - len(ist4))
 )
 
 type threadState uint8

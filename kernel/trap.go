@@ -157,6 +157,25 @@ func fatalTrap(f *trapFrame, cr2 uint64) {
 	}
 	l.s(" error=").hex(f.errcode).s(" thread=").dec(int64(currentTID()))
 	l.printAll()
+	printRegs(f, cr2)
+	shutdown(hypercall.SHUTDOWN_crash)
+}
+
+// upcallRedelivered is called by irqEntry when an upcall arrives while an
+// earlier one is still on the IST stack: its frame has overwritten the
+// earlier frame, so the interrupted thread's RIP, RSP and RFLAGS are
+// gone and it cannot be resumed. A correct CPU never does this (the
+// interrupt gate clears IF); QEMU's emulated SVM, under Xen, sometimes
+// does. Crash with the reason rather than resume garbage or spin.
+func upcallRedelivered(f *trapFrame) {
+	klog().s("platform fault: an event upcall was delivered again on top of its own delivery, which overwrote the interrupted context of thread ").
+		dec(int64(currentTID())).s(" (a fault of the emulated CPU, not of the program)").printAll()
+	printRegs(f, 0)
+	shutdown(hypercall.SHUTDOWN_crash)
+}
+
+// printRegs prints a frame's registers, four to a line.
+func printRegs(f *trapFrame, cr2 uint64) {
 	regs := [...]struct {
 		n string
 		v uint64
@@ -169,13 +188,12 @@ func fatalTrap(f *trapFrame, cr2 uint64) {
 		{"fs.base", f.fs}, {"cr2", cr2}, {"cr3", readCR3()},
 	}
 	for i := 0; i < len(regs); i += 4 {
-		l = klog().s("  ")
+		l := klog().s("  ")
 		for j := i; j < i+4 && j < len(regs); j++ {
 			l.s(regs[j].n).s("=").hex(regs[j].v).s(" ")
 		}
 		l.printAll()
 	}
-	shutdown(hypercall.SHUTDOWN_crash)
 }
 
 // fatal prints one message (prefix + detail) and crashes the domain.

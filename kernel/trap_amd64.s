@@ -5,8 +5,9 @@
 #include "textflag.h"
 
 #define MSR_FS_BASE $0xC0000100
-// KSTACK_SIZE is kstackSize (sched.go).
+// KSTACK_SIZE is kstackSize (sched.go); IST4_SIZE is len(ist4) (events.go).
 #define KSTACK_SIZE $0x8000
+#define IST4_SIZE $16384
 
 // LOADFS sets the FS base to AX (clobbers CX, DX) and records it in curFS.
 #define LOADFS \
@@ -127,8 +128,28 @@ TEXT irqEntry<>(SB),NOSPLIT|NOFRAME,$0
 	JHI inKernel // kstackTop - kstackSize < RSP <= kstackTop
 	JMP fromProgram
 ifClear:
+	// Delivered again while an earlier delivery was still on the IST
+	// stack (seen under QEMU's emulated SVM: a delivery cut short by a VM
+	// exit is committed and then injected once more)? The new frame has
+	// overwritten the earlier one, so the interrupted context is lost.
+	PUSHQ AX
+	PUSHQ BX
+	MOVQ 40(SP), AX // the interrupted RSP
+	LEAQ ·ist4(SB), BX
+	SUBQ BX, AX
+	CMPQ AX, IST4_SIZE
+	POPQ BX
+	POPQ AX
+	JLS redelivered // ist4 <= RSP <= ist4+size (unsigned)
 	INCQ ·maskedIRQs(SB)
 	JMP deferUpcall
+redelivered:
+	PUSHQ $0 // error code and vector slots: the trap frame's shape
+	PUSHQ $0xF3
+	PUSHREGS
+	SAVEFPFS
+	CALLGO(·upcallRedelivered(SB)) // does not return
+	HLT
 inKernel:
 	POPQ AX
 	ANDQ $~0x200, 16(SP) // the interrupted kernel code resumes with IF clear

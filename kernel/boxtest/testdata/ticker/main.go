@@ -20,8 +20,11 @@ func main() {
 	}
 	sleepLate := time.Since(start) - n/2*period
 
-	t := time.NewTicker(period)
+	// The clock is read before the ticker starts, so the ticks' schedule
+	// (from NewTicker on) can never look early: read after, a delay in
+	// between (an interrupt, a thread switch) would show as negative drift.
 	start = time.Now()
+	t := time.NewTicker(period)
 	for i := 0; i < n; i++ {
 		<-t.C
 	}
