@@ -34,6 +34,13 @@ func Scan(s *hypercall.SharedInfo, v *hypercall.VcpuInfo, handle func(port uint3
 	}
 }
 
+// UpcallPending reports whether Xen has flagged events for vCPU v
+// (evtchn_upcall_pending). With a callback vector, Xen raises the upcall
+// for as long as this is set and interrupts are enabled.
+func UpcallPending(v *hypercall.VcpuInfo) bool {
+	return atomic.LoadUint32(upcallWord(v))&0xff != 0
+}
+
 // upcallWord is the 32-bit word holding evtchn_upcall_pending (byte 0)
 // and evtchn_upcall_mask (byte 1), so the pending byte can be cleared
 // atomically without touching the mask.

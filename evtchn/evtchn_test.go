@@ -84,3 +84,22 @@ func TestScanDoesNotAllocate(t *testing.T) {
 var counted int
 
 func countPort(uint32) { counted++ }
+
+// UpcallPending reads only the pending byte: the mask beside it in the
+// same word does not count, and a scan clears it.
+func TestUpcallPending(t *testing.T) {
+	var s hypercall.SharedInfo
+	v := &s.VcpuInfo[0]
+	v.EvtchnUpcallMask = 1
+	if UpcallPending(v) {
+		t.Fatal("pending with only the mask set")
+	}
+	raise(&s, v, 7)
+	if !UpcallPending(v) {
+		t.Fatal("not pending after an event")
+	}
+	scan(&s, v)
+	if UpcallPending(v) {
+		t.Fatal("still pending after a scan")
+	}
+}

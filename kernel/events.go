@@ -93,14 +93,7 @@ func interrupt(f *frame) {
 	eventSeen = false
 	handleEvents()
 	noteEmptyUpcall()
-	if tickPending {
-		tickPending = false
-		// Preempt: let every other runnable thread have a turn. (The
-		// timer is armed for the earliest deadline too, so this is also
-		// where sleepers whose time has come are woken.)
-		reschedule()
-	}
-	beforeUserReturn(f)
+	beforeUserReturn(f) // switches threads if this was the tick
 }
 
 // armTimer makes sure the timer fires by the earliest of the next tick and

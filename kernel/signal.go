@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"github.com/goxen/goxen/evtchn"
 	"github.com/goxen/goxen/hypercall"
 	"github.com/goxen/goxen/kernel/mm"
 )
@@ -112,13 +113,26 @@ func tgkill(tid int, sig int) int64 {
 	return -3 // ESRCH
 }
 
-// beforeUserReturn runs on every way back into the program: deliver a
-// pending, unblocked signal and keep the timer armed.
+// beforeUserReturn runs on every way back into the program: take the
+// events that came in meanwhile, switch threads if the tick came, deliver
+// a pending, unblocked signal and keep the timer armed.
+//
+// Taking events here, rather than letting Xen raise the upcall the moment
+// IRETQ enables interrupts, also keeps the return path clear of the one
+// place where QEMU's emulated SVM has been seen to deliver an upcall on
+// top of itself (trap.go, upcallRedelivered).
 func beforeUserReturn(f *frame) {
 	checkFS(f, "return", f.rip)
-	if deferredUpcall != 0 {
+	if deferredUpcall != 0 || shared != nil && evtchn.UpcallPending(&shared.VcpuInfo[0]) {
 		deferredUpcall = 0
 		handleEvents()
+	}
+	if e := earliestDeadline(); tickPending || e != 0 && e <= nanotime() {
+		// Preempt: let every other runnable thread have a turn. This is
+		// also where sleepers whose time has come are woken, here rather
+		// than by a timer armed in the past that would fire at IRETQ.
+		tickPending = false
+		reschedule()
 	}
 	s := &sigs[cur]
 	if ready := s.pending &^ s.mask; ready != 0 {
