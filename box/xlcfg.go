@@ -104,9 +104,10 @@ func XLConfig(cfg Config) (string, error) {
 // switches between dom0 (PV) and the domU (HVM) now and then hands the
 // guest corrupt state: the Go runtime then finds another thread's g, or
 // Xen reports a triple fault whose RIP is Xen's own code. Measured with
-// a guest that busy-loops on the clock for 10 s: 5 of 19 boots failed so
-// (and one box hung booting), against none of 8 with the CPUs apart.
-// Real hosts don't do this. Apart, the guest's CPU time is its own too.
+// a guest that busy-loops on the clock for 10 s, before the kernel's own
+// defences (kernel/trap_amd64.s, irqEntry): 5 of 19 boots failed so (and
+// one box hung booting), against 1 of 14 with the CPUs apart. Real hosts
+// don't do this. Apart, the guest's CPU time is its own too.
 func guestCPUs(n int) string {
 	if n <= 1 {
 		return "1"
