@@ -100,6 +100,9 @@ var kernelFS uint64
 // program caused becomes a signal, which the Go runtime turns into a
 // panic. A fault in the kernel itself crashes the domain.
 func trap(f *trapFrame) {
+	if f.vector == upcallVector { // only irqEntry's redelivered path
+		upcallRedelivered(f)
+	}
 	var cr2 uint64
 	if f.vector == 14 {
 		cr2 = readCR2()
@@ -161,8 +164,8 @@ func fatalTrap(f *trapFrame, cr2 uint64) {
 	shutdown(hypercall.SHUTDOWN_crash)
 }
 
-// upcallRedelivered is called by irqEntry when an upcall arrives while an
-// earlier one is still on the IST stack: its frame has overwritten the
+// upcallRedelivered is called (through trap) when irqEntry sees an upcall
+// arrive while an earlier one is still on the IST stack: its frame has overwritten the
 // earlier frame, so the interrupted thread's RIP, RSP and RFLAGS are
 // gone and it cannot be resumed. A correct CPU never does this (the
 // interrupt gate clears IF); QEMU's emulated SVM, under Xen, sometimes

@@ -144,12 +144,11 @@ ifClear:
 	INCQ ·maskedIRQs(SB)
 	JMP deferUpcall
 redelivered:
-	PUSHQ $0 // error code and vector slots: the trap frame's shape
+	// Save it as an exception frame with the upcall's vector (0xF3,
+	// upcallVector): trap hands it to upcallRedelivered, which crashes.
+	PUSHQ $0
 	PUSHQ $0xF3
-	PUSHREGS
-	SAVEFPFS
-	CALLGO(·upcallRedelivered(SB)) // does not return
-	HLT
+	JMP trapCommon<>(SB)
 inKernel:
 	POPQ AX
 	ANDQ $~0x200, 16(SP) // the interrupted kernel code resumes with IF clear
