@@ -34,11 +34,12 @@ func Scan(s *hypercall.SharedInfo, v *hypercall.VcpuInfo, handle func(port uint3
 	}
 }
 
-// UpcallPending reports whether Xen has flagged events for vCPU v
-// (evtchn_upcall_pending). With a callback vector, Xen raises the upcall
-// for as long as this is set and interrupts are enabled.
-func UpcallPending(v *hypercall.VcpuInfo) bool {
-	return atomic.LoadUint32(upcallWord(v))&0xff != 0
+// Waiting reports whether vCPU v has events a Scan would look at:
+// evtchn_upcall_pending is set (with a callback vector, Xen raises the
+// upcall for as long as it is, with interrupts enabled), or selector bits
+// are left over from an upcall acknowledged without a scan.
+func Waiting(v *hypercall.VcpuInfo) bool {
+	return atomic.LoadUint32(upcallWord(v))&0xff != 0 || atomic.LoadUint64(&v.EvtchnPendingSel) != 0
 }
 
 // upcallWord is the 32-bit word holding evtchn_upcall_pending (byte 0)

@@ -85,21 +85,26 @@ var counted int
 
 func countPort(uint32) { counted++ }
 
-// UpcallPending reads only the pending byte: the mask beside it in the
-// same word does not count, and a scan clears it.
-func TestUpcallPending(t *testing.T) {
+// Waiting reads the pending byte, not the mask beside it in the same
+// word; selector bits left after the byte was cleared count too; a scan
+// clears both.
+func TestWaiting(t *testing.T) {
 	var s hypercall.SharedInfo
 	v := &s.VcpuInfo[0]
 	v.EvtchnUpcallMask = 1
-	if UpcallPending(v) {
-		t.Fatal("pending with only the mask set")
+	if Waiting(v) {
+		t.Fatal("waiting with only the mask set")
 	}
 	raise(&s, v, 7)
-	if !UpcallPending(v) {
-		t.Fatal("not pending after an event")
+	if !Waiting(v) {
+		t.Fatal("not waiting after an event")
+	}
+	v.EvtchnUpcallPending = 0 // acknowledged, not scanned
+	if !Waiting(v) {
+		t.Fatal("not waiting with a selector bit left")
 	}
 	scan(&s, v)
-	if UpcallPending(v) {
-		t.Fatal("still pending after a scan")
+	if Waiting(v) {
+		t.Fatal("still waiting after a scan")
 	}
 }

@@ -56,10 +56,10 @@ func initEvents() {
 	shared.VcpuInfo[0].EvtchnUpcallMask = 0
 }
 
-var (
-	upcallPendingByte uintptr // &vcpu_info.evtchn_upcall_pending, for irqEntry
-	deferredUpcall    uint64  // irqEntry took an upcall in kernel code: scan before returning
-)
+// upcallPendingByte is &vcpu_info.evtchn_upcall_pending, which irqEntry
+// clears for an upcall it defers; the selector bits stay, and
+// beforeUserReturn scans them.
+var upcallPendingByte uintptr
 
 // handleEvents takes every pending event: console activity wakes console
 // readers and writers; the timer marks a scheduling tick.

@@ -123,8 +123,7 @@ func tgkill(tid int, sig int) int64 {
 // top of itself (trap.go, upcallRedelivered).
 func beforeUserReturn(f *frame) {
 	checkFS(f, "return", f.rip)
-	if deferredUpcall != 0 || shared != nil && evtchn.UpcallPending(&shared.VcpuInfo[0]) {
-		deferredUpcall = 0
+	if shared != nil && evtchn.Waiting(&shared.VcpuInfo[0]) {
 		handleEvents()
 	}
 	if e := earliestDeadline(); tickPending || e != 0 && e <= nanotime() {

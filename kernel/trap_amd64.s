@@ -155,14 +155,14 @@ inKernel:
 	INCQ ·kernelIRQs(SB)
 deferUpcall:
 	// Xen raises the upcall for as long as evtchn_upcall_pending is set:
-	// clear it, so the platform stops interrupting, and leave the scan to
-	// the kernel's next return to the program (deferredUpcall).
+	// clear it, so the platform stops interrupting. The selector bits
+	// stay set, and the kernel's next return to the program scans them
+	// (beforeUserReturn).
 	PUSHQ AX
 	MOVQ ·upcallPendingByte(SB), AX
 	TESTQ AX, AX
 	JZ noEvents
 	MOVB $0, (AX)
-	MOVQ $1, ·deferredUpcall(SB)
 noEvents:
 	POPQ AX
 	IRETQ
