@@ -125,14 +125,32 @@ func TestDemuxDomU(t *testing.T) {
 	}
 }
 
+// outcomeCase is one serial stream and host facts, and the outcome and
+// detail the demultiplexer must make of them.
+type outcomeCase struct {
+	name    string
+	lines   []string
+	h       hostFacts
+	outcome Outcome
+	detail  string
+}
+
+// checkOutcomes feeds each case to a demultiplexer in the given mode.
+func checkOutcomes(t *testing.T, mode Mode, cases []outcomeCase) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d, _, t0 := feed(mode, tc.lines...)
+			tc.h.start, tc.h.end = t0, t0.Add(time.Minute)
+			r := d.result(tc.h)
+			if r.Outcome != tc.outcome || !strings.Contains(r.Detail, tc.detail) {
+				t.Fatalf("got %v %q, want %v %q", r.Outcome, r.Detail, tc.outcome, tc.detail)
+			}
+		})
+	}
+}
+
 func TestDemuxDomUOutcomes(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		lines   []string
-		h       hostFacts
-		outcome Outcome
-		detail  string
-	}{
+	checkOutcomes(t, DomU, []outcomeCase{
 		{"crash", []string{"@@BOX created 1", "@@BOX state ---sc- 3.0"}, hostFacts{}, Crashed, "xl state ---sc-"},
 		{"reboot", []string{"@@BOX created 1", "@@BOX state ---sr- 3.0"}, hostFacts{}, Rebooted, "xl state ---sr-"},
 		{"triple", []string{"(XEN) d1v0 Triple fault - invoking HVM shutdown action 1", "@@BOX state ---sr- 3.0"}, hostFacts{}, Crashed, "triple fault"},
@@ -155,16 +173,7 @@ func TestDemuxDomUOutcomes(t *testing.T) {
 		{"xen-panic", []string{"(XEN) Panic on CPU 0:", "(XEN) ****", "(XEN) boom"}, hostFacts{}, BoxError, "Xen panic: boom"},
 		{"qemu-died", nil, hostFacts{qemuErr: "QEMU exited (exit status 1): bad"}, BoxError, "QEMU exited (exit status 1): bad"},
 		{"dom0-silent", []string{"some dom0 line"}, hostFacts{}, BoxError, "dom0 ended without reporting the guest: some dom0 line"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			d, _, t0 := feed(DomU, tc.lines...)
-			tc.h.start, tc.h.end = t0, t0.Add(time.Minute)
-			r := d.result(tc.h)
-			if r.Outcome != tc.outcome || !strings.Contains(r.Detail, tc.detail) {
-				t.Fatalf("got %v %q, want %v %q", r.Outcome, r.Detail, tc.outcome, tc.detail)
-			}
-		})
-	}
+	})
 }
 
 func TestDemuxDom0(t *testing.T) {
@@ -194,13 +203,7 @@ func TestDemuxDom0(t *testing.T) {
 
 func TestDemuxDom0Outcomes(t *testing.T) {
 	started := []string{"(XEN) *** Building a PVH Dom0 ***", "(XEN) Freed 656kB init memory"}
-	for _, tc := range []struct {
-		name    string
-		lines   []string
-		h       hostFacts
-		outcome Outcome
-		detail  string
-	}{
+	checkOutcomes(t, Dom0, []outcomeCase{
 		{"crash", append(started, "(XEN) Hardware Dom0 crashed: rebooting machine in 5 seconds."), hostFacts{}, Crashed, "Dom0 crashed"},
 		{"reboot", append(started, "(XEN) Hardware Dom0 shutdown: rebooting machine"), hostFacts{}, Rebooted, "rebooting"},
 		{"watchdog", append(started, "(XEN) Hardware Dom0 shutdown: watchdog rebooting machine"), hostFacts{}, Crashed, "watchdog"},
@@ -213,16 +216,7 @@ func TestDemuxDom0Outcomes(t *testing.T) {
 		{"no-start", nil, hostFacts{hostTimeout: true}, BoxError, "did not start dom0"},
 		{"qemu", started, hostFacts{qemuErr: "QEMU exited: x"}, BoxError, "QEMU exited: x"},
 		{"ended", started, hostFacts{}, BoxError, "without a dom0 shutdown"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			d, _, t0 := feed(Dom0, tc.lines...)
-			tc.h.start, tc.h.end = t0, t0.Add(time.Minute)
-			r := d.result(tc.h)
-			if r.Outcome != tc.outcome || !strings.Contains(r.Detail, tc.detail) {
-				t.Fatalf("got %v %q, want %v %q", r.Outcome, r.Detail, tc.outcome, tc.detail)
-			}
-		})
-	}
+	})
 }
 
 func TestClassifyXLState(t *testing.T) {
