@@ -96,16 +96,15 @@ func interrupt(f *frame) {
 	beforeUserReturn(f) // switches threads if this was the tick
 }
 
-// armTimer makes sure the timer fires by the earliest of the next tick and
-// the earliest sleeper's deadline.
-func armTimer() {
+// armTimer makes sure the timer fires by the earliest of the next tick
+// (timeSlice after now) and the earliest sleeper's deadline (0: none).
+func armTimer(now, earliest int64) {
 	if !haveTimer {
 		return
 	}
-	now := nanotime()
 	d := now + timeSlice
-	if e := earliestDeadline(); e != 0 && e < d {
-		d = e
+	if earliest != 0 && earliest < d {
+		d = earliest
 	}
 	if timerArmed != 0 && timerArmed > now && timerArmed <= d {
 		return // an earlier or equal expiry is already programmed

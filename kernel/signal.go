@@ -126,12 +126,16 @@ func beforeUserReturn(f *frame) {
 	if shared != nil && evtchn.Waiting(&shared.VcpuInfo[0]) {
 		handleEvents()
 	}
-	if e := earliestDeadline(); tickPending || e != 0 && e <= nanotime() {
+	// One clock read and one deadline scan serve both the switch and the
+	// timer (each RDTSC is a VM exit where Xen emulates the TSC).
+	now, earliest := nanotime(), earliestDeadline()
+	if tickPending || earliest != 0 && earliest <= now {
 		// Preempt: let every other runnable thread have a turn. This is
 		// also where sleepers whose time has come are woken, here rather
 		// than by a timer armed in the past that would fire at IRETQ.
 		tickPending = false
 		reschedule()
+		now, earliest = nanotime(), earliestDeadline()
 	}
 	s := &sigs[cur]
 	if ready := s.pending &^ s.mask; ready != 0 {
@@ -143,7 +147,7 @@ func beforeUserReturn(f *frame) {
 		s.pending &^= sigbit(sig)
 		deliver(sig, 0, 0, &f.fx, &f.gpRegs, &f.iretFrame)
 	}
-	armTimer()
+	armTimer(now, earliest)
 }
 
 // signalFault turns a CPU fault in the program into a signal. It reports
