@@ -162,7 +162,11 @@ type Result struct {
 	// CPUTime is the guest's CPU time as xl list reports it at the end
 	// (domU mode; -1 when unknown).
 	CPUTime time.Duration
-	OutDir  string // where the logs were written ("" if not kept)
+	// FaultInXen: the guest triple-faulted with a RIP inside Xen (code
+	// selector e008), which no guest can cause: the emulated CPU mixed
+	// up host and guest state. Detail says so too.
+	FaultInXen bool
+	OutDir     string // where the logs were written ("" if not kept)
 }
 
 func fmtDur(d time.Duration) string {

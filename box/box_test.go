@@ -103,8 +103,7 @@ func runLinux(t *testing.T, cfg Config) *Result {
 	t.Helper()
 	r := runBox(t, cfg)
 	early := strings.Contains(r.Detail, "triple fault") && r.Timings.FirstByte < 0
-	inXen := strings.Contains(r.Detail, "RIP is in Xen")
-	if r.Outcome == Crashed && (early || inXen) {
+	if r.Outcome == Crashed && (early || r.FaultInXen) {
 		t.Logf("triple fault of the emulated CPU (%s); retrying once", r.Detail)
 		r = runBox(t, cfg)
 	}

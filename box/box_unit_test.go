@@ -619,8 +619,13 @@ func TestDemuxTripleFaultInGuestNotBlamedOnXen(t *testing.T) {
 	d, _, t0 := feed(DomU, "(XEN) d1v0 Triple fault - invoking HVM shutdown action 1",
 		"(XEN) RIP:    0008:[<00000000002b2c25>]", "(XEN) RIP:    e008:[<ffff82d0402044a5>]", "@@BOX state ---sr- 3.0")
 	r := d.result(hostFacts{start: t0, end: t0.Add(time.Minute)})
-	if r.Outcome != Crashed || !strings.Contains(r.Detail, "triple fault; xl state ---sr-") || strings.Contains(r.Detail, "in Xen") {
+	if r.Outcome != Crashed || !strings.Contains(r.Detail, "triple fault; xl state ---sr-") || strings.Contains(r.Detail, "in Xen") || r.FaultInXen {
 		t.Fatalf("got %v %q: want a triple fault, with the guest's RIP not blamed on Xen", r.Outcome, r.Detail)
+	}
+	d, _, t0 = feed(DomU, "(XEN) d1v0 Triple fault - invoking HVM shutdown action 1",
+		"(XEN) RIP:    e008:[<ffff82d0402044a5>]", "@@BOX state ---sr- 3.0")
+	if r := d.result(hostFacts{start: t0, end: t0.Add(time.Minute)}); !r.FaultInXen {
+		t.Fatalf("got %v %q: a RIP in Xen not flagged", r.Outcome, r.Detail)
 	}
 }
 

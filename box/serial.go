@@ -352,6 +352,7 @@ func (d *demux) domUResult(r *Result, h hostFacts) {
 			r.Detail += "; " + rip
 		}
 		if d.has("xenrip") {
+			r.FaultInXen = true
 			r.Detail += "; the fault's RIP is in Xen (cs e008): the emulated CPU's fault, not the guest's"
 		}
 	case d.has("timeout"):

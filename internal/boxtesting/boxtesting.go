@@ -56,7 +56,7 @@ func PlatformFault(r *box.Result) string {
 		return ""
 	}
 	switch {
-	case strings.Contains(r.Detail, "RIP is in Xen"):
+	case r.FaultInXen:
 		return "a triple fault inside Xen"
 	case strings.Contains(r.Console, "goxen: platform fault: "):
 		return "an upcall delivered on top of itself"
