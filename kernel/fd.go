@@ -42,6 +42,13 @@ func closeFD(fd int) int64 {
 		return -eBADF
 	}
 	fds[fd] = fdEntry{}
+	// Linux drops a closed file from every epoll set watching it; a new
+	// descriptor that reuses the number is not watched.
+	for i := range fds {
+		if fds[i].kind == fdEpoll && fds[i].watching && fds[i].watchFD == fd {
+			fds[i].watching = false
+		}
+	}
 	return 0
 }
 
@@ -68,7 +75,22 @@ func eventfdWrite(e *fdEntry, buf uintptr, n int) int64 {
 	if n < 8 {
 		return -eINVAL
 	}
-	e.count += *(*uint64)(at(buf))
+	v := *(*uint64)(at(buf))
+	for {
+		sum, ok, errno := eventfdAdd(e.count, v)
+		if errno != 0 {
+			return -errno
+		}
+		if ok {
+			e.count = sum
+			break
+		}
+		// Full: wait for a read to empty the counter, as Linux does.
+		if e.nonblock {
+			return -eAGAIN
+		}
+		block(waitEventfdFull, 0)
+	}
 	wake(waitEpoll, maxThreads)
 	return 8
 }
@@ -85,6 +107,7 @@ func eventfdRead(e *fdEntry, buf uintptr, n int) int64 {
 	}
 	*(*uint64)(at(buf)) = e.count
 	e.count = 0
+	wake(waitEventfdFull, maxThreads)
 	return 8
 }
 
@@ -135,7 +158,7 @@ func epollWait(epfd int, events uintptr, max int, ms int) int64 {
 	}
 	var deadline int64
 	if ms > 0 {
-		deadline = nanotime() + int64(ms)*1e6
+		deadline = deadlineAfter(nanotime(), int64(ms)*1e6)
 	}
 	for {
 		if ep.watching && fds[ep.watchFD].count > 0 {

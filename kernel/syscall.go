@@ -70,6 +70,8 @@ const (
 	waitEpoll   uintptr = 1
 	waitConsole uintptr = 3
 	waitSleep   uintptr = 5
+	// waitEventfdFull: writers waiting for an eventfd counter to be read.
+	waitEventfdFull uintptr = 7
 )
 
 var (
@@ -240,7 +242,11 @@ func futex(addr uintptr, op int, val uint32, timeout uintptr) int64 {
 		}
 		var deadline int64
 		if timeout != 0 {
-			deadline = nanotime() + timespecNs(timeout)
+			ns, errno := readTimespec(timeout)
+			if errno != 0 {
+				return -errno
+			}
+			deadline = deadlineAfter(nanotime(), ns)
 		}
 		if block(addr, deadline) {
 			return -eTIMEDOUT
@@ -253,18 +259,16 @@ func futex(addr uintptr, op int, val uint32, timeout uintptr) int64 {
 	return -eNOSYS
 }
 
-func timespecNs(p uintptr) int64 {
-	ts := (*[2]int64)(at(p))
-	return ts[0]*1e9 + ts[1]
-}
-
 func nanosleep(req uintptr) int64 {
-	ns := timespecNs(req)
-	if ns <= 0 {
+	ns, errno := readTimespec(req)
+	if errno != 0 {
+		return -errno
+	}
+	if ns == 0 {
 		yield()
 		return 0
 	}
-	block(waitSleep, nanotime()+ns)
+	block(waitSleep, deadlineAfter(nanotime(), ns))
 	return 0
 }
 
