@@ -137,17 +137,76 @@ func beforeUserReturn(f *frame) {
 		reschedule()
 		now, earliest = nanotime(), earliestDeadline()
 	}
+	// Signals with no handler to run are settled at once; one handler
+	// frame is built per return, the rest wait for the next.
 	s := &sigs[cur]
-	if ready := s.pending &^ s.mask; ready != 0 {
+pending:
+	for ready := s.pending &^ s.mask; ready != 0; ready = s.pending &^ s.mask {
 		sig := 1
 		for ready&1 == 0 {
 			ready >>= 1
 			sig++
 		}
 		s.pending &^= sigbit(sig)
-		deliver(sig, 0, 0, &f.fx, &f.gpRegs, &f.iretFrame)
+		switch disposition(sigactions[sig][0], sig) {
+		case sigTerminate:
+			terminate(sig)
+		case sigRunHandler:
+			if !deliver(sig, 0, 0, &f.fx, &f.gpRegs, &f.iretFrame) {
+				terminate(sigSEGV) // no stack to run the handler on: Linux forces SIGSEGV
+			}
+			break pending
+		}
 	}
 	armTimer(now, earliest)
+}
+
+// What becomes of a signal, by what the program set with rt_sigaction.
+type sigOutcome uint8
+
+const (
+	sigDiscard    sigOutcome = iota // SIG_IGN, or a default action of "ignore"
+	sigTerminate                    // SIG_DFL whose default ends the process
+	sigRunHandler                   // a handler of the program's
+)
+
+const (
+	sigDFL = 0
+	sigIGN = 1
+)
+
+func disposition(handler uint64, sig int) sigOutcome {
+	switch handler {
+	case sigDFL:
+		if defaultTerminates(sig) {
+			return sigTerminate
+		}
+		return sigDiscard
+	case sigIGN:
+		return sigDiscard
+	}
+	return sigRunHandler
+}
+
+// defaultTerminates reports whether sig's default action (signal(7)) ends
+// the process: every signal but SIGCHLD, SIGCONT, SIGURG and SIGWINCH
+// (ignored) and the four stop signals, which with no job control here are
+// ignored too. Core dumps are not written; the process just ends.
+func defaultTerminates(sig int) bool {
+	switch sig {
+	case 17, 18, 23, 28: // SIGCHLD SIGCONT SIGURG SIGWINCH
+		return false
+	case 19, 20, 21, 22: // SIGSTOP SIGTSTP SIGTTIN SIGTTOU
+		return false
+	}
+	return sig >= 1 && sig <= 64
+}
+
+// terminate ends the program the way Linux's default action does: the
+// status a shell reports is 128+sig.
+func terminate(sig int) {
+	klog().s("killed by signal ").dec(int64(sig)).print()
+	exitGroup(128 + sig)
 }
 
 // signalFault turns a CPU fault in the program into a signal. It reports
@@ -167,8 +226,8 @@ func signalFault(f *trapFrame, sig, code int, addr uint64) bool {
 func deliver(sig, code int, addr uint64, fx *[512]byte, r *gpRegs, ir *iretFrame) bool {
 	act := &sigactions[sig]
 	handler, flags, restorer, amask := act[0], act[1], act[2], act[3]
-	if handler <= 1 {
-		return true // default or ignore: SIGURG's default is to ignore it
+	if handler <= sigIGN {
+		return false // the caller checked disposition; nothing to run
 	}
 	s := &sigs[cur]
 	sp := ir.rsp - 128 // skip the red zone
@@ -228,7 +287,8 @@ func deliver(sig, code int, addr uint64, fx *[512]byte, r *gpRegs, ir *iretFrame
 func rtSigreturn(f *frame) {
 	uc := f.rsp
 	if !userWritable(uc, uc+ucSize) {
-		fatal("rt_sigreturn: bad signal frame", nil)
+		badSigreturn(f)
+		return
 	}
 	g := (*[32]uint64)(at(uintptr(uc + ucMcontext)))
 	r := &f.gpRegs
@@ -238,10 +298,45 @@ func rtSigreturn(f *frame) {
 	// Only the flags a program may change; IF stays on.
 	const userFlags = 0xCD5 | 0x40000 // CF PF AF ZF SF TF DF OF, AC
 	f.rflags = f.rflags&^userFlags | g[17]&userFlags | 0x200
-	if fp := g[23]; fp != 0 && userWritable(fp, fp+fpstateSize) {
-		f.fx = *(*[512]byte)(at(uintptr(fp)))
-	}
 	sigs[cur].mask = *(*uint64)(at(uintptr(uc + ucSigmask)))
+	if fp := g[23]; fp != 0 {
+		if !userWritable(fp, fp+fpstateSize) {
+			badSigreturn(f)
+			return
+		}
+		fx := (*[512]byte)(at(uintptr(fp)))
+		// f.fx was just saved by FXSAVE, so it holds this CPU's MXCSR_MASK.
+		if !mxcsrValid(fx, le32(f.fx[28:])) {
+			badSigreturn(f) // FXRSTOR would fault in the kernel
+			return
+		}
+		f.fx = *fx
+	}
+}
+
+// badSigreturn answers an rt_sigreturn whose frame cannot be restored
+// (unmapped, or FP state that FXRSTOR would refuse) as Linux does: the
+// program gets SIGSEGV where it stands, or ends if it has no handler.
+func badSigreturn(f *frame) {
+	if disposition(sigactions[sigSEGV][0], sigSEGV) != sigRunHandler ||
+		!deliver(sigSEGV, 0x80, 0, &f.fx, &f.gpRegs, &f.iretFrame) { // SI_KERNEL
+		terminate(sigSEGV)
+	}
+}
+
+// mxcsrValid reports whether the MXCSR in an FXSAVE area (bytes 24-27)
+// sets only bits the CPU supports: mask is the CPU's MXCSR_MASK (bytes
+// 28-31 of an area FXSAVE wrote), 0 meaning the architectural default
+// 0xFFBF (Intel SDM vol. 1, 11.6.6).
+func mxcsrValid(fx *[512]byte, mask uint32) bool {
+	if mask == 0 {
+		mask = 0xFFBF
+	}
+	return le32(fx[24:])&^mask == 0
+}
+
+func le32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
 
 // userWritable makes sure [lo, hi) is mapped writable program memory,
