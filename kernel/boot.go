@@ -23,6 +23,7 @@ func boot() {
 	readStartInfo()
 	initMemory()
 	guardLowMemory()
+	protectImage()
 	initSharedInfo()
 	initConsole()
 	startOfDay()
@@ -60,6 +61,8 @@ func zeroBSS() {
 	}
 	entry := uintptr(*(*uint64)(at(h + 24)))
 	var end uintptr
+	var segs [len(imageSegs)]loadSeg
+	nsegs := 0
 	phoff := uintptr(*(*uint64)(at(h + 32)))
 	phentsize := uintptr(*(*uint16)(at(h + 54)))
 	phnum := int(*(*uint16)(at(h + 56)))
@@ -76,12 +79,17 @@ func zeroBSS() {
 		if e := (vaddr + memsz + 0xfff) &^ 0xfff; e > end {
 			end = e
 		}
+		if nsegs < len(segs) {
+			segs[nsegs] = loadSeg{vaddr: vaddr, memsz: memsz, writable: flags&2 != 0}
+			nsegs++
+		}
 		if flags&2 != 0 && memsz > filesz { // PF_W
 			clear(bytesAt(vaddr+filesz, int(memsz-filesz)))
 		}
 	}
 	// Only now, with .bss clear, may .bss variables be set.
 	imageStart, imageEnd, goEntry = h, end, entry
+	imageSegs, nImageSegs = segs, nsegs
 }
 
 // earlyFatal reports on port 0xe9 only: nothing else exists yet.
@@ -301,7 +309,7 @@ const (
 // enterGo builds the stack a Linux kernel gives a new process (argc,
 // argv, envp, auxv) and jumps to the Go runtime's ELF entry point.
 func enterGo() {
-	base := mapStack(mainStackSize, "the main stack")
+	base := mapStack(&space, mainStackSize, "the main stack") // the program's, as on Linux
 	top := base + mainStackSize
 
 	// Strings and the AT_RANDOM bytes go at the very top.

@@ -66,11 +66,6 @@ TEXT ·halt(SB),NOSPLIT,$0
 	HLT
 	RET
 
-// func pause()
-TEXT ·pause(SB),NOSPLIT,$0
-	PAUSE
-	RET
-
 // func swtch(save *uintptr, next uintptr)
 // Switches kernel stacks: saves this context's SP in *save, resumes the
 // context whose SP is next. Go keeps no values in registers across a call,
@@ -113,3 +108,15 @@ TEXT ·enterRuntime(SB),NOSPLIT,$0-16
 	STI // the program runs with interrupts on: event upcalls, the timer
 	JMP BX
 
+
+// func readCR0() uint64
+TEXT ·readCR0(SB),NOSPLIT,$0-8
+	MOVQ CR0, AX
+	MOVQ AX, ret+0(FP)
+	RET
+
+// func writeCR0(v uint64)
+TEXT ·writeCR0(SB),NOSPLIT,$0-8
+	MOVQ v+0(FP), AX
+	MOVQ AX, CR0
+	RET

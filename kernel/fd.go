@@ -1,5 +1,7 @@
 package kernel
 
+import "github.com/goxen/goxen/console"
+
 // File descriptors: 0, 1 and 2 are the console; the Go runtime's netpoller
 // adds one epoll instance and one eventfd it uses to wake the poller.
 // That is the whole file system.
@@ -89,7 +91,9 @@ func eventfdWrite(e *fdEntry, buf uintptr, n int) int64 {
 		if e.nonblock {
 			return -eAGAIN
 		}
-		block(waitEventfdFull, 0)
+		if block(waitEventfdFull, 0) == wokeSignal {
+			return -eINTR
+		}
 	}
 	wake(waitEpoll, maxThreads)
 	return 8
@@ -103,7 +107,9 @@ func eventfdRead(e *fdEntry, buf uintptr, n int) int64 {
 		if e.nonblock {
 			return -eAGAIN
 		}
-		block(waitEpoll, 0)
+		if block(waitEpoll, 0) == wokeSignal {
+			return -eINTR
+		}
 	}
 	*(*uint64)(at(buf)) = e.count
 	e.count = 0
@@ -169,30 +175,53 @@ func epollWait(epfd int, events uintptr, max int, ms int) int64 {
 		if ms == 0 {
 			return 0
 		}
-		if block(waitEpoll, deadline) {
+		switch block(waitEpoll, deadline) {
+		case wokeTimeout:
 			return 0
+		case wokeSignal:
+			return -eINTR
 		}
 	}
 }
 
 // consoleRead takes what has been typed into the console, blocking until
 // there is something.
+//
+// Input ring indices no honest backend writes end reading for good: one
+// console line names them and every read after fails EIO (retrying
+// EINTR, as Go does, would spin for ever). Output has its own indices
+// and keeps working.
 func consoleRead(p []byte) int64 {
 	if len(p) == 0 {
 		return 0
 	}
 	for {
+		if inputBroken {
+			return -eIO
+		}
 		if !sinkOn[sinkRing] {
-			block(waitConsole, 0) // dom0 has no input ring yet
+			// dom0 has no input ring yet
+			if block(waitConsole, 0) == wokeSignal {
+				return -eINTR
+			}
 			continue
 		}
 		n, err := consoleRing.Read(p)
 		if err != nil {
-			return -eINTR
+			inputBroken = true
+			var b [160]byte
+			klog().s("console input ring broken, stdin reads fail EIO from now on: ").
+				bytes(err.(*console.IndexError).AppendError(b[:0])).print()
+			return -eIO
 		}
 		if n > 0 {
 			return int64(n)
 		}
-		block(waitConsole, 0)
+		if block(waitConsole, 0) == wokeSignal {
+			return -eINTR
+		}
 	}
 }
+
+// inputBroken is set once the console's input ring gave hostile indices.
+var inputBroken bool

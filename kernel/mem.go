@@ -9,14 +9,21 @@ import (
 // pointer to it. Mappings for the Go program live above userLo, in the
 // 4 KiB page tables that package mm builds on demand.
 
+// The kernel's own mappings (its per-thread stacks) live above the
+// program's, in [kernelLo, mm.UserLimit): out of the program's reach, so
+// its munmap, madvise or MAP_FIXED cannot free a frame the kernel uses
+// (Linux answers EINVAL or ENOMEM there, as for addresses beyond
+// TASK_SIZE).
 const (
-	userLo = mm.VAddr(64 << 30) // above the 4 GiB identity map (and its PDPT entries)
-	userHi = mm.VAddr(1 << 47)  // end of the lower canonical half
+	userLo   = mm.VAddr(64 << 30)             // above the 4 GiB identity map (and its PDPT entries)
+	kernelLo = mm.UserLimit - mm.VAddr(4<<30) // the top 4 GiB of the lower canonical half
+	userHi   = kernelLo
 )
 
 var (
 	frames mm.Frames
-	space  mm.Space
+	space  mm.Space // the program's mappings, [userLo, userHi)
+	kspace mm.Space // the kernel's, [kernelLo, mm.UserLimit); same page table
 )
 
 // identity is mm.Phys for identity-mapped RAM.
@@ -31,6 +38,9 @@ func initSpace() {
 	space.PT = mm.PageTable{Root: mm.PAddr(bootTablesPA), Phys: identity{}, Frames: &frames, Invlpg: invlpgVA}
 	space.Lo = userLo
 	space.Hi = userHi
+	kspace.PT = space.PT
+	kspace.Lo = kernelLo
+	kspace.Hi = mm.UserLimit
 }
 
 // pageFault resolves a demand-zero fault; a non-zero errno means the
@@ -58,26 +68,27 @@ func checkFrame(addr uintptr) {
 	}
 }
 
-// mapStack maps a demand-zero stack of n bytes for what (named in
+// mapStack maps a demand-zero stack of n bytes in sp for what (named in
 // errors) with an inaccessible guard page below it, and returns its base.
-func mapStack(n uint64, what string) uintptr {
-	va, errno := space.Mmap(0, n+mm.PageSize, mm.ProtNone, mm.MAP_PRIVATE|mm.MAP_ANONYMOUS)
+func mapStack(sp *mm.Space, n uint64, what string) uintptr {
+	va, errno := sp.Mmap(0, n+mm.PageSize, mm.ProtNone, mm.MAP_PRIVATE|mm.MAP_ANONYMOUS)
 	if errno != 0 {
 		klog().s("fatal: mapping ").s(what).s(": errno ").dec(int64(errno)).fatal()
 	}
 	base := va + mm.PageSize
-	if errno := space.Mprotect(base, n, mm.ProtRead|mm.ProtWrite); errno != 0 {
+	if errno := sp.Mprotect(base, n, mm.ProtRead|mm.ProtWrite); errno != 0 {
 		klog().s("fatal: mprotect of ").s(what).s(": errno ").dec(int64(errno)).fatal()
 	}
 	return uintptr(base)
 }
 
-// kmap maps a kernel stack of n bytes, every page present: kernel entries
-// write to it with interrupts off and must not fault there.
+// kmap maps a kernel stack of n bytes in the kernel's range, every page
+// present: kernel entries write to it with interrupts off and must not
+// fault there.
 func kmap(n uint64) uintptr {
-	base := mapStack(n, "a kernel stack")
+	base := mapStack(&kspace, n, "a kernel stack")
 	for p := base; p < base+uintptr(n); p += mm.PageSize {
-		if errno := space.Fault(mm.VAddr(p), true); errno != 0 {
+		if errno := kspace.Fault(mm.VAddr(p), true); errno != 0 {
 			klog().s("fatal: out of memory for a kernel stack: errno ").dec(int64(errno)).fatal()
 		}
 	}

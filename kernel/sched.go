@@ -37,9 +37,18 @@ const (
 	tDead
 )
 
+// wakeReason says why block returned.
+type wakeReason uint8
+
+const (
+	woken       wakeReason = iota // by wake: what the thread waited for happened
+	wokeTimeout                   // its deadline passed
+	wokeSignal                    // a signal for it arrived: the call fails EINTR
+)
+
 type thread struct {
 	state     threadState
-	timedOut  bool
+	why       wakeReason // why the last block ended
 	tid       int32
 	kstackTop uintptr // top of the kernel stack; its frame sits just below
 	ksp       uintptr // saved kernel SP while switched out
@@ -121,7 +130,7 @@ func clone(parent *frame, flags, stack, tls uint64) int64 {
 	nextTID++
 	t.deadline = 0
 	t.waitAddr = 0
-	t.timedOut = false
+	t.why = woken
 	t.state = tRunnable
 	return int64(t.tid)
 }
@@ -154,16 +163,27 @@ func reschedule() {
 	}
 }
 
-// block parks the current thread until wake or its deadline. It reports
-// whether the deadline passed first.
-func block(addr uintptr, deadline int64) (timedOut bool) {
+// block parks the current thread until wake, its deadline, or a signal
+// for it (interrupt), and says which came first.
+func block(addr uintptr, deadline int64) wakeReason {
 	t := &threads[cur]
 	t.state = tBlocked
 	t.waitAddr = addr
 	t.deadline = deadline
-	t.timedOut = false
+	t.why = woken
 	reschedule()
-	return t.timedOut
+	return t.why
+}
+
+// interruptWait ends the wait of thread n, if it is blocked, with EINTR: a
+// signal is waiting for it, delivered on its way back to the program.
+func interruptWait(n int) {
+	t := &threads[n]
+	if t.state == tBlocked {
+		t.state = tRunnable
+		t.why = wokeSignal
+		t.waitAddr = 0
+	}
 }
 
 // wake makes up to n threads blocked on addr runnable and returns how many.
@@ -188,7 +208,7 @@ func wakeExpired(now int64) {
 		t := &threads[i]
 		if t.state == tBlocked && t.deadline != 0 && now >= t.deadline {
 			t.state = tRunnable
-			t.timedOut = true
+			t.why = wokeTimeout
 			t.waitAddr = 0
 		}
 	}
@@ -223,19 +243,28 @@ func earliestDeadline() int64 {
 }
 
 // idle waits in Xen (SCHEDOP_poll) for the earliest deadline, or for an
-// event on the console's event channel. The vCPU does not spin.
+// event on one of idlePorts. With no ports (dom0 has no console ring) the
+// poll is a timed block: Xen accepts nr_ports 0 (sched.h). The vCPU never
+// spins: if Xen refuses the poll, the one-shot timer is armed for the
+// deadline and the vCPU blocks until an event.
 func idle() {
 	earliest := earliestDeadline()
 	if earliest == 0 && idleNPort == 0 {
 		klog().s("deadlock: every thread is blocked with no deadline and nothing can wake them").printAll()
 		shutdown(hypercall.SHUTDOWN_crash)
 	}
-	rc := hypercall.SchedPoll(idlePorts[:idleNPort], uint64(earliest))
-	if rc < 0 {
-		// Polling is refused: fall back to watching the clock.
-		for nanotime() < earliest {
-			pause()
+	if rc := hypercall.SchedPoll(idlePorts[:idleNPort], uint64(earliest)); rc < 0 {
+		if !reportedPoll {
+			reportedPoll = true
+			klog().s("SCHEDOP_poll refused (").dec(int64(rc)).s("): idling with SCHEDOP_block and the timer").print()
 		}
+		if haveTimer && earliest != 0 {
+			hypercall.VcpuSetSingleshotTimer(0, uint64(earliest), 0)
+			timerArmed = earliest
+		}
+		hypercall.SchedBlock()
 	}
 	handleEvents()
 }
+
+var reportedPoll bool

@@ -98,7 +98,8 @@ func sigaltstack(ss, old uintptr, userSP uint64) int64 {
 }
 
 // tgkill marks sig pending on thread tid; it is delivered when that
-// thread next returns to the program.
+// thread next returns to the program. A thread blocked in a system call
+// is woken, and the call fails EINTR, as on Linux.
 func tgkill(tid int, sig int) int64 {
 	if sig < 1 || sig > 64 {
 		return -eINVAL
@@ -106,11 +107,51 @@ func tgkill(tid int, sig int) int64 {
 	for i := range threads {
 		t := &threads[i]
 		if t.tid == int32(tid) && (t.state == tRunnable || t.state == tBlocked) {
-			sigs[i].pending |= sigbit(sig)
+			post(i, sig)
 			return 0
 		}
 	}
-	return -3 // ESRCH
+	return -eSRCH
+}
+
+// kill sends sig to the process (pid 1, the only one; 0 and -1 name it
+// too). Like Linux it goes to one thread that does not block it, the
+// main thread first; if every thread blocks it, it waits on the main one.
+func kill(pid int, sig int) int64 {
+	if pid != 1 && pid != 0 && pid != -1 {
+		return -eSRCH
+	}
+	if sig == 0 {
+		return 0
+	}
+	if sig < 1 || sig > 64 {
+		return -eINVAL
+	}
+	sendProcessSignal(sig)
+	return 0
+}
+
+// sendProcessSignal posts a process-directed signal (kill, or the
+// toolstack's shutdown request) to a thread that does not block it.
+func sendProcessSignal(sig int) {
+	target := 0
+	for i := range threads {
+		t := &threads[i]
+		if (t.state == tRunnable || t.state == tBlocked) && sigs[i].mask&sigbit(sig) == 0 {
+			target = i
+			break
+		}
+	}
+	post(target, sig)
+}
+
+// post marks sig pending on thread n and, unless it would be discarded or
+// blocked, interrupts the thread's wait so it comes back for it.
+func post(n int, sig int) {
+	sigs[n].pending |= sigbit(sig)
+	if sigs[n].mask&sigbit(sig) == 0 && disposition(sigactions[sig][0], sig) != sigDiscard {
+		interruptWait(n)
+	}
 }
 
 // beforeUserReturn runs on every way back into the program: take the

@@ -25,6 +25,7 @@ const (
 	sysMadvise          = 28
 	sysNanosleep        = 35
 	sysGetpid           = 39
+	sysKill             = 62
 	sysClone            = 56
 	sysExit             = 60
 	sysUname            = 63
@@ -62,6 +63,8 @@ const (
 	eINVAL    = 22
 	eMFILE    = 24
 	eNOSYS    = 38
+	eSRCH     = 3
+	eIO       = 5
 	eTIMEDOUT = 110
 )
 
@@ -141,6 +144,8 @@ func dispatch(f *frame, nr, a0, a1, a2, a3, a4 uint64) int64 {
 		return rtSigprocmask(int(a0), uintptr(a1), uintptr(a2))
 	case sysSigaltstack:
 		return sigaltstack(uintptr(a0), uintptr(a1), f.rsp)
+	case sysKill:
+		return kill(int(a0), int(a1))
 	case sysTkill:
 		return tgkill(int(a0), int(a1))
 	case sysTgkill:
@@ -248,8 +253,11 @@ func futex(addr uintptr, op int, val uint32, timeout uintptr) int64 {
 			}
 			deadline = deadlineAfter(nanotime(), ns)
 		}
-		if block(addr, deadline) {
+		switch block(addr, deadline) {
+		case wokeTimeout:
 			return -eTIMEDOUT
+		case wokeSignal:
+			return -eINTR
 		}
 		return 0
 	case wake_:
@@ -268,7 +276,9 @@ func nanosleep(req uintptr) int64 {
 		yield()
 		return 0
 	}
-	block(waitSleep, deadlineAfter(nanotime(), ns))
+	if block(waitSleep, deadlineAfter(nanotime(), ns)) == wokeSignal {
+		return -eINTR
+	}
 	return 0
 }
 

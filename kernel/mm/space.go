@@ -293,8 +293,10 @@ func (s *Space) Mmap(addr VAddr, length uint64, prot Prot, flags uint32) (VAddr,
 }
 
 // Munmap removes the mappings in [addr, addr+length) and frees their pages.
-// Holes and addresses outside [Lo, Hi) are fine, as on Linux.
-// Errors: EINVAL (unaligned addr, zero length, range beyond UserLimit),
+// Holes inside [Lo, Hi) are fine, as on Linux. Memory outside [Lo, Hi) is
+// not the Space's to free (the kernel's image and stacks live there):
+// a range reaching outside is EINVAL, as Linux answers beyond TASK_SIZE.
+// Errors: EINVAL (unaligned addr, zero length, range outside [Lo, Hi)),
 // ENOMEM (a split needs a region slot and the table is full; nothing changed).
 func (s *Space) Munmap(addr VAddr, length uint64) int {
 	if addr&pageMask != 0 || length == 0 {
@@ -302,17 +304,13 @@ func (s *Space) Munmap(addr VAddr, length uint64) int {
 	}
 	size, ok := pageRound(length)
 	end := addr + VAddr(size)
-	if !ok || end < addr || end > UserLimit {
+	if !ok || end < addr || addr < s.Lo || end > s.hi() {
 		return EINVAL
 	}
-	a, b := max(addr, s.Lo), min(end, s.hi())
-	if a >= b {
-		return 0
-	}
-	if e := s.replace(a, b, 0, false); e != 0 {
+	if e := s.replace(addr, end, 0, false); e != 0 {
 		return e
 	}
-	s.drop(a, b)
+	s.drop(addr, end)
 	return 0
 }
 
