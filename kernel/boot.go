@@ -228,11 +228,12 @@ func initConsole() {
 	} else {
 		pfn, rc1 := hypercall.HVMGetParam(hypercall.HVM_PARAM_CONSOLE_PFN)
 		port, rc2 := hypercall.HVMGetParam(hypercall.HVM_PARAM_CONSOLE_EVTCHN)
-		if rc1 != 0 || rc2 != 0 || pfn == 0 {
-			klog().s("no console ring (HVM_PARAM_CONSOLE_PFN rc=").dec(int64(rc1)).s(" pfn=").hex(pfn).s("): staying on port 0xe9").print()
+		page, inMap := identityPage(pfn)
+		if rc1 != 0 || rc2 != 0 || !inMap {
+			klog().s("no console ring (HVM_PARAM_CONSOLE_PFN rc=").dec(int64(rc1)).s(" pfn=").hex(pfn).s(", not in the identity map [1 MiB, 4 GiB)): staying on port 0xe9").print()
 		} else {
 			// The page sits just below 4 GiB, inside the identity map.
-			consoleRing.Page = (*console.Interface)(at(uintptr(pfn << 12)))
+			consoleRing.Page = (*console.Interface)(at(page))
 			consolePort = uint32(port)
 			consoleRing.Kick = kickConsole
 			consoleRing.Wait = waitConsoleRing
@@ -246,6 +247,16 @@ func initConsole() {
 	}
 	haveConsole = true
 	replayEarly()
+}
+
+// identityPage is the address of page frame pfn if the identity map
+// covers it: at or above 1 MiB (below is unmapped, the nil guard) and
+// below 4 GiB.
+func identityPage(pfn uint64) (uintptr, bool) {
+	if pfn < 1<<20>>12 || pfn >= 4<<30>>12 {
+		return 0, false
+	}
+	return uintptr(pfn << 12), true
 }
 
 func kickConsole() { hypercall.EvtchnSend(consolePort) }
