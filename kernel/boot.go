@@ -28,6 +28,7 @@ func boot() {
 	initConsole()
 	startOfDay()
 	initEvents()
+	initGrantTable()
 	initThreads()
 	initSyscalls()
 	enterGo()
