@@ -71,5 +71,7 @@
 // This package imports only sync/atomic and never allocates on Write, Read,
 // Pending or Flush, including their error paths: the kernel uses it inside its
 // syscall handler and before the Go runtime is initialised, where the heap
-// cannot be used. It also builds for GOOS=tamago.
+// cannot be used. For the same reason no function of the package stores a
+// pointer where the GC would need a write barrier (barrier_test.go checks the
+// compiled code). It also builds for GOOS=tamago.
 package console

@@ -17,20 +17,47 @@ const (
 	ErrNoWait Error = "console: out ring is full and Ring.Wait is nil"
 )
 
+// Buffer names one of the page's two buffers.
+type Buffer uint8
+
+const (
+	OutBuffer Buffer = iota // out[]: output, guest to backend
+	InBuffer                // in[]: input, backend to guest
+)
+
+// String returns "out" or "in" (the buffer's name in xencons_interface).
+func (b Buffer) String() string {
+	switch b {
+	case OutBuffer:
+		return "out"
+	case InBuffer:
+		return "in"
+	}
+	return "unknown"
+}
+
+// Size returns the capacity of the buffer in bytes (0 for an unknown one).
+func (b Buffer) Size() uint32 {
+	switch b {
+	case OutBuffer:
+		return OutSize
+	case InBuffer:
+		return InSize
+	}
+	return 0
+}
+
 // IndexError reports ring indices that no honest backend produces: more
 // bytes in flight (Prod-Cons, modulo 2^32) than the buffer holds. That covers
 // a consumer index ahead of the producer and one too far behind it.
+//
+// It holds no pointers, only integers: Ring keeps its last error inside
+// itself, and storing a pointer there would be a GC write barrier, which
+// the kernel's system-call and trap handlers (running without a P) cannot
+// execute.
 type IndexError struct {
-	Ring       string // "out" or "in"
+	Ring       Buffer // OutBuffer or InBuffer
 	Prod, Cons uint32 // the snapshot that failed the check
-}
-
-// size is the capacity of the buffer the error is about.
-func (e *IndexError) size() uint32 {
-	if e.Ring == "in" {
-		return InSize
-	}
-	return OutSize
 }
 
 // Error returns, for example,
@@ -46,7 +73,7 @@ func (e *IndexError) Error() string {
 // handler with a stack buffer.
 func (e *IndexError) AppendError(b []byte) []byte {
 	b = append(b, "console: hostile "...)
-	b = append(b, e.Ring...)
+	b = append(b, e.Ring.String()...)
 	b = append(b, " ring indices: prod="...)
 	b = appendHex(b, e.Prod)
 	b = append(b, " cons="...)
@@ -54,7 +81,7 @@ func (e *IndexError) AppendError(b []byte) []byte {
 	b = append(b, " ("...)
 	b = appendHex(b, e.Prod-e.Cons)
 	b = append(b, " > "...)
-	b = appendDec(b, e.size())
+	b = appendDec(b, e.Ring.Size())
 	b = append(b, " in flight)"...)
 	return b
 }

@@ -81,7 +81,7 @@ func FuzzWrite(f *testing.F) {
 
 		if !honest {
 			var ie *IndexError
-			if !errors.As(err, &ie) || ie.Ring != "out" || ie.Prod != prod || ie.Cons != cons {
+			if !errors.As(err, &ie) || ie.Ring != OutBuffer || ie.Prod != prod || ie.Cons != cons {
 				t.Fatalf("hostile start: Write = %d, %v", n, err)
 			}
 			if n != 0 || pg.OutProd != prod || kicks != 0 {
@@ -137,7 +137,7 @@ func FuzzRead(f *testing.F) {
 		if avail > InSize {
 			n, err := r.Read(buf)
 			var ie *IndexError
-			if n != 0 || !errors.As(err, &ie) || ie.Ring != "in" || ie.Prod != prod || ie.Cons != cons {
+			if n != 0 || !errors.As(err, &ie) || ie.Ring != InBuffer || ie.Prod != prod || ie.Cons != cons {
 				t.Fatalf("hostile: Read = %d, %v", n, err)
 			}
 			if pg.InCons != cons || kicks != 0 {

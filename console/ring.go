@@ -81,7 +81,7 @@ func (r *Ring) Write(p []byte) (n int, err error) {
 		prod := atomic.LoadUint32(&pg.OutProd)
 		used := prod - cons // free-running: correct across the 2^32 wrap
 		if used > OutSize {
-			err = r.hostile("out", prod, cons)
+			err = r.hostile(OutBuffer, prod, cons)
 			break
 		}
 		var took int
@@ -166,7 +166,7 @@ func (r *Ring) Read(p []byte) (int, error) {
 	prod := atomic.LoadUint32(&pg.InProd)
 	avail := prod - cons
 	if avail > InSize {
-		return 0, r.hostile("in", prod, cons)
+		return 0, r.hostile(InBuffer, prod, cons)
 	}
 	k := len(p)
 	if k > int(avail) {
@@ -195,7 +195,7 @@ func (r *Ring) Pending() (int, error) {
 	prod := atomic.LoadUint32(&pg.OutProd)
 	used := prod - cons
 	if used > OutSize {
-		return 0, r.hostile("out", prod, cons)
+		return 0, r.hostile(OutBuffer, prod, cons)
 	}
 	return int(used), nil
 }
@@ -223,7 +223,7 @@ func (r *Ring) kick() {
 	}
 }
 
-func (r *Ring) hostile(ring string, prod, cons uint32) error {
+func (r *Ring) hostile(ring Buffer, prod, cons uint32) error {
 	r.err = IndexError{Ring: ring, Prod: prod, Cons: cons}
 	return &r.err
 }

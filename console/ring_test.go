@@ -433,7 +433,7 @@ func TestHostileOutIndices(t *testing.T) {
 			if !errors.As(err, &ie) {
 				t.Fatalf("err = %v, want *IndexError", err)
 			}
-			if ie.Ring != "out" || ie.Prod != c.prod || ie.Cons != c.cons {
+			if ie.Ring != OutBuffer || ie.Prod != c.prod || ie.Cons != c.cons {
 				t.Errorf("IndexError = %+v", *ie)
 			}
 			if err.Error() != c.msg {
@@ -503,7 +503,7 @@ func TestHostileInIndices(t *testing.T) {
 		t.Fatalf("Read = %d, %v; want 0, %q", n, err, msg)
 	}
 	var ie *IndexError
-	if !errors.As(err, &ie) || ie.Ring != "in" {
+	if !errors.As(err, &ie) || ie.Ring != InBuffer {
 		t.Errorf("err = %#v", err)
 	}
 	s.pg.InProd, s.pg.InCons = 5, 6
@@ -603,8 +603,9 @@ func TestAppendErrorFormats(t *testing.T) {
 		e    IndexError
 		want string
 	}{
-		{IndexError{"out", 0, 0xFFFFFFFF}, "console: hostile out ring indices: prod=0x0 cons=0xffffffff (0x1 > 2048 in flight)"},
-		{IndexError{"in", 0xABCDEF01, 0x10000000}, "console: hostile in ring indices: prod=0xabcdef01 cons=0x10000000 (0x9bcdef01 > 1024 in flight)"},
+		{IndexError{OutBuffer, 0, 0xFFFFFFFF}, "console: hostile out ring indices: prod=0x0 cons=0xffffffff (0x1 > 2048 in flight)"},
+		{IndexError{InBuffer, 0xABCDEF01, 0x10000000}, "console: hostile in ring indices: prod=0xabcdef01 cons=0x10000000 (0x9bcdef01 > 1024 in flight)"},
+		{IndexError{Buffer(7), 5, 1}, "console: hostile unknown ring indices: prod=0x5 cons=0x1 (0x4 > 0 in flight)"},
 	} {
 		if got := c.e.Error(); got != c.want {
 			t.Errorf("got  %q\nwant %q", got, c.want)

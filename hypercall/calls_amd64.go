@@ -50,19 +50,26 @@ func SchedBlock() {
 }
 
 // SchedPoll sleeps until one of ports is pending or until the absolute
-// system time timeout (ns; 0 means none).
+// system time timeout (ns) passes, whichever comes first; it also returns
+// at once, with 0, if an event is already waiting for delivery to this
+// vCPU. Xen refuses more than 128 ports with -EINVAL.
+//
+// An empty port list is passed to Xen as it is (nr_ports 0, a null
+// handle): with a timeout that is a timed block, a sleep until the
+// deadline that any event of the domain cuts short. Timeout 0 means no
+// timeout (Xen arms no timer), so zero ports with timeout 0 sleeps until
+// some event arrives, possibly for ever.
+//
+// xen/include/public/sched.h: SCHEDOP_poll, struct sched_poll;
+// xen/common/sched/core.c: do_poll
 //
 //go:nosplit
 func SchedPoll(ports []uint32, timeout uint64) int {
-	if len(ports) == 0 {
-		return -int(EINVAL)
-	}
-	// ports is the caller's; the address stays valid because nothing on
-	// this path can grow (and so move) the stack.
-	a := SchedPollArg{
-		Ports:   uint64(uintptr(unsafe.Pointer(&ports[0]))),
-		NrPorts: uint32(len(ports)),
-		Timeout: timeout,
+	a := SchedPollArg{NrPorts: uint32(len(ports)), Timeout: timeout}
+	if len(ports) > 0 {
+		// ports is the caller's; the address stays valid because nothing
+		// on this path can grow (and so move) the stack.
+		a.Ports = uint64(uintptr(unsafe.Pointer(&ports[0])))
 	}
 	return rc(Call(HYPERVISOR_sched_op, SCHEDOP_poll, uintptr(unsafe.Pointer(&a)), 0, 0, 0))
 }

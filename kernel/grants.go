@@ -36,7 +36,7 @@ func initGrantTable() {
 		return
 	}
 	if mapped, rc := gnttab.MapFrames(n, base>>12); rc != 0 {
-		klog().s("no grant table: mapping frame ").dec(int64(mapped)).s(" at ").hex(base+uint64(mapped)<<12).s(" = ").dec(int64(rc)).print()
+		klog().s("no grant table: mapping frame ").dec(int64(mapped)).s(" at ").hex(base + uint64(mapped)<<12).s(" = ").dec(int64(rc)).print()
 		return
 	}
 	if err := grants.Init(bytesAt(uintptr(base), int(n)<<12)); err != nil {

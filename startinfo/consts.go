@@ -12,11 +12,14 @@ const (
 	hvmMemmapEntrySize  = 24 // struct hvm_memmap_table_entry
 )
 
-// MaxPVHVersion is the newest struct hvm_start_info layout this package
-// knows. The header promises newer versions stay backwards-compatible, but
-// we refuse them rather than guess: a version we have never seen is more
-// likely a corrupt structure than a future Xen.
-const MaxPVHVersion = 1
+// KnownPVHVersion is the newest struct hvm_start_info layout whose fields
+// this package decodes. start_info.h says of the version field "New
+// versions are guaranteed to be backwards-compatible", and version 1 only
+// appended fields to version 0's, so a structure of a newer version is
+// decoded as version 1: its first 56 bytes are read, and whatever a newer
+// version appends after them is not. PVH.Version keeps the number Xen
+// wrote, so the kernel can log it.
+const KnownPVHVersion = 1
 
 // xen/include/public/arch-x86/hvm/start_info.h: memory map entry types.
 // 1..7 follow the ACPI address range types; the 0xF000000x values are

@@ -27,8 +27,11 @@
 // Version 0 holds the flags, the physical addresses of the kernel command
 // line, a list of modules (for example an initrd; each entry gives an
 // address, a size and an optional command line of its own) and the ACPI
-// RSDP. Version 1 adds a memory map. A zero address always means "not
-// present": Xen never loads anything at physical address 0.
+// RSDP. Version 1 adds a memory map. Newer versions may only append fields
+// (the header guarantees they stay backwards-compatible), so the decoder
+// reads any version from 1 on as version 1 and keeps the number. A zero
+// address always means "not present": Xen never loads anything at physical
+// address 0.
 //
 // # The memory map
 //

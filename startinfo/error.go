@@ -8,7 +8,6 @@ type Kind uint8
 const (
 	_              Kind = iota // zero: no error
 	KindBadMagic               // magic number or magic string is wrong
-	KindVersion                // structure version this package does not know
 	KindOutOfRange             // an address range lies outside memory
 	KindCount                  // an entry count is absurdly large
 	KindCmdline                // a command line has no NUL within MaxCmdline
@@ -19,8 +18,6 @@ func (k Kind) String() string {
 	switch k {
 	case KindBadMagic:
 		return "bad magic"
-	case KindVersion:
-		return "bad version"
 	case KindOutOfRange:
 		return "out of range"
 	case KindCount:
@@ -31,22 +28,73 @@ func (k Kind) String() string {
 	return "no error"
 }
 
+// Part names the structure, field or entry an Error is about.
+type Part uint8
+
+const (
+	PartNone          Part = iota // zero: a sentinel, about no part in particular
+	PartStartInfo                 // the start info structure itself
+	PartMagic                     // hvm_start_info.magic
+	PartCmdline                   // the command line
+	PartModules                   // the module count, nr_modules
+	PartModuleList                // the module list
+	PartModule                    // module number Index
+	PartModuleCmdline             // the command line of module number Index
+	PartMemmap                    // the memory map: its entry count or its place
+	PartMemmapEntry               // memory map entry number Index
+	PartPVMagic                   // start_info_t.magic: not "xen-3.0-..."
+	PartPVPlatform                // start_info_t.magic: another platform than x86_64
+)
+
+// String names the part as error messages do. A '#' in it stands for the
+// Error's Index.
+func (w Part) String() string {
+	switch w {
+	case PartNone:
+		return ""
+	case PartStartInfo:
+		return "start info"
+	case PartMagic:
+		return "magic"
+	case PartCmdline:
+		return "cmdline"
+	case PartModules:
+		return "module"
+	case PartModuleList:
+		return "module list"
+	case PartModule:
+		return "module #"
+	case PartModuleCmdline:
+		return "module # cmdline"
+	case PartMemmap:
+		return "memmap"
+	case PartMemmapEntry:
+		return "memmap entry #"
+	case PartPVMagic:
+		return "pv magic"
+	case PartPVPlatform:
+		return "pv platform"
+	}
+	return "unknown part"
+}
+
 // Error is the one error type of this package. Decode fills the Err field
 // of its receiver and returns a pointer to it, so failing allocates nothing.
 //
-// Every string field holds a constant; the numbers say what was wrong.
+// Error holds numbers only, no pointers (not even strings): the kernel
+// decodes into a package variable before the Go runtime exists, where
+// storing a pointer would be a GC write barrier. The message is built from
+// the numbers when it is printed.
 type Error struct {
 	Kind Kind
-	// What names the structure that failed ("memmap", "module # cmdline").
-	// A '#' in it stands for Index.
-	What string
+	// What names the structure that failed (PartMemmap, PartModuleCmdline).
+	What Part
 	// Index is the entry number for per-entry failures, -1 otherwise.
 	Index int
-	// Value is the offending value: the magic, the version, the address,
-	// the count.
+	// Value is the offending value: the magic, the address, the count.
 	Value uint64
-	// Limit is what Value was checked against: the wanted magic, the newest
-	// version, the range size, the maximum count, the command line bound.
+	// Limit is what Value was checked against: the wanted magic, the range
+	// size, the maximum count, the command line bound.
 	Limit uint64
 	// Raw holds the offending bytes of a PV magic string (NUL-padded); then
 	// Value is its length and Limit the length of PVMagic.
@@ -58,7 +106,6 @@ type Error struct {
 // Sentinels for errors.Is. They match any *Error of the same Kind.
 var (
 	ErrBadMagic   = &Error{Kind: KindBadMagic, Index: -1}
-	ErrVersion    = &Error{Kind: KindVersion, Index: -1}
 	ErrOutOfRange = &Error{Kind: KindOutOfRange, Index: -1}
 	ErrCount      = &Error{Kind: KindCount, Index: -1}
 	ErrCmdline    = &Error{Kind: KindCmdline, Index: -1}
@@ -82,7 +129,7 @@ func (e *Error) Error() string {
 // exists.
 func (e *Error) Append(buf []byte) []byte {
 	buf = append(buf, "startinfo: "...)
-	if e.What == "" { // a sentinel
+	if e.What == PartNone { // a sentinel
 		return append(buf, e.Kind.String()...)
 	}
 	switch e.Kind {
@@ -98,14 +145,6 @@ func (e *Error) Append(buf []byte) []byte {
 		buf = append(buf, ' ')
 		buf = appendHex(buf, e.Value)
 		buf = append(buf, " (want "...)
-		buf = appendHex(buf, e.Limit)
-		return append(buf, ')')
-	case KindVersion:
-		buf = append(buf, "unsupported "...)
-		buf = e.appendWhat(buf)
-		buf = append(buf, ' ')
-		buf = appendHex(buf, e.Value)
-		buf = append(buf, " (newest known "...)
 		buf = appendHex(buf, e.Limit)
 		return append(buf, ')')
 	case KindOutOfRange:
@@ -133,20 +172,21 @@ func (e *Error) Append(buf []byte) []byte {
 	return append(buf, ": unknown error kind"...)
 }
 
-// appendWhat writes What with its '#' replaced by Index.
+// appendWhat writes the name of What with its '#' replaced by Index.
 func (e *Error) appendWhat(buf []byte) []byte {
-	for i := 0; i < len(e.What); i++ {
-		if e.What[i] == '#' {
+	what := e.What.String()
+	for i := 0; i < len(what); i++ {
+		if what[i] == '#' {
 			buf = strconv.AppendInt(buf, int64(e.Index), 10)
 			continue
 		}
-		buf = append(buf, e.What[i])
+		buf = append(buf, what[i])
 	}
 	return buf
 }
 
-// fail records an error in e and returns it. what must be a constant.
-func fail(e *Error, k Kind, what string, index int, value, limit uint64) error {
+// fail records an error in e and returns it.
+func fail(e *Error, k Kind, what Part, index int, value, limit uint64) error {
 	*e = Error{Kind: k, What: what, Index: index, Value: value, Limit: limit}
 	return e
 }

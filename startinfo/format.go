@@ -98,6 +98,11 @@ func (p *PVH) Format(buf []byte) []byte {
 	buf = appendHex(buf, p.Paddr)
 	buf = append(buf, "\n  version  "...)
 	buf = strconv.AppendUint(buf, uint64(p.Version), 10)
+	if p.Version > KnownPVHVersion {
+		buf = append(buf, " (newer than "...)
+		buf = strconv.AppendUint(buf, KnownPVHVersion, 10)
+		buf = append(buf, ": read as that)"...)
+	}
 	buf = append(buf, "\n  flags    "...)
 	buf = appendHex(buf, uint64(p.Flags))
 	buf = append(buf, ' ')

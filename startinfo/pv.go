@@ -48,7 +48,7 @@ func (p *PV) Decode(m Memory, paddr uint64) error {
 	*p = PV{Paddr: paddr}
 
 	if !inMemory(m, paddr, pvMagicSize) {
-		return fail(&p.Err, KindOutOfRange, "start info", -1, paddr, pvMagicSize)
+		return fail(&p.Err, KindOutOfRange, PartStartInfo, -1, paddr, pvMagicSize)
 	}
 	m.ReadAt(p.Magic[:], paddr)
 	p.MagicLen = len(cstring(p.Magic[:]))
@@ -56,7 +56,7 @@ func (p *PV) Decode(m Memory, paddr uint64) error {
 		return err
 	}
 	if !inMemory(m, paddr, pvStartInfoSz) {
-		return fail(&p.Err, KindOutOfRange, "start info", -1, paddr, pvStartInfoSz)
+		return fail(&p.Err, KindOutOfRange, PartStartInfo, -1, paddr, pvStartInfoSz)
 	}
 
 	b := p.scratch[:]
@@ -84,7 +84,7 @@ func (p *PV) Decode(m Memory, paddr uint64) error {
 	m.ReadAt(p.Cmdline[:], p.CmdlinePaddr)
 	n := len(cstring(p.Cmdline[:]))
 	if n == MaxCmdline {
-		return fail(&p.Err, KindCmdline, "cmdline", -1, p.CmdlinePaddr, MaxCmdline)
+		return fail(&p.Err, KindCmdline, PartCmdline, -1, p.CmdlinePaddr, MaxCmdline)
 	}
 	clear(p.Cmdline[n:])
 	p.CmdlineLen = n
@@ -93,11 +93,11 @@ func (p *PV) Decode(m Memory, paddr uint64) error {
 
 // checkMagic accepts exactly "xen-3.0-x86_64" followed by NUL.
 func (p *PV) checkMagic() error {
-	what := ""
+	var what Part
 	if string(p.Magic[:len(PVMagicPrefix)]) != PVMagicPrefix {
-		what = "pv magic"
+		what = PartPVMagic
 	} else if string(p.Magic[:p.MagicLen]) != PVMagic {
-		what = "pv platform"
+		what = PartPVPlatform
 	} else {
 		return nil
 	}

@@ -54,7 +54,8 @@ type MemmapEntry struct {
 func (e MemmapEntry) End() uint64 { return e.Addr + e.Size }
 
 // Decode reads the hvm_start_info at paddr, then the command line, the
-// module list and (version 1) the memory map it points to. It returns nil,
+// module list and (version 1 and newer) the memory map it points to. A
+// version above KnownPVHVersion is decoded as that version. It returns nil,
 // or &p.Err describing the first check that failed; on failure the other
 // fields are unspecified. Decode does not allocate on any path.
 func (p *PVH) Decode(m Memory, paddr uint64) error {
@@ -64,22 +65,20 @@ func (p *PVH) Decode(m Memory, paddr uint64) error {
 	// Read magic and version first, so a wrong pointer is reported as a bad
 	// magic rather than as a short structure.
 	if !inMemory(m, paddr, 8) {
-		return fail(&p.Err, KindOutOfRange, "start info", -1, paddr, 8)
+		return fail(&p.Err, KindOutOfRange, PartStartInfo, -1, paddr, 8)
 	}
 	m.ReadAt(b[:8], paddr)
 	if magic := le32(b[0:]); magic != XEN_HVM_START_MAGIC_VALUE {
-		return fail(&p.Err, KindBadMagic, "magic", -1, uint64(magic), XEN_HVM_START_MAGIC_VALUE)
+		return fail(&p.Err, KindBadMagic, PartMagic, -1, uint64(magic), XEN_HVM_START_MAGIC_VALUE)
 	}
+	// Any version from 1 on is read as version 1 (see KnownPVHVersion).
 	p.Version = le32(b[4:])
-	if p.Version > MaxPVHVersion {
-		return fail(&p.Err, KindVersion, "start info version", -1, uint64(p.Version), MaxPVHVersion)
-	}
 	size := uint64(hvmStartInfoSizeV0)
 	if p.Version >= 1 {
 		size = hvmStartInfoSizeV1
 	}
 	if !inMemory(m, paddr, size) {
-		return fail(&p.Err, KindOutOfRange, "start info", -1, paddr, size)
+		return fail(&p.Err, KindOutOfRange, PartStartInfo, -1, paddr, size)
 	}
 	m.ReadAt(b[:size], paddr)
 
@@ -104,11 +103,11 @@ func (p *PVH) Decode(m Memory, paddr uint64) error {
 	}
 
 	if nModules > MaxModules {
-		return fail(&p.Err, KindCount, "module", -1, uint64(nModules), MaxModules)
+		return fail(&p.Err, KindCount, PartModules, -1, uint64(nModules), MaxModules)
 	}
 	if nModules > 0 {
 		if !inMemory(m, modlist, uint64(nModules)*hvmModlistEntrySize) {
-			return fail(&p.Err, KindOutOfRange, "module list", -1, modlist, uint64(nModules)*hvmModlistEntrySize)
+			return fail(&p.Err, KindOutOfRange, PartModuleList, -1, modlist, uint64(nModules)*hvmModlistEntrySize)
 		}
 		p.ModlistPaddr = modlist
 		for i := 0; i < int(nModules); i++ {
@@ -116,13 +115,13 @@ func (p *PVH) Decode(m Memory, paddr uint64) error {
 			m.ReadAt(e, modlist+uint64(i)*hvmModlistEntrySize)
 			mod := Module{Paddr: le64(e[0:]), Size: le64(e[8:]), CmdlinePaddr: le64(e[16:])}
 			if !inMemory(m, mod.Paddr, mod.Size) {
-				return fail(&p.Err, KindOutOfRange, "module #", i, mod.Paddr, mod.Size)
+				return fail(&p.Err, KindOutOfRange, PartModule, i, mod.Paddr, mod.Size)
 			}
 			// Only the first byte is checked: the string's length is the
 			// module consumer's business, and copying it would need storage
 			// for MaxModules command lines.
 			if mod.CmdlinePaddr != 0 && !inMemory(m, mod.CmdlinePaddr, 1) {
-				return fail(&p.Err, KindOutOfRange, "module # cmdline", i, mod.CmdlinePaddr, 1)
+				return fail(&p.Err, KindOutOfRange, PartModuleCmdline, i, mod.CmdlinePaddr, 1)
 			}
 			p.Modules[i] = mod
 			p.NModules = i + 1
@@ -131,11 +130,11 @@ func (p *PVH) Decode(m Memory, paddr uint64) error {
 
 	// Version 1 says memmap_entries is zero when there is no map.
 	if nMemmap > MaxMemmap {
-		return fail(&p.Err, KindCount, "memmap", -1, uint64(nMemmap), MaxMemmap)
+		return fail(&p.Err, KindCount, PartMemmap, -1, uint64(nMemmap), MaxMemmap)
 	}
 	if nMemmap > 0 {
 		if !inMemory(m, memmap, uint64(nMemmap)*hvmMemmapEntrySize) {
-			return fail(&p.Err, KindOutOfRange, "memmap", -1, memmap, uint64(nMemmap)*hvmMemmapEntrySize)
+			return fail(&p.Err, KindOutOfRange, PartMemmap, -1, memmap, uint64(nMemmap)*hvmMemmapEntrySize)
 		}
 		p.MemmapPaddr = memmap
 		for i := 0; i < int(nMemmap); i++ {
@@ -146,7 +145,7 @@ func (p *PVH) Decode(m Memory, paddr uint64) error {
 			// not checked against m; but a region that wraps past 2^64
 			// cannot exist.
 			if ent.Addr+ent.Size < ent.Addr {
-				return fail(&p.Err, KindOutOfRange, "memmap entry #", i, ent.Addr, ent.Size)
+				return fail(&p.Err, KindOutOfRange, PartMemmapEntry, i, ent.Addr, ent.Size)
 			}
 			p.Memmap[i] = ent
 			p.NMemmap = i + 1
@@ -168,13 +167,13 @@ func readCmdline(e *Error, m Memory, paddr uint64, dst []byte) (int, error) {
 				return i, nil
 			}
 		}
-		return 0, fail(e, KindCmdline, "cmdline", -1, paddr, bound)
+		return 0, fail(e, KindCmdline, PartCmdline, -1, paddr, bound)
 	}
 	// Slow path: memory ends within the bound, so go byte by byte and
 	// require the NUL before the end of memory.
 	for i := uint64(0); i < bound; i++ {
 		if !inMemory(m, paddr+i, 1) {
-			return 0, fail(e, KindOutOfRange, "cmdline", -1, paddr, i+1)
+			return 0, fail(e, KindOutOfRange, PartCmdline, -1, paddr, i+1)
 		}
 		m.ReadAt(dst[i:i+1], paddr+i)
 		if dst[i] == 0 {
@@ -183,7 +182,7 @@ func readCmdline(e *Error, m Memory, paddr uint64, dst []byte) (int, error) {
 	}
 	// Not reached: if every byte of the bound were readable the fast path
 	// would have taken it. Kept for a Memory whose answers are inconsistent.
-	return 0, fail(e, KindCmdline, "cmdline", -1, paddr, bound)
+	return 0, fail(e, KindCmdline, PartCmdline, -1, paddr, bound)
 }
 
 // ParsePVH allocates a PVH and decodes the start info at paddr into it.

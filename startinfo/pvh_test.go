@@ -2,6 +2,7 @@ package startinfo
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -82,6 +83,55 @@ func TestPVHVersion0(t *testing.T) {
 	if err := p.Decode(short.mem(), at); err != nil {
 		t.Fatalf("v0 in the last 40 bytes: %v", err)
 	}
+}
+
+// TestPVHNewerVersions: start_info.h promises that a newer version of
+// hvm_start_info only appends fields, so a version above 1 decodes as
+// version 1 does, and keeps its own number.
+func TestPVHNewerVersions(t *testing.T) {
+	var v1 PVH
+	if err := v1.Decode(pvhV1().mem(), base); err != nil {
+		t.Fatal(err)
+	}
+	for _, version := range []uint32{2, 7, 0xffffffff} {
+		im := pvhV1()
+		im.put32(base+4, version)
+		var p PVH
+		if err := p.Decode(im.mem(), base); err != nil {
+			t.Errorf("version %d: %v", version, err)
+			continue
+		}
+		if p.Version != version {
+			t.Errorf("version %d decoded as version %d", version, p.Version)
+		}
+		p.Version = 1
+		if p != v1 {
+			t.Errorf("version %d decoded to\n%s\nwant (but for the version)\n%s", version, p.String(), v1.String())
+		}
+		if want := fmt.Sprintf("\n  version  %d (newer than 1: read as that)\n", version); !strings.Contains(im.formatAt(t), want) {
+			t.Errorf("version %d: Format lacks %q", version, want)
+		}
+	}
+	// Version 1's size is all a newer version must have in memory: the
+	// fields it appends are not read.
+	short := newImage()
+	at := uint64(base + imageSize - hvmStartInfoSizeV1)
+	short.put32(at, XEN_HVM_START_MAGIC_VALUE)
+	short.put32(at+4, 2)
+	var p PVH
+	if err := p.Decode(short.mem(), at); err != nil || p.Version != 2 {
+		t.Errorf("version 2 in the last 56 bytes of memory: version %d, %v", p.Version, err)
+	}
+}
+
+// formatAt decodes the start info at base and returns its Format text.
+func (im *image) formatAt(t *testing.T) string {
+	t.Helper()
+	var p PVH
+	if err := p.Decode(im.mem(), base); err != nil {
+		t.Fatal(err)
+	}
+	return string(p.Format(nil))
 }
 
 func TestPVHNoCmdline(t *testing.T) {
@@ -200,12 +250,6 @@ var pvhErrCases = []pvhErrCase{
 		msg:  "startinfo: bad magic 0x2d6e6578 (want 0x336ec578)",
 	},
 	{
-		name: "version 2",
-		edit: func(im *image) { im.put32(base+4, 2) },
-		want: ErrVersion,
-		msg:  "startinfo: unsupported start info version 0x2 (newest known 0x1)",
-	},
-	{
 		name: "cmdline outside memory",
 		edit: func(im *image) { im.put64(base+24, 0x2000) },
 		want: ErrOutOfRange,
@@ -317,7 +361,7 @@ func (c pvhErrCase) image() (*image, uint64) {
 	return im, at
 }
 
-var sentinels = []error{ErrBadMagic, ErrVersion, ErrOutOfRange, ErrCount, ErrCmdline}
+var sentinels = []error{ErrBadMagic, ErrOutOfRange, ErrCount, ErrCmdline}
 
 func TestPVHErrors(t *testing.T) {
 	for _, c := range pvhErrCases {

@@ -144,7 +144,6 @@ func TestTotalRAMSaturates(t *testing.T) {
 func TestSentinels(t *testing.T) {
 	want := map[error]string{
 		ErrBadMagic:   "startinfo: bad magic",
-		ErrVersion:    "startinfo: bad version",
 		ErrOutOfRange: "startinfo: out of range",
 		ErrCount:      "startinfo: bad count",
 		ErrCmdline:    "startinfo: bad cmdline",
@@ -160,7 +159,7 @@ func TestSentinels(t *testing.T) {
 		}
 	}
 	// Wrapping keeps the match.
-	e := &Error{Kind: KindCount, What: "memmap", Index: -1, Value: 1000, Limit: MaxMemmap}
+	e := &Error{Kind: KindCount, What: PartMemmap, Index: -1, Value: 1000, Limit: MaxMemmap}
 	wrapped := fmt.Errorf("boot: %w", e)
 	if !errors.Is(wrapped, ErrCount) || errors.Is(wrapped, ErrCmdline) {
 		t.Errorf("errors.Is through a wrap is wrong")
@@ -171,8 +170,8 @@ func TestSentinels(t *testing.T) {
 	if Kind(0).String() != "no error" || Kind(200).String() != "no error" {
 		t.Errorf("Kind names for 0 and 200: %q %q", Kind(0), Kind(200))
 	}
-	odd := &Error{Kind: Kind(200), What: "thing", Index: -1}
-	if got := odd.Error(); got != "startinfo: thing: unknown error kind" {
+	odd := &Error{Kind: Kind(200), What: PartCmdline, Index: -1}
+	if got := odd.Error(); got != "startinfo: cmdline: unknown error kind" {
 		t.Errorf("unknown kind message %q", got)
 	}
 }
