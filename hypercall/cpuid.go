@@ -112,6 +112,8 @@ func (e *DiscoverError) Error() string {
 //
 // xen/include/public/arch-x86/cpuid.h: leaves 1-4 (0x40000x00-0x40000x03)
 func Discover(cpuid CPUIDFunc) (Xen, error) {
+	// The errors are built in discoverErr, so returning one allocates
+	// nothing: the kernel calls Discover before the Go heap exists.
 	var tooSmall *DiscoverError
 	for base := uint32(XEN_CPUID_FIRST_LEAF); base <= cpuidLastBase; base += cpuidStride {
 		max, ebx, ecx, edx := cpuid(base, 0)
@@ -120,7 +122,8 @@ func Discover(cpuid CPUIDFunc) (Xen, error) {
 		}
 		if max < base+2 {
 			if tooSmall == nil {
-				tooSmall = &DiscoverError{Kind: MaxLeafTooSmall, Base: base, MaxLeaf: max}
+				discoverErr = DiscoverError{Kind: MaxLeafTooSmall, Base: base, MaxLeaf: max}
+				tooSmall = &discoverErr
 			}
 			continue
 		}
@@ -130,7 +133,8 @@ func Discover(cpuid CPUIDFunc) (Xen, error) {
 		x.Major, x.Minor = uint16(ver>>16), uint16(ver)
 		x.HypercallPages, x.HypercallMSR, _, _ = cpuid(base+2, 0)
 		if x.HypercallPages == 0 {
-			return Xen{}, &DiscoverError{Kind: NoHypercallPages, Base: base, MaxLeaf: max}
+			discoverErr = DiscoverError{Kind: NoHypercallPages, Base: base, MaxLeaf: max}
+			return Xen{}, &discoverErr
 		}
 		if max >= base+3 {
 			x.TSCFlags, x.TSCMode, x.TSCKHz, _ = cpuid(base+3, 0)
@@ -140,5 +144,10 @@ func Discover(cpuid CPUIDFunc) (Xen, error) {
 	if tooSmall != nil {
 		return Xen{}, tooSmall
 	}
-	return Xen{}, &DiscoverError{Kind: NoSignature}
+	discoverErr = DiscoverError{Kind: NoSignature}
+	return Xen{}, &discoverErr
 }
+
+// discoverErr holds Discover's last error; the next failing call
+// overwrites it.
+var discoverErr DiscoverError

@@ -146,6 +146,13 @@ func readStartInfo() {
 	}
 	var b [4096]byte
 	kwrite(si.Format(b[:0]))
+	if si.CmdlineTruncated {
+		l := klog().s("the command line is longer than Xen's limit of ").dec(startinfo.MaxCmdline - 1).s(" bytes")
+		if si.CmdlineFullLen > 0 {
+			l.s(" (").dec(int64(si.CmdlineFullLen)).s(")")
+		}
+		l.s(": truncated, the rest is dropped").print()
+	}
 }
 
 // ---- memory -----------------------------------------------------------------
@@ -326,7 +333,9 @@ func enterGo() {
 
 	// Strings and the AT_RANDOM bytes go at the very top.
 	sp := top
-	var argv, envp [64]uintptr
+	// A word takes at least two bytes of the command line (one and a
+	// space), so 512 of each holds every word of the longest one.
+	var argv, envp [startinfo.MaxCmdline/2 + 2]uintptr
 	argc, envc := 0, 0
 	push := func(s string) uintptr {
 		sp = pushString(sp, s)
@@ -356,7 +365,7 @@ func enterGo() {
 	// The vector, 16-byte aligned at argc.
 	words := 1 + argc + 1 + envc + 1 + 2*3
 	sp = (sp - uintptr(words)*8) &^ 15
-	v := (*[256]uintptr)(at(sp))
+	v := (*[len(argv) + len(envp) + 8]uintptr)(at(sp))
 	i := 0
 	v[i] = uintptr(argc)
 	i++

@@ -119,6 +119,14 @@ func TestNoWriteBarrierInKernelContext(t *testing.T) {
 	live := img.walk(t, false)
 	all := img.walk(t, true)
 	referenced := all.referenced
+	// Allocation is as bad as a barrier, and before the runtime too: the
+	// heap does not exist yet, and kernel context has no P to allocate
+	// with. (A local that escapes, because it is passed through an
+	// interface, is allocated with runtime.newobject.)
+	for _, fn := range slices.Sorted(maps.Keys(all.allocs)) {
+		t.Errorf("allocation in kernel context: %s\n\tcalls %s\n\treached by %s",
+			short(fn), strings.Join(all.allocs[fn], ", "), all.path(fn))
+	}
 	for _, r := range wbRoots {
 		if _, ok := img.funcs[r.fn]; ok && r.fn != wbPVHEntry && !referenced[r.fn] {
 			t.Errorf("no walked code leads to root %s (%s): the walk misses how it is reached", short(r.fn), r.why)
@@ -151,6 +159,7 @@ func TestNoWriteBarrierInKernelContext(t *testing.T) {
 type walkResult struct {
 	parent     map[string]string
 	sites      map[string][]string // offending function: its barrier calls
+	allocs     map[string][]string // offending function: its allocation calls
 	referenced map[string]bool     // functions some walked code leads to
 	walked     int
 }
@@ -167,7 +176,7 @@ func (w *walkResult) path(fn string) string {
 // walk walks from the roots that run with the runtime up, and also from
 // the boot roots if withBoot.
 func (img *image) walk(t *testing.T, withBoot bool) *walkResult {
-	w := &walkResult{parent: map[string]string{}, sites: map[string][]string{}, referenced: map[string]bool{}}
+	w := &walkResult{parent: map[string]string{}, sites: map[string][]string{}, allocs: map[string][]string{}, referenced: map[string]bool{}}
 	var queue []string
 	for _, r := range wbRoots {
 		if _, ok := img.funcs[r.fn]; !ok || r.boot && !withBoot {
@@ -194,6 +203,13 @@ func (img *image) walk(t *testing.T, withBoot bool) *walkResult {
 		}
 		for _, e := range edges {
 			w.referenced[e.to] = true
+			if isAlloc(e.to) && !allocAllowed(e.to, img.line(e.pc)) {
+				site := fmt.Sprintf("%s at %s", e.to, img.line(e.pc))
+				if !slices.Contains(w.allocs[fn], site) {
+					w.allocs[fn] = append(w.allocs[fn], site)
+				}
+				continue
+			}
 			if wbcheck.IsBarrier(e.to) {
 				site := fmt.Sprintf("%s at %s", e.to, img.line(e.pc))
 				if !slices.Contains(w.sites[fn], site) {
@@ -208,6 +224,36 @@ func (img *image) walk(t *testing.T, withBoot bool) *walkResult {
 		}
 	}
 	return w
+}
+
+// allocCalls are the runtime's ways into the heap allocator that the
+// compiler emits for new, make, escaping locals, conversions to
+// interfaces and string concatenation: each call allocates. (append's
+// runtime.growslice is left out: it allocates only past the capacity,
+// which the kernel's appenders size for; and so is the string conversion
+// that strconv's formatting leaves behind, which only String paths use.)
+var allocCalls = []string{
+	"runtime.newobject", "runtime.mallocgc", "runtime.makeslice",
+	"runtime.makemap", "runtime.makechan", "runtime.convT", "runtime.concatstring",
+	"runtime.rawstring", "runtime.rawbyteslice", "runtime.newproc",
+}
+
+// allocAllowed names the allocation calls that never allocate where the
+// kernel reaches them, each with the reason.
+func allocAllowed(callee, site string) bool {
+	// hypercall.Result turns -rc into an Errno error. runtime.convT64
+	// takes values below 256 from a static table without allocating, and
+	// Xen's errno values (errno.h) all are.
+	return callee == "runtime.convT64" && site == "errno.go:200" // hypercall.Result, inlined
+}
+
+func isAlloc(fn string) bool {
+	for _, c := range allocCalls {
+		if strings.HasPrefix(fn, c) {
+			return true
+		}
+	}
+	return false
 }
 
 func isRuntime(fn string) bool {

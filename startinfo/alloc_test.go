@@ -1,6 +1,9 @@
 package startinfo
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The decoders run before the Go runtime exists, so none of these may
 // allocate. The PVH and PV values are package-level, as they will be in the
@@ -22,8 +25,12 @@ func TestDecodeAllocs(t *testing.T) {
 	var runs []run
 
 	ok1, ok0, pv := pvhV1(), pvhV0(), pvImage()
+	long := pvhV1() // a command line to cut, whose length is then measured
+	long.putString(base+offModData, strings.Repeat("x", 2*MaxCmdline))
+	long.put64(base+24, base+offModData)
 	runs = append(runs,
 		run{"PVH v1 success", func() { mustOK(t, allocPVH.Decode(ok1.mem(), base)) }},
+		run{"PVH v1, command line cut", func() { mustOK(t, allocPVH.Decode(long.mem(), base)) }},
 		run{"PVH v0 success", func() { mustOK(t, allocPVH.Decode(ok0.mem(), base)) }},
 		run{"PV success", func() { mustOK(t, allocPV.Decode(pv.mem(), base)) }},
 	)

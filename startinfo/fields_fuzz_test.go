@@ -135,17 +135,25 @@ func (f *pvhFields) model(memEnd uint64) (problems map[Kind]bool, want PVH) {
 	want = PVH{Paddr: base, Version: f.version, Flags: f.flags, RSDP: f.rsdp}
 	if !f.noCmdline {
 		s, _, _ := strings.Cut(f.cmdline, "\x00")
+		at := base + f.cmdlineOff()
+		want.CmdlinePaddr = at
 		switch {
+		case len(s)+1 > MaxCmdline && in(at, MaxCmdline):
+			// No NUL within the bound: cut to MaxCmdline-1 bytes, with
+			// the whole length if its NUL is in memory and within the scan.
+			want.CmdlineLen = copy(want.Cmdline[:MaxCmdline-1], s)
+			want.CmdlineTruncated = true
+			if in(at, uint64(len(s))+1) && len(s) < MaxCmdlineScan {
+				want.CmdlineFullLen = len(s)
+			}
 		case len(s)+1 > MaxCmdline:
-			// No NUL within the bound: KindCmdline, or KindOutOfRange if
-			// memory ends within it.
-			problems[KindCmdline] = true
+			problems[KindOutOfRange] = true // memory ends within the bound
+		case !in(at, uint64(len(s))+1):
 			problems[KindOutOfRange] = true
-		case !in(base+f.cmdlineOff(), uint64(len(s))+1):
-			problems[KindOutOfRange] = true
+		default:
+			want.CmdlineLen = copy(want.Cmdline[:], s)
+			want.CmdlineFullLen = want.CmdlineLen
 		}
-		want.CmdlinePaddr = base + f.cmdlineOff()
-		want.CmdlineLen = copy(want.Cmdline[:], s)
 	}
 	if n := f.nMods(); n > MaxModules {
 		problems[KindCount] = true

@@ -16,6 +16,12 @@ type PVH struct {
 	Cmdline      [MaxCmdline]byte // the command line, NUL excluded
 	CmdlineLen   int
 	CmdlinePaddr uint64 // 0 if Xen passed no command line
+	// A command line of MaxCmdline bytes or more is cut to MaxCmdline-1
+	// (MAX_GUEST_CMDLINE counts the NUL): CmdlineTruncated says so, and
+	// CmdlineFullLen is its length, or 0 if no NUL was found within
+	// MaxCmdlineScan bytes or before memory ended.
+	CmdlineTruncated bool
+	CmdlineFullLen   int
 
 	Modules  [MaxModules]Module
 	NModules int
@@ -95,11 +101,14 @@ func (p *PVH) Decode(m Memory, paddr uint64) error {
 	}
 
 	if cmdline != 0 {
-		n, err := readCmdline(&p.Err, m, cmdline, p.Cmdline[:])
+		// The header has been read out of scratch: it serves as the
+		// buffer for measuring a command line too long to keep.
+		n, full, err := readCmdline(&p.Err, m, cmdline, p.Cmdline[:], p.scratch[:])
 		if err != nil {
 			return err
 		}
 		p.CmdlinePaddr, p.CmdlineLen = cmdline, n
+		p.CmdlineTruncated, p.CmdlineFullLen = full != n, full
 	}
 
 	if nModules > MaxModules {
@@ -155,8 +164,15 @@ func (p *PVH) Decode(m Memory, paddr uint64) error {
 }
 
 // readCmdline copies the NUL-terminated string at paddr into dst (whose
-// length is the bound, NUL included) and returns its length without the NUL.
-func readCmdline(e *Error, m Memory, paddr uint64, dst []byte) (int, error) {
+// length is the bound) and returns its length n. A string that does not
+// end within the bound is cut to len(dst)-1 bytes: full is then its whole
+// length, or 0 if its NUL is not within MaxCmdlineScan bytes or memory
+// ends first. Otherwise full == n. The string must be readable up to its
+// NUL or the bound, whichever comes first.
+//
+// scratch is a buffer for that measuring: a local array would escape to
+// the heap, as it is passed to m, and the decoder must not allocate.
+func readCmdline(e *Error, m Memory, paddr uint64, dst, scratch []byte) (n, full int, err error) {
 	bound := uint64(len(dst))
 	// Fast path: the whole bound is readable, so read it in one go.
 	if inMemory(m, paddr, bound) {
@@ -164,25 +180,53 @@ func readCmdline(e *Error, m Memory, paddr uint64, dst []byte) (int, error) {
 		for i, c := range dst {
 			if c == 0 {
 				clear(dst[i:])
-				return i, nil
+				return i, i, nil
 			}
 		}
-		return 0, fail(e, KindCmdline, PartCmdline, -1, paddr, bound)
+		dst[len(dst)-1] = 0
+		return len(dst) - 1, cmdlineLength(m, paddr, bound, scratch), nil
 	}
 	// Slow path: memory ends within the bound, so go byte by byte and
 	// require the NUL before the end of memory.
 	for i := uint64(0); i < bound; i++ {
 		if !inMemory(m, paddr+i, 1) {
-			return 0, fail(e, KindOutOfRange, PartCmdline, -1, paddr, i+1)
+			return 0, 0, fail(e, KindOutOfRange, PartCmdline, -1, paddr, i+1)
 		}
 		m.ReadAt(dst[i:i+1], paddr+i)
 		if dst[i] == 0 {
-			return int(i), nil
+			return int(i), int(i), nil
 		}
 	}
 	// Not reached: if every byte of the bound were readable the fast path
 	// would have taken it. Kept for a Memory whose answers are inconsistent.
-	return 0, fail(e, KindCmdline, PartCmdline, -1, paddr, bound)
+	return 0, 0, fail(e, KindCmdline, PartCmdline, -1, paddr, bound)
+}
+
+// MaxCmdlineScan bounds the search for the end of a command line that is
+// too long to keep, made only to say how long it was.
+const MaxCmdlineScan = 64 << 10
+
+// cmdlineLength finds the NUL of the string at paddr, known to have none
+// in its first from bytes, reading through buf: its length, or 0 if not
+// found within MaxCmdlineScan bytes or before memory ends.
+func cmdlineLength(m Memory, paddr, from uint64, buf []byte) int {
+	for i := from; i < MaxCmdlineScan; {
+		k := uint64(len(buf))
+		for k > 0 && !inMemory(m, paddr+i, k) {
+			k /= 2 // near the end of memory: read less
+		}
+		if k == 0 {
+			return 0
+		}
+		m.ReadAt(buf[:k], paddr+i)
+		for j, c := range buf[:k] {
+			if c == 0 {
+				return int(i) + j
+			}
+		}
+		i += k
+	}
+	return 0
 }
 
 // ParsePVH allocates a PVH and decodes the start info at paddr into it.

@@ -66,3 +66,16 @@ func TestHostileConsoleInput(t *testing.T) {
 		t.Errorf("the broken ring was named %d times, want once", n)
 	}
 }
+
+// A command line longer than MAX_GUEST_CMDLINE boots, cut to 1023 bytes,
+// with a line that says so. (A domU: xl passes a PVH guest its whole
+// command line, while the dom0 path cuts it short before Xen.)
+func TestLongCmdline(t *testing.T) {
+	k := buildKernel(t, "./kernel/boxtest/testdata/hardening")
+	words := "args" + strings.Repeat(" word", 300) // 1504 bytes
+	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 32, Cmdline: words})
+	// "args" + 203 words of 5 bytes = 1019 bytes, then " wor" to 1023.
+	expect(t, r, box.PoweredOff,
+		"goxen: the command line is longer than Xen's limit of 1023 bytes (1504): truncated, the rest is dropped",
+		"args: 204 words, 1019 bytes", "done")
+}
