@@ -29,6 +29,7 @@ func boot() {
 	startOfDay()
 	initEvents()
 	initGrantTable()
+	initXenstore()
 	initThreads()
 	initSyscalls()
 	enterGo()

@@ -68,7 +68,16 @@ func handleEvents() {
 		return
 	}
 	evtchn.Scan(shared, &shared.VcpuInfo[0], onEvent)
+	// xenstore's messages are taken here, not in onEvent, and never in
+	// the middle of a console write: routing them may print.
+	if storeKicked && !consoleWriting {
+		storeKicked = false
+		xsPump()
+	}
 }
+
+// storeKicked: xenstore signalled; handleEvents pumps its ring.
+var storeKicked bool
 
 func onEvent(port uint32) {
 	eventSeen = true
@@ -78,6 +87,8 @@ func onEvent(port uint32) {
 		tickPending = true
 	case sinkOn[sinkRing] && port == consolePort:
 		wake(waitConsole, maxThreads)
+	case haveStore && port == storePort:
+		storeKicked = true
 	}
 }
 

@@ -15,6 +15,7 @@ const (
 	fdConsole
 	fdEpoll
 	fdEventfd
+	fdXenbus // /dev/xen/xenbus (xenbus.go)
 )
 
 type fdEntry struct {
@@ -25,6 +26,7 @@ type fdEntry struct {
 	watchFD   int
 	watchData uint64
 	watching  bool
+	slot      int8 // fdXenbus: which xenbuses entry
 }
 
 var fds = [maxFDs]fdEntry{{kind: fdConsole}, {kind: fdConsole}, {kind: fdConsole}}
@@ -42,6 +44,9 @@ func allocFD(k fdKind) int64 {
 func closeFD(fd int) int64 {
 	if fd < 3 || fd >= maxFDs || fds[fd].kind == fdNone {
 		return -eBADF
+	}
+	if fds[fd].kind == fdXenbus {
+		xenbusClose(int(fds[fd].slot))
 	}
 	fds[fd] = fdEntry{}
 	// Linux drops a closed file from every epoll set watching it; a new

@@ -26,6 +26,9 @@ var (
 	consoleRing console.Ring
 	consolePort uint32 // event channel of the console ring
 	haveConsole bool   // the main console (ring or console_io) is up
+	// consoleWriting is set while the ring is written: the ring's Wait
+	// handles events, and nothing it does may write to the console.
+	consoleWriting bool
 )
 
 func init0Output() { sinkOn[sinkE9] = true }
@@ -47,7 +50,10 @@ func writeSink(k sinkKind, p []byte) {
 			writeSink(sinkE9, p)
 		}
 	case sinkRing:
-		if _, err := consoleRing.Write(p); err != nil {
+		consoleWriting = true
+		_, err := consoleRing.Write(p)
+		consoleWriting = false
+		if err != nil {
 			// Hostile indices from the backend: the ring is unusable.
 			sinkOn[sinkRing] = false
 			mainSink = sinkE9

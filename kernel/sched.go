@@ -59,11 +59,11 @@ type thread struct {
 
 var (
 	threads   [maxThreads]thread
-	cur       int     // index of the running thread
-	kstackTop uintptr // read by syscallEntry: the running thread's kernel stack
-	userSP    uintptr // scratch for syscallEntry
-	nextTID   int32   = 1
-	idlePorts [1]uint32
+	cur       int       // index of the running thread
+	kstackTop uintptr   // read by syscallEntry: the running thread's kernel stack
+	userSP    uintptr   // scratch for syscallEntry
+	nextTID   int32     = 1
+	idlePorts [2]uint32 // the console's and xenstore's event channels
 	idleNPort int
 )
 

@@ -164,7 +164,7 @@ func post(n int, sig int) {
 // top of itself (trap.go, upcallRedelivered).
 func beforeUserReturn(f *frame) {
 	checkFS(f, "return", f.rip)
-	if shared != nil && evtchn.Waiting(&shared.VcpuInfo[0]) {
+	if shared != nil && (storeKicked || evtchn.Waiting(&shared.VcpuInfo[0])) {
 		handleEvents()
 	}
 	// One clock read and one deadline scan serve both the switch and the
@@ -247,6 +247,11 @@ func defaultTerminates(sig int) bool {
 // status a shell reports is 128+sig.
 func terminate(sig int) {
 	klog().s("killed by signal ").dec(int64(sig)).print()
+	if shutdownRequested {
+		// The toolstack's request is why: end the domain the way it asked.
+		klog().s(shutdownReasonName(shutdownReason)).s(", as the toolstack asked").print()
+		shutdown(shutdownReason)
+	}
 	exitGroup(128 + sig)
 }
 

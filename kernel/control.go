@@ -1,0 +1,80 @@
+package kernel
+
+import (
+	"github.com/goxen/goxen/hypercall"
+	"github.com/goxen/goxen/xenstore"
+)
+
+// Toolstack control. `xl shutdown` and `xl reboot` write "poweroff" or
+// "reboot" to control/shutdown in the guest's xenstore directory and wait
+// for the guest to acknowledge by writing "" back (libxl's
+// libxl__domain_shutdown and pvcontrol; docs/misc/xenstore-paths.pandoc,
+// ~/control/shutdown). A guest advertises what it supports with
+// control/feature-poweroff and -reboot.
+//
+// The kernel acknowledges at once and then does what Linux does for a
+// process: it sends the program SIGTERM. A program that handles it (with
+// signal.NotifyContext, say) finishes its work, and its exit with status 0
+// ends the domain for the reason asked for; one that does not is ended at
+// once, for that same reason (see exitGroup and terminate). Suspend is
+// not offered, and refused if asked for anyway.
+
+var (
+	shutdownRequested bool
+	shutdownReason    uint32 // SHUTDOWN_poweroff or SHUTDOWN_reboot
+)
+
+// xenstoreControl advertises poweroff and reboot and watches
+// control/shutdown. A refused write is noted, not fatal.
+func xenstoreControl() {
+	for _, k := range [...]string{"control/feature-poweroff", "control/feature-reboot"} {
+		if !xsCall(xenstore.XS_WRITE, k, "1", true) && !storeDead {
+			klog().s("xenstore: could not write ").s(k).s(": ").bytes(trim0(kernelReply[:max(kernelReplyLen, 0)])).print()
+		}
+	}
+	if !xsCall(xenstore.XS_WATCH, "control/shutdown", shutdownToken, false) && !storeDead {
+		klog().s("xenstore: could not watch control/shutdown: ").bytes(trim0(kernelReply[:max(kernelReplyLen, 0)])).s("; xl shutdown will not be heard").print()
+	}
+}
+
+// onShutdownWatch runs when control/shutdown changed (and once when the
+// watch is set): read it; shutdownRequestRead gets the value.
+func onShutdownWatch() {
+	storeSend(buildRequest(xenstore.XS_READ, kernelID(kreqShutdown), "control/shutdown", "", false))
+}
+
+func shutdownRequestRead(h xenstore.Header, v []byte) {
+	if h.Type == xenstore.XS_ERROR || len(v) == 0 {
+		return // no request (ENOENT), or our own acknowledgement
+	}
+	var reason uint32
+	switch string(v) {
+	case "poweroff", "halt":
+		reason = hypercall.SHUTDOWN_poweroff
+	case "reboot":
+		reason = hypercall.SHUTDOWN_reboot
+	case "suspend":
+		klog().s("the toolstack asks for suspend, which this kernel does not support (control/feature-suspend is not set): refused, running on").print()
+		return
+	default:
+		klog().s("the toolstack asks for \"").bytes(v).s("\" in control/shutdown, which this kernel does not know: ignored").print()
+		return
+	}
+	if shutdownRequested {
+		return
+	}
+	shutdownRequested, shutdownReason = true, reason
+	storeSend(buildRequest(xenstore.XS_WRITE, kernelID(kreqAck), "control/shutdown", "", true))
+	klog().s("the toolstack asks for ").bytes(v).s(": acknowledged; SIGTERM to the program").print()
+	sendProcessSignal(sigTERM)
+}
+
+const sigTERM = 15
+
+// shutdownReasonName names a SHUTDOWN_* reason the toolstack asked for.
+func shutdownReasonName(r uint32) string {
+	if r == hypercall.SHUTDOWN_reboot {
+		return "reboot"
+	}
+	return "poweroff"
+}
