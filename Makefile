@@ -8,10 +8,13 @@ LINKBASE ?= 0x200000
 MODE     ?= domu
 MEMORY   ?= 32
 BOXFLAGS ?=
+# make soak: how many guests one dom0 boot creates, and where the logs go.
+N        ?= 100
+SOAKOUT  ?= $(BUILD)/soak
 
 export GOFLAGS := -mod=mod
 
-.PHONY: help test test-host test-box vet run kernel
+.PHONY: help test test-host test-box vet run kernel soak
 
 include tamago/tamago.mk
 
@@ -40,3 +43,9 @@ kernel: ## build PROG (a main package importing the kernel) into a PVH ELF at OU
 run: ## build examples/hello and boot it as a domU under Xen in QEMU, showing its console
 	$(MAKE) --no-print-directory kernel PROG=./examples/hello OUT=$(BUILD)/hello.elf
 	$(GO) run ./cmd/xenbox -mode $(MODE) -memory $(MEMORY) $(BOXFLAGS) $(BUILD)/hello.elf
+
+soak: ## build PROG and create it N times (default 100) as a domU in one dom0 boot; fails unless all N power off
+	$(MAKE) --no-print-directory kernel
+	$(GO) build -o $(BUILD)/xenbox ./cmd/xenbox
+	rm -rf $(SOAKOUT)
+	$(BUILD)/xenbox -repeat $(N) -memory $(MEMORY) -out $(SOAKOUT) $(BOXFLAGS) $(OUT)

@@ -3,6 +3,7 @@ package box
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 )
@@ -88,6 +89,15 @@ type Config struct {
 	QEMUCPU string
 	// XenArgs are extra words for Xen's command line.
 	XenArgs []string
+
+	// Repeat > 1 makes a soak (domU mode only): one dom0 boot creates the
+	// guest Repeat times, one after the other (create paused, unpause,
+	// wait for its end, destroy), Timeout applying to each guest. The
+	// Result's Soak counts how the guests ended. 0 and 1 mean one guest.
+	Repeat int
+	// Expect is the outcome every guest of a soak should reach (default
+	// PoweredOff). It does not change a single boot.
+	Expect Outcome
 }
 
 // DefaultQEMUCPU is the CPU model used when Config.QEMUCPU is empty.
@@ -118,6 +128,22 @@ func (o Outcome) String() string {
 		return outcomeNames[o]
 	}
 	return fmt.Sprintf("Outcome(%d)", int(o))
+}
+
+// ParseOutcome reads an outcome's name, with a dash or nothing for its
+// blank ("powered-off", "poweredoff", "crashed", "timeout", "rebooted",
+// "create-failed"); "poweroff" is PoweredOff too.
+func ParseOutcome(s string) (Outcome, error) {
+	k := strings.NewReplacer(" ", "", "-", "", "_", "").Replace(strings.ToLower(s))
+	if k == "poweroff" {
+		return PoweredOff, nil
+	}
+	for i, n := range outcomeNames {
+		if strings.ReplaceAll(n, " ", "") == k {
+			return Outcome(i), nil
+		}
+	}
+	return 0, fmt.Errorf("box: unknown outcome %q (want powered-off, crashed, timeout, create-failed or rebooted)", s)
 }
 
 // ExitCode is the xenbox command's exit status for the outcome.
@@ -166,7 +192,100 @@ type Result struct {
 	// selector e008), which no guest can cause: the emulated CPU mixed
 	// up host and guest state. Detail says so too.
 	FaultInXen bool
-	OutDir     string // where the logs were written ("" if not kept)
+	// QEMUCPU is the CPU time (user+sys, all threads) QEMU used from the
+	// guest's first console line to its end (the shutdown, or the
+	// timeout), as the host saw them: an outside measure of what the
+	// guest cost, boot excluded. -1 when unknown.
+	QEMUCPU time.Duration
+	// ConsoleLines are the guest's console lines with the host's time of
+	// arrival. In dom0 mode the kernel's console_io output reaches the
+	// serial port at once, so At is an outside clock for the guest; in
+	// domU mode dom0 forwards the console about once a second.
+	ConsoleLines []ConsoleLine
+	// Soak is the account of a soak (Config.Repeat > 1), else nil.
+	Soak   *Soak
+	OutDir string // where the logs were written ("" if not kept)
+}
+
+// ConsoleLine is one line of the guest console as the host received it.
+type ConsoleLine struct {
+	At      time.Duration // arrival, from QEMU's start
+	QEMUCPU time.Duration // QEMU's CPU time (user+sys) at arrival; -1 when unknown
+	Text    string
+}
+
+// PlatformFaultLine starts the line the kernel prints when it sees a state
+// only a faulty CPU can reach (kernel/trap.go); it then crashes.
+const PlatformFaultLine = "goxen: platform fault: "
+
+// PlatformFault says why r ended in a fault of the test bed (Xen under
+// QEMU's software-emulated SVM) rather than of the guest, or "". Only
+// crashes after states a correct CPU cannot reach count: a triple fault
+// whose RIP is in Xen, and the kernel's own report of one
+// (PlatformFaultLine, e.g. an upcall delivered on top of its own delivery).
+func (r *Result) PlatformFault() string {
+	if r.Outcome != Crashed {
+		return ""
+	}
+	if r.FaultInXen {
+		return "a triple fault inside Xen"
+	}
+	if i := strings.Index(r.Console, PlatformFaultLine); i >= 0 {
+		line, _, _ := strings.Cut(r.Console[i+len(PlatformFaultLine):], "\n")
+		if len(line) > 80 {
+			line = line[:80] + "..."
+		}
+		return "the kernel reported a platform fault: " + line
+	}
+	return ""
+}
+
+// Soak counts how the guests of a soak ended. Every guest that dom0
+// started is in exactly one of Expected, FaultInXen, FaultReported and
+// Other; N - len(Guests) never started (the box failed first).
+type Soak struct {
+	N      int       // guests asked for (Config.Repeat)
+	Expect Outcome   // the outcome each should reach
+	Guests []*Result // per guest, in order: Guests[i] is guest i+1
+	// Expected guests ended with Expect, and not in a platform fault.
+	Expected int
+	// Platform faults (see Result.PlatformFault), counted apart from
+	// the other failures: triple faults with Xen's RIP, and crashes after
+	// the kernel's "goxen: platform fault" line.
+	FaultInXen, FaultReported int
+	// Other guests ended in some other way than Expect.
+	Other int
+	// The spread of the guests' timings (those that have them).
+	FirstByte, Run Spread
+	// FirstByteUpper of the first bytes are only upper bounds: dom0 saw
+	// the guest's first output together with its end.
+	FirstByteUpper int
+}
+
+// AllExpected says every one of the N guests ended as expected.
+func (s *Soak) AllExpected() bool { return s.N > 0 && s.Expected == s.N }
+
+// Spread summarises a set of durations.
+type Spread struct {
+	N                     int
+	Min, Median, P90, Max time.Duration
+}
+
+// spreadOf is the Spread of ds (which it sorts).
+func spreadOf(ds []time.Duration) Spread {
+	if len(ds) == 0 {
+		return Spread{}
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	pick := func(q float64) time.Duration { return ds[int(q*float64(len(ds)-1)+0.5)] }
+	return Spread{N: len(ds), Min: ds[0], Median: pick(0.5), P90: pick(0.9), Max: ds[len(ds)-1]}
+}
+
+func (s Spread) String() string {
+	if s.N == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f/%.2f/%.2f/%.2fs", s.Min.Seconds(), s.Median.Seconds(), s.P90.Seconds(), s.Max.Seconds())
 }
 
 func fmtDur(d time.Duration) string {
@@ -176,8 +295,12 @@ func fmtDur(d time.Duration) string {
 	return fmt.Sprintf("%.2fs", d.Seconds())
 }
 
-// Summary is one line saying what became of the guest and how long it took.
+// Summary is one line saying what became of the guest and how long it
+// took; for a soak, how the guests ended.
 func (r *Result) Summary() string {
+	if r.Soak != nil {
+		return r.soakSummary()
+	}
 	s := "guest " + r.Outcome.String()
 	if r.Detail != "" {
 		s += ": " + r.Detail
@@ -187,10 +310,38 @@ func (r *Result) Summary() string {
 	if r.CPUTime >= 0 {
 		cpu = ", guest cpu " + fmtDur(r.CPUTime)
 	}
+	if r.QEMUCPU >= 0 {
+		cpu += ", qemu cpu " + fmtDur(r.QEMUCPU)
+	}
 	first := fmtDur(t.FirstByte)
 	if t.FirstByteUpper {
 		first = "<=" + first
 	}
 	return fmt.Sprintf("%s [boot %s, first byte %s, run %s, total %s%s]",
 		s, fmtDur(t.Boot), first, fmtDur(t.Run), fmtDur(t.Total), cpu)
+}
+
+// soakSummary: "soak: 98 of 100 guests powered off, 2 platform faults
+// (1 triple fault in Xen, 1 reported by the kernel), 0 other; first byte
+// ..., run ... (min/median/p90/max) [boot 14.20s, total 300.10s]".
+func (r *Result) soakSummary() string {
+	k := r.Soak
+	s := "soak: "
+	if r.Outcome == BoxError {
+		s += "box error: " + r.Detail + "; "
+	}
+	s += fmt.Sprintf("%d of %d guests %s, %d platform faults (%d triple fault in Xen, %d reported by the kernel), %d other",
+		k.Expected, k.N, k.Expect, k.FaultInXen+k.FaultReported, k.FaultInXen, k.FaultReported, k.Other)
+	if miss := k.N - len(k.Guests); miss > 0 {
+		s += fmt.Sprintf(", %d never started", miss)
+	}
+	if r.Outcome != BoxError && !k.AllExpected() && r.Detail != "" {
+		s += " (first: " + r.Detail + ")"
+	}
+	upper := ""
+	if k.FirstByteUpper > 0 {
+		upper = fmt.Sprintf(" (%d upper bounds)", k.FirstByteUpper)
+	}
+	return fmt.Sprintf("%s; first byte %s%s, run %s (min/median/p90/max) [boot %s, total %s]",
+		s, k.FirstByte, upper, k.Run, fmtDur(r.Timings.Boot), fmtDur(r.Timings.Total))
 }

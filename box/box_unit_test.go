@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -195,9 +196,15 @@ func TestDemuxDom0(t *testing.T) {
 	if r.Dom0Log != "SeaBIOS noise\n" {
 		t.Errorf("dom0 log %q", r.Dom0Log)
 	}
-	want := Timings{Boot: time.Second, FirstByte: time.Second, Run: 2 * time.Second, Total: 10 * time.Second}
+	// The fake clock ticks at created, unpaused, and at each console
+	// line (each is timed), so the halt comes 3 s after the unpause.
+	want := Timings{Boot: time.Second, FirstByte: time.Second, Run: 3 * time.Second, Total: 10 * time.Second}
 	if r.Timings != want {
 		t.Errorf("timings %+v, want %+v", r.Timings, want)
+	}
+	wantLines := []ConsoleLine{{At: 3 * time.Second, QEMUCPU: -1, Text: "BOXPROBE"}, {At: 4 * time.Second, QEMUCPU: -1, Text: "raw console_io text"}}
+	if !reflect.DeepEqual(r.ConsoleLines, wantLines) {
+		t.Errorf("console lines %+v, want %+v", r.ConsoleLines, wantLines)
 	}
 }
 
@@ -242,7 +249,7 @@ func TestUptimeDiff(t *testing.T) {
 func TestSummary(t *testing.T) {
 	r := &Result{Outcome: Crashed, Detail: "xl state ---sc-",
 		Timings: Timings{Boot: 1500 * time.Millisecond, FirstByte: -1, Run: 2 * time.Second, Total: 10 * time.Second},
-		CPUTime: -1}
+		CPUTime: -1, QEMUCPU: -1}
 	want := "guest crashed: xl state ---sc- [boot 1.50s, first byte -, run 2.00s, total 10.00s]"
 	if got := r.Summary(); got != want {
 		t.Errorf("Summary() = %q, want %q", got, want)
@@ -255,6 +262,10 @@ func TestSummary(t *testing.T) {
 	r.CPUTime = 250 * time.Millisecond
 	if got, want := r.Summary(), want[:len(want)-1]+", guest cpu 0.25s]"; got != want {
 		t.Errorf("Summary() with CPU time = %q, want %q", got, want)
+	}
+	r.QEMUCPU = 9500 * time.Millisecond
+	if got, want := r.Summary(), want[:len(want)-1]+", guest cpu 0.25s, qemu cpu 9.50s]"; got != want {
+		t.Errorf("Summary() with QEMU's CPU time = %q, want %q", got, want)
 	}
 	r.CPUTime = -1
 	if strings.Contains(r.Summary(), "\n") {
@@ -428,6 +439,9 @@ func TestConfigFillErrors(t *testing.T) {
 		{Config{Kernel: "box.go", Mode: Dom0, Extra: []string{"a=1"}}, "domU mode only"},
 		{Config{Kernel: "box.go", Mode: Dom0}, "kernel:"}, // not an ELF
 		{Config{Kernel: "box.go", Mode: DomU, Input: []string{"a\nb"}}, "contains a newline"},
+		{Config{Kernel: "box.go", Mode: Dom0, Repeat: 3}, "needs domU mode"},
+		{Config{Kernel: "box.go", Mode: DomU, Repeat: -1}, "must not be negative"},
+		{Config{Kernel: "box.go", Mode: DomU, Repeat: 3, Expect: BoxError}, "cannot be expected to end in box error"},
 	} {
 		c := tc.cfg
 		err := c.fill()
@@ -443,8 +457,11 @@ func TestConfigFillErrors(t *testing.T) {
 
 func TestRunParams(t *testing.T) {
 	got := runParams(Config{Timeout: 1500 * time.Millisecond, InputDelay: 250 * time.Millisecond})
-	if got != "TIMEOUT=2\nINPUT_DELAY=0.250\n" {
+	if got != "TIMEOUT=2\nINPUT_DELAY=0.250\nREPEAT=1\n" {
 		t.Errorf("got %q", got)
+	}
+	if got := runParams(Config{Timeout: time.Second, Repeat: 20}); !strings.HasSuffix(got, "REPEAT=20\n") {
+		t.Errorf("repeat: got %q", got)
 	}
 }
 
@@ -452,9 +469,13 @@ func FuzzDemux(f *testing.F) {
 	f.Add("(XEN) Hardware Dom0 halted: halting machine\n@@BOX state ---s-- 1.0", 0)
 	f.Add("@@GUESTLOG-BEGIN\n@@L x(XEN) y\n@@GUESTLOG-END\n@@BOX create-failed", 1)
 	f.Add("abc(XEN) (XEN) (d0) \n(XEN) Panic on CPU 0:\n(XEN) ****", 1)
+	f.Add("@@BOX guest-begin 1\n(XEN) d1v0 Triple fault\n@@BOX state ---sr- 1.0\n@@BOX guest-end\n@@BOX guest-begin x\n@@BOX done", 3)
 	f.Fuzz(func(t *testing.T, stream string, mode int) {
 		m := Mode(mode & 1)
 		d := newDemux(m, nil, nil)
+		if mode&2 != 0 && m == DomU { // a soak of three guests
+			d.soak = &soakState{n: 3}
+		}
 		for _, l := range strings.Split(stream, "\n") {
 			d.Line(l)
 		}

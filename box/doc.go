@@ -47,7 +47,16 @@
 // "@@G" carries the guest console live, "@@E" xl's error text, and
 // "@@L" lines between "@@GUESTLOG-BEGIN" and "@@GUESTLOG-END" the
 // complete guest log at the end. The host sorts the stream into
-// xen.log, dom0.log and guest.log and decides the Outcome.
+// xen.log, dom0.log and guest.log and decides the Outcome. It times every
+// line as it leaves QEMU's pipe, and reads QEMU's CPU time from /proc
+// at the guest's console lines and events: Result.ConsoleLines and
+// Result.QEMUCPU, measures from outside the guest.
+//
+// A soak (Config.Repeat) is one dom0 boot that creates the guest again
+// and again: dom0 wraps each guest's markers in "@@BOX guest-begin I" and
+// "@@BOX guest-end I ...", and the host judges each guest from the lines
+// in between (Xen's included: one guest exists at a time) as it would a
+// single run, and counts them in Result.Soak.
 //
 // Typed input reaches a domU through the pseudo-terminal xenconsoled
 // gives the guest's console (named in xenstore at

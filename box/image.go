@@ -98,8 +98,7 @@ func Ensure(ctx context.Context, progress io.Writer) (*Assets, error) {
 		return nil, fmt.Errorf("box: kernel package %s is not installed", kpkg)
 	}
 	versions[kpkg] = kv[kpkg]
-	sum := sha256.Sum256([]byte(cacheKeyText(versions, recipeVersion+"\n"+initScript)))
-	key := hex.EncodeToString(sum[:8])
+	key := cacheKey(versions)
 	kver := strings.TrimPrefix(kpkg, "linux-image-")
 	dir := filepath.Join(CacheRoot(), key)
 	a := &Assets{
@@ -139,6 +138,14 @@ func Ensure(ctx context.Context, progress io.Writer) (*Assets, error) {
 	}
 	os.WriteFile(filepath.Join(dir, "key.txt"), []byte(cacheKeyText(versions, recipeVersion)), 0o644)
 	return a, nil
+}
+
+// cacheKey names the cache directory: a hash of the package versions and
+// the image recipe, init.sh included, so that a changed init.sh gets an
+// image of its own.
+func cacheKey(versions map[string]string) string {
+	sum := sha256.Sum256([]byte(cacheKeyText(versions, recipeVersion+"\n"+initScript)))
+	return hex.EncodeToString(sum[:8])
 }
 
 func buildAssets(ctx context.Context, dir, kver string, progress io.Writer) error {

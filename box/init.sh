@@ -1,7 +1,8 @@
 #!/bin/busybox sh
-# Init of the xenbox dom0: start the xl toolstack, run one guest, report
-# its fate on the console (hvc0 -> Xen -> serial) with "@@" markers the
-# host takes apart, then power the machine off. Per-run files are in /box.
+# Init of the xenbox dom0: start the xl toolstack, run one guest (or, for
+# a soak, REPEAT guests one after the other), report their fate on the
+# console (hvc0 -> Xen -> serial) with "@@" markers the host takes apart,
+# then power the machine off. Per-run files are in /box.
 export PATH=/bin:/usr/bin:/usr/lib/xen-4.17/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
@@ -40,103 +41,146 @@ xenconsoled --pid-file=/run/xenconsoled.pid --log=guest --log-dir=/var/log/xen/c
 	{ echo "@@BOX box-error xenconsoled failed"; finish; }
 
 . /box/params
+REPEAT=${REPEAT:-1}
 LOG=/var/log/xen/console/guest-guest.log
-: >"$LOG"
 now
 echo "@@BOX dom0-ready $T"
-if ! xl create -p /box/guest.cfg >/run/create.out 2>&1; then
-	sed 's/^/@@E /' /run/create.out
-	echo "@@BOX create-failed"
-	finish
-fi
-domid=$(xl domid guest)
-echo "@@BOX created $domid"
-tty=$(xenstore-read "/local/domain/$domid/console/tty")
-echo "@@BOX tty $tty"
 
-# Live copy of the guest console for the host (tail polls once a second).
-tail -f "$LOG" | sed 's/^/@@G /' &
-tailpid=$!
-# xenstored fires @releaseDomain when a domain shuts down or dies; the
-# first event is the one every new watch gets at once.
-(xenstore-watch -n 2 @releaseDomain >/dev/null 2>&1; : >/run/released) &
+# run_guest creates the guest, runs it to its end or the timeout and
+# reports it, then destroys it. With REPEAT > 1 it runs once per guest of
+# a soak: no live copy of the console then (the host shows progress
+# instead), and the next guest starts as soon as this one is gone.
+run_guest() {
+	: >"$LOG"
+	rm -f /run/released
+	first= state= tailpid= PF=no
+	if ! xl create -p /box/guest.cfg >/run/create.out 2>&1; then
+		sed 's/^/@@E /' /run/create.out
+		echo "@@BOX create-failed"
+		state=create-failed
+		return
+	fi
+	domid=$(xl domid guest)
+	echo "@@BOX created $domid"
+	tty=$(xenstore-read "/local/domain/$domid/console/tty")
+	echo "@@BOX tty $tty"
 
-xl unpause guest
-now
-echo "@@BOX unpaused $T"
-deadline=$((C + TIMEOUT * 100))
-first=
-state=
-n=0
-while :; do
+	if [ "$REPEAT" -le 1 ]; then
+		# Live copy of the guest console for the host (tail polls once a second).
+		tail -f "$LOG" | sed 's/^/@@G /' &
+		tailpid=$!
+	fi
+	# xenstored fires @releaseDomain when a domain shuts down or dies; the
+	# first event is the one every new watch gets at once.
+	(xenstore-watch -n 2 @releaseDomain >/dev/null 2>&1; : >/run/released) &
+
+	xl unpause guest
+	now
+	echo "@@BOX unpaused $T"
+	deadline=$((C + TIMEOUT * 100))
+	n=0
+	while :; do
+		if [ -z "$first" ] && [ -s "$LOG" ]; then
+			now
+			first=$T
+			echo "@@BOX firstbyte $T"
+			if [ -s /box/input ]; then
+				(
+					while IFS= read -r line; do
+						sleep "$INPUT_DELAY"
+						printf '%s\n' "$line" >"$tty"
+					done </box/input
+					echo "@@BOX input-done"
+				) &
+			fi
+		fi
+		n=$((n + 1))
+		# Ask xl when xenstored said a domain went away, and every ~5 s in
+		# case the watch missed it.
+		if [ -e /run/released ] || [ $((n % 250)) -eq 0 ]; then
+			rm -f /run/released
+			state=$(xl list guest 2>/dev/null | awk 'NR == 2 { print $5 }')
+			case "$state" in
+			???s* | ????c* | "") break ;;
+			esac
+			(xenstore-watch -n 2 @releaseDomain >/dev/null 2>&1; : >/run/released) &
+		fi
+		now
+		if [ "$C" -ge "$deadline" ]; then
+			state=$(xl list guest 2>/dev/null | awk 'NR == 2 { print $5 }')
+			echo "@@BOX timeout ${state:--} $T"
+			state=timeout
+			break
+		fi
+		usleep 20000
+	done
+	if [ "$state" != timeout ]; then
+		now
+		state=${state:-gone}
+		echo "@@BOX state $state $T"
+	fi
+	# A guest that printed and stopped within one loop turn: its first byte
+	# came no later than now.
 	if [ -z "$first" ] && [ -s "$LOG" ]; then
 		now
-		first=$T
-		echo "@@BOX firstbyte $T"
-		if [ -s /box/input ]; then
-			(
-				while IFS= read -r line; do
-					sleep "$INPUT_DELAY"
-					printf '%s\n' "$line" >"$tty"
-				done </box/input
-				echo "@@BOX input-done"
-			) &
-		fi
+		echo "@@BOX firstbyte-by $T"
 	fi
-	n=$((n + 1))
-	# Ask xl when xenstored said a domain went away, and every ~5 s in
-	# case the watch missed it.
-	if [ -e /run/released ] || [ $((n % 250)) -eq 0 ]; then
-		rm -f /run/released
-		state=$(xl list guest 2>/dev/null | awk 'NR == 2 { print $5 }')
-		case "$state" in
-		???s* | ????c* | "") break ;;
-		esac
-		(xenstore-watch -n 2 @releaseDomain >/dev/null 2>&1; : >/run/released) &
-	fi
-	now
-	if [ "$C" -ge "$deadline" ]; then
-		state=$(xl list guest 2>/dev/null | awk 'NR == 2 { print $5 }')
-		echo "@@BOX timeout ${state:--} $T"
-		state=timeout
-		break
-	fi
-	usleep 20000
-done
-if [ "$state" != timeout ]; then
-	now
-	echo "@@BOX state ${state:-gone} $T"
-fi
-# A guest that printed and stopped within one loop turn: its first byte
-# came no later than now.
-if [ -z "$first" ] && [ -s "$LOG" ]; then
-	now
-	echo "@@BOX firstbyte-by $T"
-fi
-# The guest's CPU time (xl list's Time(s)): idle guests must not burn it.
-cpu=$(xl list guest 2>/dev/null | awk 'NR == 2 { print $6 }')
-echo "@@BOX cputime ${cpu:--}"
-case "$state" in
-????[cr]*)
-	# The domain is preserved: show where its vCPUs stopped.
-	xenctx -a -C "$domid" 2>&1 | sed 's/^/@@X /'
-	;;
-timeout)
-	# Still running: three looks at what it is doing, 0.3 s apart.
-	for i in 1 2 3; do
+	# The guest's CPU time (xl list's Time(s)): idle guests must not burn it.
+	cpu=$(xl list guest 2>/dev/null | awk 'NR == 2 { print $6 }')
+	echo "@@BOX cputime ${cpu:--}"
+	case "$state" in
+	????[cr]*)
+		# The domain is preserved: show where its vCPUs stopped.
 		xenctx -a -C "$domid" 2>&1 | sed 's/^/@@X /'
-		usleep 300000
+		;;
+	timeout)
+		# Still running: three looks at what it is doing, 0.3 s apart.
+		for i in 1 2 3; do
+			xenctx -a -C "$domid" 2>&1 | sed 's/^/@@X /'
+			usleep 300000
+		done
+		;;
+	esac
+	if [ -n "$tailpid" ]; then
+		# Let xenconsoled drain the ring into the log, then stop the live copy.
+		sleep 1
+		kill $tailpid 2>/dev/null
+		sleep 1
+	else
+		# Let xenconsoled drain the ring: until the log stops growing
+		# (0.1 s apart), at most 2 s.
+		size=-1
+		for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+			s=$(wc -c <"$LOG")
+			[ "$s" = "$size" ] && break
+			size=$s
+			usleep 100000
+		done
+	fi
+	echo
+	echo "@@GUESTLOG-BEGIN"
+	sed 's/^/@@L /' "$LOG"
+	echo
+	echo "@@GUESTLOG-END"
+	grep -q 'goxen: platform fault' "$LOG" && PF=yes
+	xl destroy guest 2>/dev/null
+	# The next guest of a soak needs the name, free once the domain is gone.
+	[ "$REPEAT" -le 1 ] && return
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		xl domid guest >/dev/null 2>&1 || break
+		usleep 200000
 	done
-	;;
-esac
-# Let xenconsoled drain the ring into the log, then stop the live copy.
-sleep 1
-kill $tailpid 2>/dev/null
-sleep 1
-echo
-echo "@@GUESTLOG-BEGIN"
-sed 's/^/@@L /' "$LOG"
-echo
-echo "@@GUESTLOG-END"
-xl destroy guest 2>/dev/null
+}
+
+if [ "$REPEAT" -le 1 ]; then
+	run_guest
+else
+	g=1
+	while [ "$g" -le "$REPEAT" ]; do
+		echo "@@BOX guest-begin $g"
+		run_guest
+		echo "@@BOX guest-end $g ${state:-none} platform-fault=$PF"
+		g=$((g + 1))
+	done
+fi
 finish

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -67,7 +68,7 @@ func lockMachine(ctx context.Context, progress io.Writer) (func(), error) {
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	start := time.Now()
 	fail := func(err error) (*Result, error) {
-		r := &Result{Outcome: BoxError, Detail: err.Error(), CPUTime: -1,
+		r := &Result{Outcome: BoxError, Detail: err.Error(), CPUTime: -1, QEMUCPU: -1,
 			Timings: Timings{Boot: -1, FirstByte: -1, Run: -1, Total: time.Since(start)}}
 		return r, err
 	}
@@ -106,6 +107,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				err = werr
 			}
 		}
+		if r.Soak != nil {
+			if werr := keepFailures(cfg.OutDir, r.Soak, keepFailed); werr != nil && err == nil {
+				err = werr
+			}
+		}
 	}
 	if err == nil && r.Outcome == BoxError {
 		err = errors.New("box: " + r.Detail)
@@ -124,8 +130,14 @@ func (c *Config) fill() error {
 	if c.Mode != Dom0 && c.Mode != DomU {
 		return fmt.Errorf("box: unknown mode %d", c.Mode)
 	}
-	if c.Memory < 0 || c.VCPUs < 0 || c.Timeout < 0 || c.BootTimeout < 0 || c.InputDelay < 0 {
-		return errors.New("box: memory, vcpus, timeouts and delays must not be negative")
+	if c.Memory < 0 || c.VCPUs < 0 || c.Timeout < 0 || c.BootTimeout < 0 || c.InputDelay < 0 || c.Repeat < 0 {
+		return errors.New("box: memory, vcpus, repeat, timeouts and delays must not be negative")
+	}
+	if c.Repeat > 1 && c.Mode != DomU {
+		return errors.New("box: repeat (a soak) needs domU mode")
+	}
+	if c.Expect < PoweredOff || c.Expect > Rebooted || c.Expect == BoxError {
+		return fmt.Errorf("box: a guest cannot be expected to end in %v", c.Expect)
 	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
@@ -299,7 +311,54 @@ func writeRunInitrd(cfg Config, a *Assets, path string) error {
 // runParams is the shell fragment dom0's init sources.
 func runParams(cfg Config) string {
 	secs := int((cfg.Timeout + time.Second - 1) / time.Second)
-	return fmt.Sprintf("TIMEOUT=%d\nINPUT_DELAY=%.3f\n", secs, cfg.InputDelay.Seconds())
+	return fmt.Sprintf("TIMEOUT=%d\nINPUT_DELAY=%.3f\nREPEAT=%d\n", secs, cfg.InputDelay.Seconds(), max(cfg.Repeat, 1))
+}
+
+// keepFailed is how many failing guests of a soak keep their logs in
+// the output directory (guest-NNN.log, .xen.log, .dom0.log).
+const keepFailed = 10
+
+// soakGuestSlack is what the host allows each guest of a soak on top of
+// its timeout: xl create and destroy, xenctx, the log dump.
+const soakGuestSlack = 30 * time.Second
+
+// hostDeadline is how long the host lets QEMU run: the box's own time
+// plus, for each guest, its timeout (and for a soak the slack).
+func hostDeadline(cfg Config) time.Duration {
+	if cfg.Repeat <= 1 {
+		return cfg.BootTimeout + cfg.Timeout
+	}
+	return cfg.BootTimeout + time.Duration(cfg.Repeat)*(cfg.Timeout+soakGuestSlack)
+}
+
+// qemuCPUTime reads the CPU time (user+sys, all threads) of process pid
+// from /proc/PID/stat, or -1.
+func qemuCPUTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	return parseStatCPU(string(b))
+}
+
+// parseStatCPU takes utime and stime (fields 14 and 15, in clock ticks
+// of 1/100 s, USER_HZ on Linux) from a /proc/PID/stat line. The command
+// name (field 2) is in parentheses and may hold blanks and ')'.
+func parseStatCPU(stat string) time.Duration {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(stat[i+1:]) // f[0] is field 3, the state
+	if len(f) < 13 {
+		return -1
+	}
+	u, err1 := strconv.ParseUint(f[11], 10, 64)
+	s, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	return time.Duration(u+s) * (time.Second / 100)
 }
 
 // runQEMU starts QEMU in its own process group, feeds its serial output
@@ -331,10 +390,17 @@ func runQEMU(ctx context.Context, cfg Config, args []string, work string) (*Resu
 	}
 	defer serialLog.Close()
 
-	lines := make(chan string, 256)
+	// Lines are timed as they leave QEMU's pipe; the demultiplexer sees
+	// that time as its clock, and QEMU's CPU time read when it asks.
+	type serialLine struct {
+		text string
+		at   time.Time
+	}
+	lines := make(chan serialLine, 256)
 	firstOut := make(chan struct{}, 1)
-	d := newDemux(cfg.Mode, nil, func(s string) {
-		if cfg.Stdout != nil {
+	var lineAt time.Time
+	d := newDemux(cfg.Mode, func() time.Time { return lineAt }, func(s string) {
+		if cfg.Stdout != nil && cfg.Repeat <= 1 {
 			fmt.Fprintln(cfg.Stdout, s)
 		}
 		select {
@@ -342,10 +408,17 @@ func runQEMU(ctx context.Context, cfg Config, args []string, work string) (*Resu
 		default:
 		}
 	})
+	if cfg.Repeat > 1 {
+		d.soak = &soakState{n: cfg.Repeat, expect: cfg.Expect, progress: func(s string) {
+			fmt.Fprintln(progress, "box: "+s)
+		}}
+	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("box: start qemu: %w", err)
 	}
+	pid := cmd.Process.Pid
+	d.cpu = func() time.Duration { return qemuCPUTime(pid) }
 	kill := func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	defer kill()
 	go func() {
@@ -356,7 +429,7 @@ func runQEMU(ctx context.Context, cfg Config, args []string, work string) (*Resu
 		sc := bufio.NewScanner(io.TeeReader(stdout, sink))
 		sc.Buffer(make([]byte, 64*1024), 1<<20)
 		for sc.Scan() {
-			lines <- sc.Text()
+			lines <- serialLine{sc.Text(), time.Now()}
 		}
 		close(lines)
 	}()
@@ -364,7 +437,7 @@ func runQEMU(ctx context.Context, cfg Config, args []string, work string) (*Resu
 	var h hostFacts
 	h.start = start
 
-	hard := time.NewTimer(cfg.BootTimeout + cfg.Timeout)
+	hard := time.NewTimer(hostDeadline(cfg))
 	defer hard.Stop()
 	var guestTimer <-chan time.Time // dom0 mode: Timeout from dom0 start
 	var endGrace <-chan time.Time   // after the outcome is known: let QEMU exit
@@ -380,7 +453,8 @@ func runQEMU(ctx context.Context, cfg Config, args []string, work string) (*Resu
 				go func() { exited <- cmd.Wait() }()
 				continue
 			}
-			d.Line(l)
+			lineAt = l.at
+			d.Line(l.text)
 			if cfg.Mode == Dom0 {
 				if guestTimer == nil && d.has("unpaused") {
 					guestTimer = time.After(cfg.Timeout)
@@ -425,11 +499,18 @@ func runQEMU(ctx context.Context, cfg Config, args []string, work string) (*Resu
 			done = true
 		}
 	}
+	h.cpuEnd = qemuCPUTime(pid)
 	kill()
+	// A killed QEMU's /proc entry no longer counts its threads' time.
+	d.cpu = nil
+	if d.soak != nil && d.soak.cur != nil {
+		d.soak.cur.cpu = nil
+	}
 	// Drain what is left so the logs are complete, then reap QEMU.
 	if lines != nil {
 		for l := range lines {
-			d.Line(l)
+			lineAt = l.at
+			d.Line(l.text)
 		}
 		cmd.Wait()
 	}

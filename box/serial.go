@@ -23,10 +23,18 @@ const (
 )
 
 // event is one "@@BOX" marker, or a Xen line that stands for one in dom0
-// mode, with the host time it arrived.
+// mode, with the host time it arrived and QEMU's CPU time then.
 type event struct {
 	args []string
 	at   time.Time
+	cpu  time.Duration // -1 when unknown
+}
+
+// timedLine is a guest console line with its host arrival time.
+type timedLine struct {
+	at   time.Time
+	cpu  time.Duration
+	text string
 }
 
 // demux sorts serial lines into the Xen log, the dom0 log and the guest
@@ -34,7 +42,10 @@ type event struct {
 type demux struct {
 	mode  Mode
 	now   func() time.Time
-	onLog func(string) // called for each live guest console line
+	cpu   func() time.Duration // QEMU's CPU time so far, -1 if unknown; nil: unknown
+	onLog func(string)         // called for each live guest console line
+	lines []timedLine          // the guest console lines, timed
+	soak  *soakState           // a soak: the guests one by one
 
 	xen, dom0, live, dump strings.Builder
 	errText               []string
@@ -58,7 +69,23 @@ func newDemux(mode Mode, now func() time.Time, onLog func(string)) *demux {
 // record keeps the first occurrence of each event.
 func (d *demux) record(name string, args ...string) {
 	if _, ok := d.events[name]; !ok {
-		d.events[name] = event{args: args, at: d.now()}
+		d.events[name] = event{args: args, at: d.now(), cpu: d.cpuNow()}
+	}
+}
+
+func (d *demux) cpuNow() time.Duration {
+	if d.cpu == nil {
+		return -1
+	}
+	return d.cpu()
+}
+
+// emit passes on one guest console line (live, or one the live view
+// missed), timed: its arrival and QEMU's CPU time then.
+func (d *demux) emit(text string, at time.Time, cpu time.Duration) {
+	d.lines = append(d.lines, timedLine{at: at, cpu: cpu, text: text})
+	if d.onLog != nil {
+		d.onLog(text)
 	}
 }
 
@@ -87,6 +114,12 @@ func (d *demux) Line(line string) {
 			return
 		}
 	}
+	if d.soak != nil && d.soak.cur != nil {
+		d.soak.cur.Line(line) // the guest's own account, Xen's lines included
+		if d.isGuestText(line) {
+			return
+		}
+	}
 	if strings.HasPrefix(line, xenPrefix) {
 		d.xenLine(line)
 		return
@@ -100,10 +133,11 @@ func (d *demux) Line(line string) {
 		d.inDump, d.dumped = false, true
 		// dom0's live forwarder is stopped before it passes on the last
 		// lines; the dump is complete, so show what the live view missed.
-		if d.onLog != nil {
+		if d.dump.Len() > 0 {
+			at, cpu := d.now(), d.cpuNow()
 			lines := strings.Split(strings.TrimSuffix(d.dump.String(), "\n"), "\n")
-			for i := d.liveLines; i < len(lines) && d.dump.Len() > 0; i++ {
-				d.onLog(lines[i])
+			for i := d.liveLines; i < len(lines); i++ {
+				d.emit(lines[i], at, cpu)
 			}
 		}
 	case d.inDump && strings.HasPrefix(line, markDump):
@@ -114,9 +148,7 @@ func (d *demux) Line(line string) {
 		g := line[len(markGuest):]
 		d.live.WriteString(g + "\n")
 		d.liveLines++
-		if d.onLog != nil {
-			d.onLog(g)
-		}
+		d.emit(g, d.now(), d.cpuNow())
 	case strings.HasPrefix(line, markError):
 		d.errText = append(d.errText, line[len(markError):])
 		d.dom0.WriteString(line + "\n")
@@ -127,6 +159,9 @@ func (d *demux) Line(line string) {
 		f := strings.Fields(line[len(markEvent):])
 		if len(f) > 0 {
 			d.record(f[0], f[1:]...)
+			if d.soak != nil {
+				d.soakEvent(f)
+			}
 		}
 		d.dom0.WriteString(line + "\n")
 	case strings.HasPrefix(line, "(d") && strings.Contains(line, ") "):
@@ -149,11 +184,12 @@ func (d *demux) dom0ModeLine(line string) {
 		d.dom0.WriteString(line + "\n")
 		return
 	}
-	d.record("firstbyte")
-	d.live.WriteString(text + "\n")
-	if d.onLog != nil {
-		d.onLog(text)
+	at, cpu := d.now(), d.cpuNow()
+	if !d.has("firstbyte") {
+		d.events["firstbyte"] = event{at: at, cpu: cpu}
 	}
+	d.live.WriteString(text + "\n")
+	d.emit(text, at, cpu)
 }
 
 // xenLine looks at one of Xen's own lines. In dom0 mode Xen's messages
@@ -257,8 +293,9 @@ func uptimeDiff(a, b string) (time.Duration, bool) {
 type hostFacts struct {
 	start       time.Time
 	end         time.Time
-	hostTimeout bool   // the host gave up waiting
-	qemuErr     string // QEMU exited on its own without the end we expected
+	hostTimeout bool          // the host gave up waiting
+	qemuErr     string        // QEMU exited on its own without the end we expected
+	cpuEnd      time.Duration // QEMU's CPU time when the host stopped reading (0: unknown)
 }
 
 // result decides the outcome from the events seen.
@@ -278,7 +315,37 @@ func (d *demux) result(h hostFacts) *Result {
 	} else {
 		d.domUResult(r, h)
 	}
+	r.QEMUCPU = d.qemuCPU(h)
+	for _, l := range d.lines {
+		r.ConsoleLines = append(r.ConsoleLines, ConsoleLine{At: l.at.Sub(h.start), QEMUCPU: l.cpu, Text: l.text})
+	}
+	if d.soak != nil {
+		d.soakResult(r, h)
+	}
 	return r
+}
+
+// qemuCPU is QEMU's CPU time from the guest's first console line to its
+// end: the shutdown or the timeout dom0 reported, else (dom0 mode, or the
+// box gave up) the moment the host stopped reading. -1 when unknown,
+// which includes a domU that printed and stopped between two looks of
+// dom0 (firstbyte-by): its first line's time is not known.
+func (d *demux) qemuCPU(h hostFacts) time.Duration {
+	first, ok := d.events["firstbyte"]
+	if !ok || first.cpu < 0 {
+		return -1
+	}
+	end := h.cpuEnd
+	for _, name := range []string{"stopped", "state", "timeout"} {
+		if e, ok := d.events[name]; ok {
+			end = e.cpu
+			break
+		}
+	}
+	if end <= 0 || end < first.cpu {
+		return -1
+	}
+	return end - first.cpu
 }
 
 func (d *demux) dom0Result(r *Result, h hostFacts) {

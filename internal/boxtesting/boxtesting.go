@@ -10,23 +10,42 @@ import (
 	"time"
 
 	"github.com/goxen/goxen/box"
+	"github.com/goxen/goxen/internal/boxtesting/faults"
 )
 
 // Boot runs cfg in the box, with the test's own temporary directory for
 // the logs and the box's progress in the test log, and logs the summary
 // and the guest console. A box error fails the test.
 //
-// A run that ended in a fault of the emulated CPU (PlatformFault) is
-// run once more, and said so in the log; a second one is the result.
+// Every boot counts in faults.Default. A run that ended in a fault of the
+// emulated CPU (PlatformFault) is run once more, and said so in the log,
+// if it is the test's first in this run of the test binary; a test's
+// second platform fault, in the same Boot call or a later one, fails it
+// and is the result.
 func Boot(t *testing.T, cfg box.Config) *box.Result {
 	t.Helper()
-	r := boot(t, cfg)
-	if why := PlatformFault(r); why != "" {
-		t.Logf("the emulated CPU failed (%s); booting once more", why)
-		r = boot(t, cfg)
-	}
-	return r
+	return bootWith(t, faults.Default, func() *box.Result { return boot(t, cfg) })
 }
+
+// bootWith is Boot with the account and the boot itself given.
+func bootWith(t faults.TB, a *faults.Account, run func() *box.Result) *box.Result {
+	t.Helper()
+	for {
+		a.Boot()
+		r := run()
+		why := PlatformFault(r)
+		if why == "" || !a.Fault(t, why) {
+			return r
+		}
+	}
+}
+
+// Main runs a box test package's tests and prints, at the end, how many
+// of the binary's boots met a platform fault and which tests retried
+// ("platform faults: N of M boots"). Call it from TestMain:
+//
+//	func TestMain(m *testing.M) { boxtesting.Main(m) }
+func Main(m *testing.M) { faults.Main(m) }
 
 func boot(t *testing.T, cfg box.Config) *box.Result {
 	t.Helper()
@@ -47,22 +66,12 @@ func boot(t *testing.T, cfg box.Config) *box.Result {
 }
 
 // PlatformFault says why r ended in a fault of the test bed (Xen under
-// QEMU's software-emulated SVM) rather than of the guest, or "". Only
-// states a correct CPU cannot reach count: a triple fault whose RIP is
-// in Xen, and the kernel's report of an upcall delivered on top of its
-// own delivery (kernel/trap.go, upcallRedelivered).
-func PlatformFault(r *box.Result) string {
-	if r.Outcome != box.Crashed {
-		return ""
-	}
-	switch {
-	case r.FaultInXen:
-		return "a triple fault inside Xen"
-	case strings.Contains(r.Console, "goxen: platform fault: "):
-		return "an upcall delivered on top of itself"
-	}
-	return ""
-}
+// QEMU's software-emulated SVM) rather than of the guest, or "": see
+// box.Result.PlatformFault. Only states a correct CPU cannot reach
+// count: a triple fault whose RIP is in Xen, and the kernel's report of
+// one ("goxen: platform fault: ...", e.g. an upcall delivered on top of
+// its own delivery, kernel/trap.go).
+func PlatformFault(r *box.Result) string { return r.PlatformFault() }
 
 // Expect checks the outcome and that each line appears on the console.
 func Expect(t *testing.T, r *box.Result, want box.Outcome, lines ...string) {

@@ -26,26 +26,58 @@ func number(t *testing.T, console, label string) float64 {
 }
 
 // time.Sleep, time.Ticker and time.AfterFunc fire on time against Xen
-// system time (the guest's clock is Xen's pvclock).
+// system time (the guest's clock is Xen's pvclock), and that clock runs
+// true against an outside one, the host's.
 func TestTimers(t *testing.T) {
-	k := buildKernel(t, "./kernel/boxtest/testdata/ticker")
-	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 32})
-	expect(t, r, box.PoweredOff)
-	drift := number(t, r.Console, "ticker drift")
-	sleep := number(t, r.Console, "sleep late per call")
-	after := number(t, r.Console, "afterfunc late")
-	t.Logf("FIGURES ticker drift %.3f ms/s, sleep late %.3f ms per call, afterfunc late %.3f ms", drift, sleep, after)
-	if drift < 0 || drift >= 5 {
-		t.Errorf("ticker drift %.3f ms per second, want under 5", drift)
-	}
-	// One Sleep or AfterFunc is a single wait, not drift: Go itself
-	// rounds its poll timeout down to whole milliseconds and polls again,
-	// and under software emulation a wakeup costs a few milliseconds more.
-	// A bound that still catches a timer that fires a tick late:
-	if sleep < 0 || sleep >= 20 || after < 0 || after >= 20 {
-		t.Errorf("sleep late %.3f ms per call, afterfunc late %.3f ms: want under 20 ms", sleep, after)
-	}
+	t.Run("ticker", func(t *testing.T) {
+		k := buildKernel(t, "./kernel/boxtest/testdata/ticker")
+		r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 32})
+		expect(t, r, box.PoweredOff)
+		drift := number(t, r.Console, "ticker drift")
+		sleep := number(t, r.Console, "sleep late per call")
+		after := number(t, r.Console, "afterfunc late")
+		t.Logf("FIGURES ticker drift %.3f ms/s, sleep late %.3f ms per call, afterfunc late %.3f ms", drift, sleep, after)
+		if drift < 0 || drift >= 5 {
+			t.Errorf("ticker drift %.3f ms per second, want under 5", drift)
+		}
+		// One Sleep or AfterFunc is a single wait, not drift: Go itself
+		// rounds its poll timeout down to whole milliseconds and polls again,
+		// and under software emulation a wakeup costs a few milliseconds more.
+		// A bound that still catches a timer that fires a tick late:
+		if sleep < 0 || sleep >= 20 || after < 0 || after >= 20 {
+			t.Errorf("sleep late %.3f ms per call, afterfunc late %.3f ms: want under 20 ms", sleep, after)
+		}
+	})
+	// The ticker measures the guest's clock with itself, so a pvclock
+	// read at the wrong scale passes it. Here the host's arrival times of
+	// the guest's "clock mark" lines are the outside clock: in dom0 mode
+	// console_io reaches the serial port at once, and QEMU's emulated TSC,
+	// which Xen's system time follows, keeps to the host's clock.
+	t.Run("outside-clock", func(t *testing.T) {
+		k := buildKernel(t, "./kernel/boxtest/testdata/clock")
+		r := boot(t, box.Config{Kernel: k, Mode: box.Dom0, Timeout: 30 * time.Second})
+		expect(t, r, box.PoweredOff, "clock done")
+		f, err := fitClock(r.ConsoleLines)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("FIGURES clock: guest %.3f s vs host %.3f s, %+.2f %% (%d marks, arrival jitter %.1f ms)",
+			f.Guest.Seconds(), f.Host.Seconds(), 100*(f.Ratio-1), f.Marks, float64(f.Jitter)/1e6)
+		if d := f.Ratio - 1; d <= -0.02 || d >= 0.02 {
+			t.Errorf("the guest's clock ran %.3f s while the host's ran %.3f s: %+.2f %%, want within 2 %%",
+				f.Guest.Seconds(), f.Host.Seconds(), 100*d)
+		}
+		// Lines held back and passed on together would make a clock that
+		// runs true look wrong, or a wrong one look true.
+		if f.Jitter >= maxArrivalJitter {
+			t.Errorf("the clock marks reached the host up to %v off their schedule, want under %v", f.Jitter, maxArrivalJitter)
+		}
+	})
 }
+
+// maxArrivalJitter bounds how far a dom0 console line's arrival at the
+// host may stray from the schedule the guest printed it on.
+const maxArrivalJitter = 200 * time.Millisecond
 
 // An idle guest blocks in Xen: its CPU time over a 10 s sleep must be
 // under 10 % of a guest that busy-waits for 10 s.
@@ -63,6 +95,40 @@ func TestIdleCPU(t *testing.T) {
 		t.Errorf("idle guest used %.1f%% of the busy guest's CPU time, want under 10%%", 100*ratio)
 	}
 }
+
+// In dom0 mode (no console ring) an idle kernel must block in Xen too:
+// measured from outside, by the CPU time QEMU burns while the guest
+// sleeps 10 s, from its "sleeping 10s" line to its "done" line (boot and
+// shutdown excluded), against a guest that busy-waits 10 s.
+func TestIdleDom0(t *testing.T) {
+	idle := boot(t, box.Config{Kernel: buildKernel(t, "./kernel/boxtest/testdata/idle"), Mode: box.Dom0, Timeout: 60 * time.Second})
+	expect(t, idle, box.PoweredOff, "done")
+	busy := boot(t, box.Config{Kernel: buildKernel(t, "./kernel/boxtest/testdata/busy"), Mode: box.Dom0, Timeout: 60 * time.Second})
+	expect(t, busy, box.PoweredOff, "done")
+	ic, ih, err := cpuBetween(idle.ConsoleLines, "sleeping 10s", "done")
+	if err != nil {
+		t.Fatalf("idle: %v", err)
+	}
+	bc, bh, err := cpuBetween(busy.ConsoleLines, "busy-waiting 10s", "done")
+	if err != nil {
+		t.Fatalf("busy: %v", err)
+	}
+	ratio := float64(ic) / float64(bc)
+	t.Logf("FIGURES dom0 idle 10s: qemu cpu %.2fs over %.2fs of host time; busy 10s: qemu cpu %.2fs over %.2fs; ratio %.1f%%",
+		ic.Seconds(), ih.Seconds(), bc.Seconds(), bh.Seconds(), 100*ratio)
+	// The meter must see a busy vCPU, or the ratio proves nothing.
+	if ih < 9*time.Second || bh < 9*time.Second || bc < bh/2 {
+		t.Fatalf("implausible measure: idle span %v, busy span %v with QEMU cpu %v", ih, bh, bc)
+	}
+	if ratio >= maxIdleDom0Ratio {
+		t.Errorf("QEMU burnt %.1f%% as much CPU time while the guest slept as while it busy-waited, want under %.0f%%: the dom0 idle path spins",
+			100*ratio, 100*maxIdleDom0Ratio)
+	}
+}
+
+// maxIdleDom0Ratio bounds QEMU's CPU time over a dom0 guest's 10 s sleep
+// as a fraction of its CPU time over a 10 s busy-wait.
+const maxIdleDom0Ratio = 0.25
 
 // Each line typed into the console comes back.
 func TestEcho(t *testing.T) {
