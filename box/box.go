@@ -66,6 +66,14 @@ type Config struct {
 	Input      []string
 	InputDelay time.Duration
 
+	// Dom0Script is a shell script (busybox sh) that dom0 runs once the
+	// guest has printed something, beside it, as the toolstack's side of
+	// a test: `xl shutdown`, xenstore-read/-write and the like (domU mode
+	// only). $DOMID is the guest's domain id and the guest is named
+	// "guest"; `now` sets $T to dom0's uptime in seconds. What it prints
+	// is Result.Script; its exit status is the line "exit N" at the end.
+	Dom0Script string
+
 	// Timeout bounds the guest's run from unpause (default 60s). The host
 	// adds BootTimeout on top for the box itself.
 	Timeout time.Duration
@@ -184,6 +192,7 @@ type Result struct {
 	Console string // guest console text
 	XenLog  string // Xen's own lines ("(XEN) ...")
 	Dom0Log string // domU mode: dom0's console with the @@BOX markers and xl output; dom0 mode: non-Xen lines before dom0 ran
+	Script  string // domU mode: what Config.Dom0Script printed, then "exit N"
 	Timings Timings
 	// CPUTime is the guest's CPU time as xl list reports it at the end
 	// (domU mode; -1 when unknown).

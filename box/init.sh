@@ -53,7 +53,7 @@ echo "@@BOX dom0-ready $T"
 run_guest() {
 	: >"$LOG"
 	rm -f /run/released
-	first= state= tailpid= PF=no
+	first= state= tailpid= scriptpid= PF=no
 	if ! xl create -p /box/guest.cfg >/run/create.out 2>&1; then
 		sed 's/^/@@E /' /run/create.out
 		echo "@@BOX create-failed"
@@ -84,6 +84,14 @@ run_guest() {
 			now
 			first=$T
 			echo "@@BOX firstbyte $T"
+			if [ -s /box/script ]; then
+				(
+					export DOMID=$domid
+					(. /box/script) 2>&1
+					echo "exit $?"
+				) 2>&1 | sed 's/^/@@S /' &
+				scriptpid=$!
+			fi
 			if [ -s /box/input ]; then
 				(
 					while IFS= read -r line; do
@@ -113,6 +121,13 @@ run_guest() {
 			break
 		fi
 		usleep 20000
+	done
+	# Let the dom0 script finish (it may be what ended the guest), for up
+	# to 30 s.
+	i=0
+	while [ -n "$scriptpid" ] && kill -0 "$scriptpid" 2>/dev/null && [ $i -lt 300 ]; do
+		usleep 100000
+		i=$((i + 1))
 	done
 	if [ "$state" != timeout ]; then
 		now

@@ -101,7 +101,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r, err := runQEMU(ctx, cfg, args, work)
 	if cfg.OutDir != "" {
 		r.OutDir = cfg.OutDir
-		for name, text := range map[string]string{"xen.log": r.XenLog, "dom0.log": r.Dom0Log,
+		for name, text := range map[string]string{"xen.log": r.XenLog, "dom0.log": r.Dom0Log, "script.log": r.Script,
 			"guest.log": r.Console, "summary.txt": r.Summary() + "\n"} {
 			if werr := os.WriteFile(filepath.Join(cfg.OutDir, name), []byte(text), 0o644); werr != nil && err == nil {
 				err = werr
@@ -295,6 +295,7 @@ func writeRunInitrd(cfg Config, a *Assets, path string) error {
 		in += l + "\n"
 	}
 	c.File("box/input", 0o644, []byte(in))
+	c.File("box/script", 0o755, []byte(cfg.Dom0Script))
 	if err := c.Close(); err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ const (
 	markEvent      = "@@BOX "           // "@@BOX name args...": a box event
 	markGuest      = "@@G "             // a live guest console line
 	markError      = "@@E "             // a line of xl create's error output
+	markScript     = "@@S "             // a line of Config.Dom0Script's output
 	markContext    = "@@X "             // xenctx output for a crashed or timed-out guest
 	markDump       = "@@L "             // a guest log line inside the dump
 	markDumpBegin  = "@@GUESTLOG-BEGIN" // the full guest log follows
@@ -49,6 +50,7 @@ type demux struct {
 
 	xen, dom0, live, dump strings.Builder
 	errText               []string
+	script                strings.Builder
 	context               []string // xenctx lines: the crashed (or timed-out) guest's registers
 	inDump, dumped        bool
 	liveLines             int // guest lines passed on live so far
@@ -149,6 +151,9 @@ func (d *demux) Line(line string) {
 		d.live.WriteString(g + "\n")
 		d.liveLines++
 		d.emit(g, d.now(), d.cpuNow())
+	case strings.HasPrefix(line, markScript):
+		d.script.WriteString(line[len(markScript):] + "\n")
+		d.dom0.WriteString(line + "\n")
 	case strings.HasPrefix(line, markError):
 		d.errText = append(d.errText, line[len(markError):])
 		d.dom0.WriteString(line + "\n")
@@ -300,7 +305,7 @@ type hostFacts struct {
 
 // result decides the outcome from the events seen.
 func (d *demux) result(h hostFacts) *Result {
-	r := &Result{XenLog: d.xen.String(), Dom0Log: d.dom0.String()}
+	r := &Result{XenLog: d.xen.String(), Dom0Log: d.dom0.String(), Script: d.script.String()}
 	r.Console = d.live.String()
 	if d.dumped {
 		r.Console = d.dump.String()

@@ -102,6 +102,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		cmdline     = fs.String("cmdline", "", "guest kernel command line")
 		ramdisk     = fs.String("ramdisk", "", "initrd file for the guest (domU mode)")
 		inputFile   = fs.String("input-file", "", "file whose lines are typed into the guest console")
+		dom0Script  = fs.String("dom0-script", "", "shell `file` dom0 runs beside the guest once it has printed (domU; $DOMID is its id), its output shown after the console")
 		inputDelay  = fs.Duration("input-delay", box.DefaultInputDelay, "pause before each input line")
 		timeout     = fs.Duration("timeout", box.DefaultTimeout, "guest timeout, counted from the guest's start")
 		bootTimeout = fs.Duration("boot-timeout", box.DefaultBootTimeout, "extra time allowed for the box itself (QEMU, Xen, dom0)")
@@ -172,8 +173,18 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		}
 		input = append(input, strings.Split(strings.TrimRight(string(b), "\n"), "\n")...)
 	}
+	var script string
+	if *dom0Script != "" {
+		b, err := os.ReadFile(*dom0Script)
+		if err != nil {
+			fmt.Fprintln(stderr, "xenbox:", err)
+			return exitUsage
+		}
+		script = string(b)
+	}
 	cfg := box.Config{
-		Kernel: fs.Arg(0), Mode: m, Memory: *memory, VCPUs: *vcpus, Cmdline: *cmdline,
+		Dom0Script: script,
+		Kernel:     fs.Arg(0), Mode: m, Memory: *memory, VCPUs: *vcpus, Cmdline: *cmdline,
 		Ramdisk: *ramdisk, Extra: extra, Input: input, InputDelay: *inputDelay,
 		Timeout: *timeout, BootTimeout: *bootTimeout, OutDir: *out, QEMUCPU: *cpu,
 		XenArgs: xenArgs, Progress: progress, Repeat: *repeat, Expect: want,
@@ -193,6 +204,11 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		cfg.Stdout = stdout
 	}
 	r, err := box.Run(ctx, cfg)
+	for _, l := range strings.SplitAfter(r.Script, "\n") {
+		if l != "" {
+			fmt.Fprint(stdout, "dom0-script: "+l)
+		}
+	}
 	fmt.Fprintln(stdout, "xenbox: "+r.Summary())
 	if r.OutDir != "" {
 		fmt.Fprintf(stdout, "xenbox: logs in %s\n", r.OutDir)

@@ -1,0 +1,36 @@
+package kernel
+
+import (
+	"github.com/goxen/goxen/gnttab"
+	"github.com/goxen/goxen/hypercall"
+	"github.com/goxen/goxen/startinfo"
+)
+
+// What the kernel found at boot, for programs that look at the platform
+// itself (the smoke test, diagnostics). Each is read-only after boot and
+// safe to call from any goroutine unless it says otherwise.
+
+// StartInfo returns a copy of the decoded PVH start info (memory map
+// included; for a dom0 the map came from XENMEM_memory_map).
+func StartInfo() startinfo.PVH { return si }
+
+// Xen returns what CPUID said about the hypervisor: version, leaves,
+// hypercall MSR, TSC mode.
+func Xen() hypercall.Xen { return xen }
+
+// SharedInfo returns Xen's shared info page (event bitmaps, pvclock,
+// wallclock), or nil before it is mapped.
+func SharedInfo() *hypercall.SharedInfo { return shared }
+
+// Image returns the loaded kernel image's bounds, page-rounded.
+func Image() (start, end uintptr) { return imageStart, imageEnd }
+
+// GrantTable returns the domain's grant table, mapped at boot, and false
+// if Xen gave none. The kernel grants nothing itself yet; a program that
+// uses the table must serialise its calls (gnttab.Table is not safe for
+// concurrent use).
+func GrantTable() (*gnttab.Table, bool) { return &grants, haveGrant }
+
+// HaveXenstore reports whether the kernel connected to xenstore (a domU
+// does; a PVH dom0 has none). Programs reach it through /dev/xen/xenbus.
+func HaveXenstore() bool { return haveStore }
