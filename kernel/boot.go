@@ -223,7 +223,7 @@ func initSharedInfo() {
 		klog().s("fatal: XENMEM_add_to_physmap(shared_info) = ").dec(int64(rc)).fatal()
 	}
 	shared = sharedInfoPtr(uintptr(pa))
-	shared.VcpuInfo[0].EvtchnUpcallMask = 1 // events are polled, never delivered
+	shared.VcpuInfo[0].EvtchnUpcallMask = 1 // no upcalls until initEvents has the vector set up
 }
 
 // ---- console ------------------------------------------------------------------

@@ -36,7 +36,12 @@
 //     ring (package console); dom0 has no ring and uses console_io.
 //     Port 0xe9, copied into Xen's log, carries everything before that
 //     and every fatal message.
-//  7. The Go runtime. Like a Linux kernel starting a process, boot builds
+//  7. Grant table and xenstore. The grant table's frames are mapped in a
+//     hole of the memory map (grants.go). A domU connects to xenstore
+//     through HVM_PARAM_STORE_PFN/_EVTCHN, reads its name and domid,
+//     advertises poweroff and reboot and watches control/shutdown
+//     (xenbus.go, control.go); a PVH dom0 has no xenstore and says so.
+//  8. The Go runtime. Like a Linux kernel starting a process, boot builds
 //     a stack with argc, argv, envp and auxv (AT_PAGESZ, AT_RANDOM) and
 //     jumps to the ELF entry point, _rt0_amd64_linux.
 //
@@ -70,6 +75,14 @@
 // return to the program, so it can neither overwrite a saved context nor
 // interrupt the kernel for ever.
 //
+// # Memory the program cannot touch
+//
+// The image's text and read-only data are mapped without write
+// permission and CR0.WP is set (protect.go), so a write to read-only
+// memory faults even at ring 0 and becomes SIGSEGV. The kernel's own
+// stacks live in [kernelLo, 2^47), above the program's range, where its
+// munmap, madvise and MAP_FIXED cannot reach them (mem.go).
+//
 // # Signals
 //
 // The runtime's signal handlers work as on Linux (signal.go): a fault in
@@ -77,8 +90,12 @@
 // rt_sigframe on the thread's sigaltstack, which Go turns into a panic;
 // tgkill(SIGURG) from sysmon is delivered the next time the thread
 // returns to the program, which is Go's asynchronous preemption.
-// rt_sigreturn restores the context. Faults in the kernel itself are not
-// signals: they print the registers and crash the domain. mmap, munmap
+// rt_sigreturn restores the context (a bad frame, or an MXCSR FXRSTOR
+// would refuse, gives SIGSEGV). A signal with no handler takes Linux's
+// default action: SIGTERM, SIGINT and the like end the program with exit
+// status 128+n; a thread blocked in a system call is woken with EINTR.
+// Faults in the kernel itself are not signals: they print the registers
+// and crash the domain. mmap, munmap
 // and madvise go to package kernel/mm, which maps pages on first touch
 // (demand-zero): hello reserves over a gigabyte of address space but runs
 // in 5 MiB. CLOCK_MONOTONIC is Xen system time from pvclock;
@@ -93,8 +110,9 @@
 //
 // # Shutdown
 //
-// exit_group(0) powers the domain off; any other status prints
-// "goxen: exit status N" and crashes it. A CPU fault the kernel cannot
+// exit_group(0) powers the domain off (or reboots it, if that is what
+// the toolstack asked for through control/shutdown); any other status
+// prints "goxen: exit status N" and crashes it. A CPU fault the kernel cannot
 // resolve prints the registers and the faulting address and crashes the
 // domain. The console is flushed first every time.
 package kernel
