@@ -68,7 +68,8 @@
 //
 // # Constraints
 //
-// This package imports only sync/atomic and never allocates on Write, Read,
+// This package imports only sync/atomic and the module's internal/ring and
+// internal/numfmt (which import nothing), and never allocates on Write, Read,
 // Pending or Flush, including their error paths: the kernel uses it inside its
 // syscall handler and before the Go runtime is initialised, where the heap
 // cannot be used. For the same reason no function of the package stores a

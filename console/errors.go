@@ -1,5 +1,7 @@
 package console
 
+import "github.com/goxen/goxen/internal/numfmt"
+
 // Error is the type of the package's fixed errors. They are constants, so
 // returning one needs neither the heap nor a package initialiser (parts of the
 // kernel call this package before the Go runtime is up).
@@ -75,43 +77,13 @@ func (e *IndexError) AppendError(b []byte) []byte {
 	b = append(b, "console: hostile "...)
 	b = append(b, e.Ring.String()...)
 	b = append(b, " ring indices: prod="...)
-	b = appendHex(b, e.Prod)
+	b = numfmt.AppendHex(b, e.Prod)
 	b = append(b, " cons="...)
-	b = appendHex(b, e.Cons)
+	b = numfmt.AppendHex(b, e.Cons)
 	b = append(b, " ("...)
-	b = appendHex(b, e.Prod-e.Cons)
+	b = numfmt.AppendHex(b, e.Prod-e.Cons)
 	b = append(b, " > "...)
-	b = appendDec(b, e.Ring.Size())
+	b = numfmt.AppendDec(b, e.Ring.Size())
 	b = append(b, " in flight)"...)
 	return b
-}
-
-// appendHex and appendDec stand in for strconv so the package imports
-// nothing but sync/atomic.
-func appendHex(b []byte, v uint32) []byte {
-	b = append(b, '0', 'x')
-	started := false
-	for shift := 28; shift >= 0; shift -= 4 {
-		d := byte(v>>uint(shift)) & 0xF
-		if d == 0 && !started && shift != 0 {
-			continue
-		}
-		started = true
-		b = append(b, "0123456789abcdef"[d])
-	}
-	return b
-}
-
-func appendDec(b []byte, v uint32) []byte {
-	var tmp [10]byte
-	i := len(tmp)
-	for {
-		i--
-		tmp[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	return append(b, tmp[i:]...)
 }

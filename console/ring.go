@@ -1,6 +1,10 @@
 package console
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/goxen/goxen/internal/ring"
+)
 
 // Memory ordering, for every index access below.
 //
@@ -73,14 +77,14 @@ func (r *Ring) Write(p []byte) (n int, err error) {
 	if pg == nil {
 		return 0, ErrNoPage
 	}
-	published := false // data published since the last kick
+	var batch ring.Batch // data published since the last kick
 	for n < len(p) {
 		// Snapshot both indices once for this step; the backend may move
 		// out_cons (or, if hostile, anything) while we work.
 		cons := atomic.LoadUint32(&pg.OutCons)
 		prod := atomic.LoadUint32(&pg.OutProd)
-		used := prod - cons // free-running: correct across the 2^32 wrap
-		if used > OutSize {
+		used, ok := ring.InFlight(prod, cons, OutSize)
+		if !ok {
 			err = r.hostile(OutBuffer, prod, cons)
 			break
 		}
@@ -89,49 +93,29 @@ func (r *Ring) Write(p []byte) (n int, err error) {
 		if r.CRLF {
 			took, wrote = fillCRLF(&pg.Out, prod, OutSize-used, p[n:])
 		} else {
-			took = fill(&pg.Out, prod, OutSize-used, p[n:])
+			took = ring.Put(pg.Out[:], prod, OutSize-used, p[n:])
 			wrote = uint32(took)
 		}
 		if wrote > 0 {
 			// Release: the data stores above are ordered before this.
 			atomic.StoreUint32(&pg.OutProd, prod+wrote)
 			n += took
-			published = true
+			batch.Published()
 			continue // re-snapshot: the backend may have freed more room
 		}
 		// Full (or, with CRLF, one byte short of a "\r\n"): hand the batch
 		// to the backend and wait for it to make room.
-		if published {
-			r.kick()
-			published = false
-		}
-		if r.Wait == nil {
+		if !batch.Full(r.Kick, r.Wait) {
 			err = ErrNoWait
 			break
 		}
-		r.Wait()
 	}
-	if published {
-		r.kick()
-	}
+	batch.End(r.Kick)
 	return n, err
 }
 
-// fill copies as much of p as fits into the free bytes after prod, in at most
-// two pieces (up to the end of out[], then from its start). It returns the
-// number of bytes copied.
-func fill(out *[OutSize]byte, prod, free uint32, p []byte) int {
-	k := len(p)
-	if k > int(free) {
-		k = int(free)
-	}
-	c := copy(out[maskOut(prod):], p[:k])
-	copy(out[:], p[c:k]) // the wrapped part; k-c <= free, so no overrun of cons
-	return k
-}
-
-// fillCRLF is fill with "\n" -> "\r\n". It returns the bytes of p taken and
-// the bytes placed in out[].
+// fillCRLF is ring.Put into out[] with "\n" -> "\r\n". It returns the bytes
+// of p taken and the bytes placed in out[].
 func fillCRLF(out *[OutSize]byte, prod, free uint32, p []byte) (took int, wrote uint32) {
 	for _, c := range p {
 		need := uint32(1)
@@ -164,19 +148,14 @@ func (r *Ring) Read(p []byte) (int, error) {
 	}
 	cons := atomic.LoadUint32(&pg.InCons)
 	prod := atomic.LoadUint32(&pg.InProd)
-	avail := prod - cons
-	if avail > InSize {
+	avail, ok := ring.InFlight(prod, cons, InSize)
+	if !ok {
 		return 0, r.hostile(InBuffer, prod, cons)
 	}
-	k := len(p)
-	if k > int(avail) {
-		k = int(avail)
-	}
+	k := ring.Get(pg.In[:], cons, avail, p)
 	if k == 0 {
 		return 0, nil
 	}
-	c := copy(p[:k], pg.In[maskIn(cons):])
-	copy(p[c:k], pg.In[:])
 	// The data loads above are ordered before this store, so the backend
 	// cannot overwrite bytes we have not read yet.
 	atomic.StoreUint32(&pg.InCons, cons+uint32(k))
@@ -193,8 +172,8 @@ func (r *Ring) Pending() (int, error) {
 	}
 	cons := atomic.LoadUint32(&pg.OutCons)
 	prod := atomic.LoadUint32(&pg.OutProd)
-	used := prod - cons
-	if used > OutSize {
+	used, ok := ring.InFlight(prod, cons, OutSize)
+	if !ok {
 		return 0, r.hostile(OutBuffer, prod, cons)
 	}
 	return int(used), nil

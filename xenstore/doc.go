@@ -131,8 +131,9 @@
 // write barriers are unusable. Their errors are kept inside the Ring or
 // Framer, built from integers only, and returned by pointer. Their files
 // (interface.go, errors.go, header.go, ring.go, framer.go, request.go) import
-// nothing but sync/atomic; the tests check the compiled code for barriers
-// and measure allocations.
+// nothing but sync/atomic and the module's internal/ring and internal/numfmt
+// (which import nothing); the tests check the compiled code for barriers and
+// measure allocations.
 //
 // The client layer: Client, for ordinary Go programs, over any
 // io.ReadWriteCloser that carries the wire format, so the same code runs in

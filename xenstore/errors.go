@@ -1,5 +1,7 @@
 package xenstore
 
+import "github.com/goxen/goxen/internal/numfmt"
+
 // Error is the type of the package's fixed errors. They are constants, so
 // returning one needs neither the heap nor a package initialiser (the kernel
 // calls the ring and message code from system-call handlers).
@@ -82,11 +84,11 @@ func (e *IndexError) AppendError(b []byte) []byte {
 	b = append(b, "xenstore: hostile "...)
 	b = append(b, e.Ring.String()...)
 	b = append(b, " ring indices: prod="...)
-	b = appendHex(b, e.Prod)
+	b = numfmt.AppendHex(b, e.Prod)
 	b = append(b, " cons="...)
-	b = appendHex(b, e.Cons)
+	b = numfmt.AppendHex(b, e.Cons)
 	b = append(b, " ("...)
-	b = appendHex(b, e.Prod-e.Cons)
+	b = numfmt.AppendHex(b, e.Prod-e.Cons)
 	b = append(b, " > 1024 in flight)"...)
 	return b
 }
@@ -112,11 +114,11 @@ func (e *ConnectionError) AppendError(b []byte) []byte {
 	b = append(b, "xenstore: ring not connected"...)
 	if e.Waits > 0 {
 		b = append(b, " after "...)
-		b = appendDec(b, e.Waits)
+		b = numfmt.AppendDec(b, e.Waits)
 		b = append(b, " waits"...)
 	}
 	b = append(b, ": connection="...)
-	b = appendDec(b, e.Connection)
+	b = numfmt.AppendDec(b, e.Connection)
 	if e.Connection == XENSTORE_RECONNECT {
 		b = append(b, " (XENSTORE_RECONNECT, a reconnect is in progress)"...)
 	} else {
@@ -143,7 +145,7 @@ func (e *ServerError) Error() string {
 // room (about 100 bytes).
 func (e *ServerError) AppendError(b []byte) []byte {
 	b = append(b, "xenstore: server stopped serving the ring: error="...)
-	b = appendDec(b, e.Code)
+	b = numfmt.AppendDec(b, e.Code)
 	switch e.Code {
 	case XENSTORE_ERROR_COMM:
 		b = append(b, " (XENSTORE_ERROR_COMM, communication problem)"...)
@@ -178,45 +180,15 @@ func (e *LengthError) Error() string {
 // room (about 200 bytes).
 func (e *LengthError) AppendError(b []byte) []byte {
 	b = append(b, "xenstore: message header announces a "...)
-	b = appendDec(b, e.Header.Len)
+	b = numfmt.AppendDec(b, e.Header.Len)
 	b = append(b, "-byte payload, more than XENSTORE_PAYLOAD_MAX (4096) (type "...)
-	b = appendDec(b, e.Header.Type)
+	b = numfmt.AppendDec(b, e.Header.Type)
 	b = append(b, ' ')
 	b = append(b, TypeName(e.Header.Type)...)
 	b = append(b, ", req_id "...)
-	b = appendDec(b, e.Header.ReqID)
+	b = numfmt.AppendDec(b, e.Header.ReqID)
 	b = append(b, ", tx_id "...)
-	b = appendDec(b, e.Header.TxID)
+	b = numfmt.AppendDec(b, e.Header.TxID)
 	b = append(b, "); the stream has lost its framing and is unusable"...)
 	return b
-}
-
-// appendHex and appendDec stand in for strconv so that the ring and message
-// code imports nothing but sync/atomic.
-func appendHex(b []byte, v uint32) []byte {
-	b = append(b, '0', 'x')
-	started := false
-	for shift := 28; shift >= 0; shift -= 4 {
-		d := byte(v>>uint(shift)) & 0xF
-		if d == 0 && !started && shift != 0 {
-			continue
-		}
-		started = true
-		b = append(b, "0123456789abcdef"[d])
-	}
-	return b
-}
-
-func appendDec(b []byte, v uint32) []byte {
-	var tmp [10]byte
-	i := len(tmp)
-	for {
-		i--
-		tmp[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	return append(b, tmp[i:]...)
 }

@@ -67,7 +67,7 @@ type Interface struct {
 	EvtchnPort uint32 // 0x81C
 }
 
-// maskIdx is MASK_XENSTORE_IDX. Because the result is provably below the
-// array length, the compiler also drops the bounds checks (and with them
-// any call into the runtime's panic code).
+// maskIdx is MASK_XENSTORE_IDX, which Ring applies through package
+// internal/ring (ring.Put, ring.Get) to reach req[] and rsp[]; the tests use
+// it to index the page the way the server does.
 func maskIdx(idx uint32) uint32 { return idx & (XENSTORE_RING_SIZE - 1) }

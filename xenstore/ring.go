@@ -1,6 +1,10 @@
 package xenstore
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/goxen/goxen/internal/ring"
+)
 
 // Memory ordering, for every access to the page's integer fields below.
 //
@@ -95,7 +99,7 @@ func (r *Ring) Write(p []byte) (n int, err error) {
 	if pg == nil {
 		return 0, ErrNoPage
 	}
-	published := false // data published since the last kick
+	var batch ring.Batch // data published since the last kick
 	for n < len(p) {
 		if err = r.state(RingReq); err != nil {
 			break
@@ -104,46 +108,26 @@ func (r *Ring) Write(p []byte) (n int, err error) {
 		// req_cons (or, if hostile, anything) while we work.
 		cons := atomic.LoadUint32(&pg.ReqCons)
 		prod := atomic.LoadUint32(&pg.ReqProd)
-		used := prod - cons // free-running: correct across the 2^32 wrap
-		if used > XENSTORE_RING_SIZE {
+		used, ok := ring.InFlight(prod, cons, XENSTORE_RING_SIZE)
+		if !ok {
 			err = r.hostile(RingReq, prod, cons)
 			break
 		}
-		if k := fill(&pg.Req, prod, XENSTORE_RING_SIZE-used, p[n:]); k > 0 {
-			// Release: the data stores in fill are ordered before this.
+		if k := ring.Put(pg.Req[:], prod, XENSTORE_RING_SIZE-used, p[n:]); k > 0 {
+			// Release: the data stores in ring.Put are ordered before this.
 			atomic.StoreUint32(&pg.ReqProd, prod+uint32(k))
 			n += k
-			published = true
+			batch.Published()
 			continue // re-snapshot: the server may have freed more room
 		}
 		// Full: hand the batch to the server and wait for room.
-		if published {
-			r.kick()
-			published = false
-		}
-		if r.Wait == nil {
+		if !batch.Full(r.Kick, r.Wait) {
 			err = ErrNoWait
 			break
 		}
-		r.Wait()
 	}
-	if published {
-		r.kick()
-	}
+	batch.End(r.Kick)
 	return n, err
-}
-
-// fill copies as much of p as fits into the free bytes after prod, in at most
-// two pieces (up to the end of req[], then from its start), and returns the
-// number of bytes copied.
-func fill(q *[XENSTORE_RING_SIZE]byte, prod, free uint32, p []byte) int {
-	k := len(p)
-	if k > int(free) {
-		k = int(free)
-	}
-	c := copy(q[maskIdx(prod):], p[:k])
-	copy(q[:], p[c:k]) // the wrapped part; k-c <= free, so no overrun of cons
-	return k
 }
 
 // Read takes up to len(p) bytes that the server put in rsp[] and kicks the
@@ -166,19 +150,14 @@ func (r *Ring) Read(p []byte) (int, error) {
 	}
 	cons := atomic.LoadUint32(&pg.RspCons)
 	prod := atomic.LoadUint32(&pg.RspProd) // acquire: the data loads below come after
-	avail := prod - cons
-	if avail > XENSTORE_RING_SIZE {
+	avail, ok := ring.InFlight(prod, cons, XENSTORE_RING_SIZE)
+	if !ok {
 		return 0, r.hostile(RingRsp, prod, cons)
 	}
-	k := len(p)
-	if k > int(avail) {
-		k = int(avail)
-	}
+	k := ring.Get(pg.Rsp[:], cons, avail, p)
 	if k == 0 {
 		return 0, nil
 	}
-	c := copy(p[:k], pg.Rsp[maskIdx(cons):])
-	copy(p[c:k], pg.Rsp[:])
 	// The data loads above are ordered before this store, so the server
 	// cannot overwrite bytes we have not read yet.
 	atomic.StoreUint32(&pg.RspCons, cons+uint32(k))
@@ -193,15 +172,7 @@ func (r *Ring) Pending() (int, error) {
 	if pg == nil {
 		return 0, ErrNoPage
 	}
-	if err := r.state(RingReq); err != nil {
-		return 0, err
-	}
-	cons := atomic.LoadUint32(&pg.ReqCons)
-	prod := atomic.LoadUint32(&pg.ReqProd)
-	if used := prod - cons; used <= XENSTORE_RING_SIZE {
-		return int(used), nil
-	}
-	return 0, r.hostile(RingReq, prod, cons)
+	return r.inFlight(RingReq, &pg.ReqProd, &pg.ReqCons)
 }
 
 // Available returns the number of bytes waiting in rsp[] (what a Read could
@@ -211,15 +182,22 @@ func (r *Ring) Available() (int, error) {
 	if pg == nil {
 		return 0, ErrNoPage
 	}
-	if err := r.state(RingRsp); err != nil {
+	return r.inFlight(RingRsp, &pg.RspProd, &pg.RspCons)
+}
+
+// inFlight is Pending and Available: the page's state, then the bytes
+// between the side's indices.
+func (r *Ring) inFlight(side RingID, prodp, consp *uint32) (int, error) {
+	if err := r.state(side); err != nil {
 		return 0, err
 	}
-	cons := atomic.LoadUint32(&pg.RspCons)
-	prod := atomic.LoadUint32(&pg.RspProd)
-	if avail := prod - cons; avail <= XENSTORE_RING_SIZE {
-		return int(avail), nil
+	cons := atomic.LoadUint32(consp)
+	prod := atomic.LoadUint32(prodp)
+	n, ok := ring.InFlight(prod, cons, XENSTORE_RING_SIZE)
+	if !ok {
+		return 0, r.hostile(side, prod, cons)
 	}
-	return 0, r.hostile(RingRsp, prod, cons)
+	return int(n), nil
 }
 
 // ServerFeatures returns the page's server_features bitmap

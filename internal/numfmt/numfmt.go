@@ -1,0 +1,39 @@
+// Package numfmt formats numbers into byte slices without strconv: the
+// kernel builds error texts with it in system-call handlers and before the
+// Go runtime exists, so it imports nothing and stores no pointer.
+//
+// The functions append like append does. They allocate only when b lacks
+// the capacity for the digits (at most 10, plus "0x"), so a caller that
+// gives a buffer with room never allocates.
+package numfmt
+
+// AppendHex appends v as "0x" and lower-case hexadecimal digits without
+// leading zeros ("0x0", "0x2a", "0xffffffff").
+func AppendHex(b []byte, v uint32) []byte {
+	b = append(b, '0', 'x')
+	started := false
+	for shift := 28; shift >= 0; shift -= 4 {
+		d := byte(v>>uint(shift)) & 0xF
+		if d == 0 && !started && shift != 0 {
+			continue
+		}
+		started = true
+		b = append(b, "0123456789abcdef"[d])
+	}
+	return b
+}
+
+// AppendDec appends v in decimal ("0", "42", "4294967295").
+func AppendDec(b []byte, v uint32) []byte {
+	var tmp [10]byte
+	i := len(tmp)
+	for {
+		i--
+		tmp[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	return append(b, tmp[i:]...)
+}

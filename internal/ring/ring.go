@@ -1,0 +1,91 @@
+// Package ring copies bytes into and out of the byte queues of Xen's shared
+// pages (the console's in[] and out[], xenstore's req[] and rsp[]): an
+// array whose length is a power of two, read and written at free-running
+// 32-bit producer and consumer indices that are reduced to an offset with a
+// mask (MASK_XENCONS_IDX, MASK_XENSTORE_IDX).
+//
+// It moves data, checks index pairs and keeps a producer's kicks to one a
+// batch (Batch). Loading and publishing the indices, with the memory
+// ordering that needs, stays with the callers, which know the page's
+// layout.
+//
+// The kernel calls these functions from its system-call handlers and
+// before the Go runtime exists: they import nothing, allocate nothing and
+// store no pointer, so they need neither the heap nor a write barrier.
+package ring
+
+// InFlight returns the bytes between cons and prod (prod-cons, modulo 2^32:
+// free-running indices stay correct across the 2^32 wrap) and whether that
+// is at most size, the queue's length. No honest peer makes it more: a
+// false ok means hostile indices, a consumer ahead of the producer or one
+// too far behind it.
+func InFlight(prod, cons, size uint32) (n uint32, ok bool) {
+	n = prod - cons
+	return n, n <= size
+}
+
+// Batch is the kick discipline of a producer's loop: the peer is
+// notified once per batch of published data, before the producer waits for
+// room and when it returns. The zero value is an empty batch; it lives on
+// the caller's stack.
+type Batch struct{ published bool }
+
+// Published records that data was published since the last kick.
+func (b *Batch) Published() { b.published = true }
+
+// Full is for a queue with no room: it kicks the batch published so far,
+// then calls wait and returns true (look at the indices again), or, with a
+// nil wait, returns false (stop: nothing will make room).
+func (b *Batch) Full(kick, wait func()) bool {
+	b.End(kick)
+	if wait == nil {
+		return false
+	}
+	wait()
+	return true
+}
+
+// End kicks the peer if data was published since the last kick. A nil
+// kick is never called (the peer polls).
+func (b *Batch) End(kick func()) {
+	if b.published && kick != nil {
+		kick()
+	}
+	b.published = false
+}
+
+// Put copies as much of p as fits in free bytes into q at index prod, in
+// at most two pieces (up to the end of q, then from its start), and returns
+// the number of bytes copied. len(q) must be a power of two and free at most
+// len(q); the caller then publishes prod plus the count.
+func Put(q []byte, prod, free uint32, p []byte) int {
+	mask := len(q) - 1 // MASK_XENCONS_IDX, MASK_XENSTORE_IDX
+	if mask < 0 {
+		return 0 // never, for a ring; it lets the compiler drop the bounds checks
+	}
+	k := len(p)
+	if k > int(free) {
+		k = int(free)
+	}
+	c := copy(q[int(prod)&mask:], p[:k])
+	copy(q, p[c:k]) // the wrapped part; k-c <= free, so no overrun of cons
+	return k
+}
+
+// Get copies up to len(p) of the avail bytes of q at index cons into p, in
+// at most two pieces, and returns the number of bytes copied. len(q) must be
+// a power of two and avail at most len(q); the caller then publishes cons
+// plus the count.
+func Get(q []byte, cons, avail uint32, p []byte) int {
+	mask := len(q) - 1
+	if mask < 0 {
+		return 0
+	}
+	k := len(p)
+	if k > int(avail) {
+		k = int(avail)
+	}
+	c := copy(p[:k], q[int(cons)&mask:])
+	copy(p[c:k], q)
+	return k
+}
