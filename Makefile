@@ -3,8 +3,10 @@ GO       ?= go
 BUILD    ?= build
 PROG     ?= ./examples/hello
 OUT      ?= $(BUILD)/$(notdir $(abspath $(PROG))).elf
-# Where the kernel is linked: the ELF header lands one page below.
-LINKBASE ?= 0x200000
+# Extra flags for goxen build (the kernel target), e.g. GOXENFLAGS='-tags foo -v'.
+# The target, link address and flags themselves live in package linker
+# (linker/build.go), which goxen build uses.
+GOXENFLAGS ?=
 MODE     ?= domu
 MEMORY   ?= 32
 BOXFLAGS ?=
@@ -31,14 +33,10 @@ test-host: ## host tests (parsers, rings, ELF notes, fuzz seed corpora)
 	$(GO) test -count=1 ./...
 
 test-box: ## box tests: boot guests under real Xen in QEMU (installs packages)
-	TAMAGO=$(TAMAGO) $(GO) test -tags box -count=1 -p 1 -timeout 60m -v ./box/ ./kernel/boxtest/ ./tamago/boxtest/
+	TAMAGO=$(TAMAGO) $(GO) test -tags box -count=1 -p 1 -timeout 60m -v ./box/ ./kernel/boxtest/ ./cmd/goxen/ ./tamago/boxtest/
 
-kernel: ## build PROG (a main package importing the kernel) into a PVH ELF at OUT
-	@mkdir -p $(dir $(OUT))
-	GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -ldflags='-T $(LINKBASE)' -o $(OUT).go $(PROG)
-	$(GO) run ./linker/cmd/xenlink -o $(OUT) $(OUT).go
-	@rm -f $(OUT).go
-	@echo "kernel: $(OUT) is $$(stat -c %s $(OUT)) bytes"
+kernel: ## build PROG (a main package importing the kernel) into a PVH ELF at OUT, with goxen build
+	$(GO) run ./cmd/goxen build -o $(OUT) $(GOXENFLAGS) $(PROG)
 
 run: ## build examples/hello and boot it as a domU under Xen in QEMU, showing its console
 	$(MAKE) --no-print-directory kernel PROG=./examples/hello OUT=$(BUILD)/hello.elf

@@ -73,6 +73,11 @@ type Config struct {
 	// "guest"; `now` sets $T to dom0's uptime in seconds. What it prints
 	// is Result.Script; its exit status is the line "exit N" at the end.
 	Dom0Script string
+	// Files are extra files for dom0 (domU mode only), by absolute path,
+	// e.g. a second guest kernel and a script for Dom0Script to run. They
+	// are executable (mode 0755). The box's own files under /box/ (the
+	// guest's kernel, xl.cfg, ramdisk, script) cannot be replaced.
+	Files map[string][]byte
 
 	// Timeout bounds the guest's run from unpause (default 60s). The host
 	// adds BootTimeout on top for the box itself.

@@ -2,6 +2,7 @@ package box
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
 	"os"
@@ -442,6 +443,10 @@ func TestConfigFillErrors(t *testing.T) {
 		{Config{Kernel: "box.go", Mode: Dom0, Repeat: 3}, "needs domU mode"},
 		{Config{Kernel: "box.go", Mode: DomU, Repeat: -1}, "must not be negative"},
 		{Config{Kernel: "box.go", Mode: DomU, Repeat: 3, Expect: BoxError}, "cannot be expected to end in box error"},
+		{Config{Kernel: "box.go", Mode: DomU, Files: map[string][]byte{"rel/path": nil}}, "want an absolute, clean path"},
+		{Config{Kernel: "box.go", Mode: DomU, Files: map[string][]byte{"/a/../b": nil}}, "want an absolute, clean path"},
+		{Config{Kernel: "box.go", Mode: DomU, Files: map[string][]byte{"/box/script": nil}}, "is the box's own"},
+		{Config{Kernel: "box.go", Mode: Dom0, Files: map[string][]byte{"/opt/k.elf": nil}}, "domU mode only"},
 	} {
 		c := tc.cfg
 		err := c.fill()
@@ -666,5 +671,64 @@ func TestDemuxEventLineWithXenInside(t *testing.T) {
 		if got := xenLineStart(in); got != want {
 			t.Errorf("xenLineStart(%q) = %d, want %d", in, got, want)
 		}
+	}
+}
+
+// Config.Files land in the per-run archive that follows the cached dom0
+// image, executable, at their paths.
+func TestRunInitrdFiles(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "base.cpio.gz")
+	if err := os.WriteFile(base, []byte("BASE"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "initrd.gz")
+	cfg := Config{Kernel: "box.go", Mode: DomU, Files: map[string][]byte{
+		"/opt/smoke/runner": []byte("#!/bin/sh\necho hi\n"), "/opt/sleeper.elf": []byte("ELF!")}}
+	if err := cfg.fill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeRunInitrd(cfg, &Assets{Dom0Initrd: base}, out); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil || !bytes.HasPrefix(b, []byte("BASE")) {
+		t.Fatalf("initrd: %v, starts %q", err, b[:min(len(b), 8)])
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b[4:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"opt/smoke/runner\x00", "#!/bin/sh\necho hi\n", "opt/sleeper.elf\x00", "ELF!", "box/script\x00"} {
+		if !bytes.Contains(arch, []byte(want)) {
+			t.Errorf("the run archive lacks %q", want)
+		}
+	}
+	// newc header: c_mode is the second field (after the magic and ino).
+	i := bytes.Index(arch, []byte("opt/smoke/runner\x00"))
+	if hdr := string(arch[i-110 : i]); !strings.EqualFold(hdr[14:22], "000081ed") {
+		t.Errorf("runner mode %s, want 000081ed (a 0755 file)", hdr[14:22])
+	}
+}
+
+// A dom0-mode command line goes to QEMU inside -initrd, whose value QEMU
+// splits into modules at commas: commas are doubled, so "-run xen,memory"
+// reaches the guest whole.
+func TestQEMUArgsDom0CmdlineComma(t *testing.T) {
+	dir := t.TempDir()
+	a := &Assets{Xen: filepath.Join(dir, "xen")}
+	kernel := filepath.Join(dir, "k.elf")
+	cfg := Config{Kernel: kernel, Mode: Dom0, Memory: 512, VCPUs: 1, Cmdline: "-run xen,memory -fail memory.checksum"}
+	args, err := qemuArgs(cfg, a, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := kernel + " -run xen,,memory -fail memory.checksum"
+	if args[len(args)-1] != want || args[len(args)-2] != "-initrd" {
+		t.Errorf("-initrd %q, want %q", args[len(args)-1], want)
 	}
 }

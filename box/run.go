@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -157,9 +158,12 @@ func (c *Config) fill() error {
 	if c.Mode == DomU && c.Memory == 0 {
 		c.Memory = 32
 	}
+	if err := checkFiles(c.Files); err != nil {
+		return err
+	}
 	if c.Mode == Dom0 {
-		if c.Ramdisk != "" || len(c.Extra) > 0 {
-			return errors.New("box: ramdisk and extra xl.cfg lines apply to domU mode only")
+		if c.Ramdisk != "" || len(c.Extra) > 0 || len(c.Files) > 0 {
+			return errors.New("box: ramdisk, extra xl.cfg lines and dom0 files apply to domU mode only")
 		}
 		if c.Memory == 0 {
 			end, err := elfLoadEnd(c.Kernel)
@@ -172,6 +176,26 @@ func (c *Config) fill() error {
 	for _, l := range c.Input {
 		if strings.ContainsAny(l, "\n\r") {
 			return fmt.Errorf("box: input line %q contains a newline", l)
+		}
+	}
+	return nil
+}
+
+// boxFiles are the paths of dom0's per-run files, which Config.Files may
+// not replace.
+var boxFiles = []string{dom0GuestKernel, dom0GuestRamdisk, "/box/guest.cfg", "/box/params", "/box/input", "/box/script"}
+
+// checkFiles refuses dom0 file paths that are not absolute and clean, or
+// that name one of the box's own files.
+func checkFiles(files map[string][]byte) error {
+	for p := range files {
+		if !strings.HasPrefix(p, "/") || filepath.Clean(p) != p || p == "/" {
+			return fmt.Errorf("box: dom0 file %q: want an absolute, clean path", p)
+		}
+		for _, b := range boxFiles {
+			if p == b {
+				return fmt.Errorf("box: dom0 file %q is the box's own", p)
+			}
 		}
 	}
 	return nil
@@ -227,9 +251,9 @@ func qemuArgs(cfg Config, a *Assets, work string) ([]string, error) {
 		if strings.ContainsAny(k, " \t") {
 			return nil, fmt.Errorf("box: kernel path %q contains blanks", k)
 		}
-		initrd = k
+		initrd = qemuEscape(k)
 		if cfg.Cmdline != "" {
-			initrd += " " + cfg.Cmdline
+			initrd += " " + qemuEscape(cfg.Cmdline)
 		}
 	case DomU:
 		// dom0 gets one vCPU on physical CPU 0; the guest has the
@@ -296,6 +320,14 @@ func writeRunInitrd(cfg Config, a *Assets, path string) error {
 	}
 	c.File("box/input", 0o644, []byte(in))
 	c.File("box/script", 0o755, []byte(cfg.Dom0Script))
+	paths := make([]string, 0, len(cfg.Files))
+	for p := range cfg.Files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		c.File(strings.TrimPrefix(p, "/"), 0o755, cfg.Files[p])
+	}
 	if err := c.Close(); err != nil {
 		return err
 	}

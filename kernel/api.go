@@ -34,3 +34,10 @@ func GrantTable() (*gnttab.Table, bool) { return &grants, haveGrant }
 // HaveXenstore reports whether the kernel connected to xenstore (a domU
 // does; a PVH dom0 has none). Programs reach it through /dev/xen/xenbus.
 func HaveXenstore() bool { return haveStore }
+
+// FreeMemory returns how many bytes of RAM the frame allocator has free
+// now and how many it managed in all. A snapshot: the program's own page
+// faults change it at any moment.
+func FreeMemory() (free, total uint64) {
+	return frames.FreeCount() * 4096, frames.TotalCount() * 4096
+}

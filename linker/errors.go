@@ -128,8 +128,8 @@ type RangeError struct {
 }
 
 func (e *RangeError) Error() string {
-	return fmt.Sprintf("linker: PT_LOAD #%d physical range [%#x, %#x) is not inside [%#x, %#x); link with -ldflags='-T 0x200000' or similar",
-		e.Index, e.Start, e.End, uint64(minPhys), uint64(maxPhys))
+	return fmt.Sprintf("linker: PT_LOAD #%d physical range [%#x, %#x) is not inside [%#x, %#x); link with -ldflags='%s' or similar",
+		e.Index, e.Start, e.End, uint64(minPhys), uint64(maxPhys), LDFlags())
 }
 
 // NoSlotError reports that there is no program header to reuse.

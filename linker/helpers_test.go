@@ -31,9 +31,9 @@ func guestELF(t testing.TB) ([]byte, string) {
 			return
 		}
 		guestPath = filepath.Join(guestDir, "pvhguest.elf")
-		cmd := exec.Command("go", "build", "-ldflags=-T 0x200000", "-o", guestPath, ".")
+		cmd := exec.Command("go", "build", "-ldflags="+LDFlags(), "-o", guestPath, ".")
 		cmd.Dir = filepath.Join("testdata", "pvhguest")
-		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0", "GOWORK=off")
+		cmd.Env = append(append(os.Environ(), BuildEnv()...), "GOWORK=off")
 		guestOut, guestErr = cmd.CombinedOutput()
 	})
 	if guestErr != nil {

@@ -18,9 +18,9 @@ const guestSymbol = "example.com/pvhguest/kernel.pvhEntry"
 func guest(t *testing.T) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "guest.elf")
-	cmd := exec.Command("go", "build", "-ldflags=-T 0x200000", "-o", p, ".")
+	cmd := exec.Command("go", "build", "-ldflags="+linker.LDFlags(), "-o", p, ".")
 	cmd.Dir = filepath.Join("..", "..", "testdata", "pvhguest")
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0", "GOWORK=off")
+	cmd.Env = append(append(os.Environ(), linker.BuildEnv()...), "GOWORK=off")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/goxen/goxen/startinfo"
+)
+
+// The pure arithmetic of the checks, apart from the platform so that host
+// tests reach it (analysis_test.go).
+
+// memmapSanity checks a memory map: entries have a size, none overlaps
+// another, and RAM entries cover the whole image [imgStart, imgEnd). It
+// returns the RAM it holds, in bytes, and every problem found.
+func memmapSanity(m []startinfo.MemmapEntry, imgStart, imgEnd uint64) (ram uint64, problems []string) {
+	if len(m) == 0 {
+		return 0, []string{"the memory map is empty"}
+	}
+	s := append([]startinfo.MemmapEntry(nil), m...)
+	sort.Slice(s, func(i, j int) bool { return s[i].Addr < s[j].Addr })
+	for i, e := range s {
+		if e.Size == 0 {
+			problems = append(problems, fmt.Sprintf("entry at %#x has size 0", e.Addr))
+		}
+		if e.Addr+e.Size < e.Addr {
+			problems = append(problems, fmt.Sprintf("entry at %#x wraps", e.Addr))
+		}
+		if i > 0 && s[i-1].Addr+s[i-1].Size > e.Addr {
+			problems = append(problems, fmt.Sprintf("[%#x, %#x) %s overlaps [%#x, %#x) %s",
+				s[i-1].Addr, s[i-1].Addr+s[i-1].Size, startinfo.MemmapTypeName(s[i-1].Type),
+				e.Addr, e.Addr+e.Size, startinfo.MemmapTypeName(e.Type)))
+		}
+		if e.Type == startinfo.XEN_HVM_MEMMAP_TYPE_RAM {
+			ram += e.Size
+		}
+	}
+	if ram == 0 {
+		problems = append(problems, "no RAM entry")
+	}
+	if imgEnd <= imgStart {
+		problems = append(problems, fmt.Sprintf("image bounds [%#x, %#x) are empty", imgStart, imgEnd))
+	} else if gap, ok := uncovered(s, imgStart, imgEnd); !ok {
+		problems = append(problems, fmt.Sprintf("the image [%#x, %#x) is not all RAM: %#x is not", imgStart, imgEnd, gap))
+	}
+	return ram, problems
+}
+
+// uncovered walks [lo, hi) through the sorted map's RAM entries and
+// returns the first address no RAM entry covers.
+func uncovered(sorted []startinfo.MemmapEntry, lo, hi uint64) (uint64, bool) {
+	at := lo
+	for _, e := range sorted {
+		if e.Type != startinfo.XEN_HVM_MEMMAP_TYPE_RAM || e.Addr+e.Size <= at {
+			continue
+		}
+		if e.Addr > at {
+			return at, false
+		}
+		at = e.Addr + e.Size
+		if at >= hi {
+			return 0, true
+		}
+	}
+	return at, at >= hi
+}
+
+// reservationSlackPages is how far the memory map's RAM and Xen's count
+// of the domain's pages may differ. Xen's count also holds the pages the
+// toolstack places outside RAM (console and xenstore rings, ACPI tables),
+// and the frame the kernel gave up to map shared info at; the toolstack
+// sets the maximum 1 MiB above the target (libxl's LIBXL_MAXMEM_CONSTANT).
+// 2 MiB covers these on every layout seen and still catches a map that is
+// off by any real amount of memory.
+const reservationSlackPages = 512
+
+// reservationAgrees compares the RAM in the memory map with Xen's current
+// and maximum reservation (pages of 4 KiB).
+func reservationAgrees(mapPages, cur, max int64) (string, bool) {
+	m := fmt.Sprintf("memory map %d pages (%.1f MiB), current reservation %d pages (%.1f MiB), maximum %d pages (%.1f MiB)",
+		mapPages, mib(mapPages), cur, mib(cur), max, mib(max))
+	d := cur - mapPages
+	if d < 0 {
+		d = -d
+	}
+	switch {
+	case cur <= 0 || max <= 0 || mapPages <= 0:
+		return m, false
+	case cur > max:
+		return m + ": current above maximum", false
+	case d > reservationSlackPages:
+		return m + fmt.Sprintf(": map and current differ by %d pages", d), false
+	case max < mapPages-reservationSlackPages:
+		return m + ": maximum below the map's RAM", false
+	}
+	return m, true
+}
+
+func mib(pages int64) float64 { return float64(pages) * 4096 / (1 << 20) }
+
+// relDiff is (got-want)/want.
+func relDiff(got, want float64) float64 {
+	if want == 0 {
+		return math.Inf(1)
+	}
+	return (got - want) / want
+}
+
+// within says got is within frac (0.01 for 1 %) of want.
+func within(got, want, frac float64) bool { return math.Abs(relDiff(got, want)) <= frac }
+
+// rateTolerance is the 1 % the issue allows between clocks.
+const rateTolerance = 0.01
+
+// wallclock2020 is 2020-01-01T00:00:00Z: a wallclock before it was
+// never set.
+const wallclock2020 = 1577836800
+
+// spread sorts ds and returns its median and maximum.
+func spread(ds []time.Duration) (median, max time.Duration) {
+	if len(ds) == 0 {
+		return 0, 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2], s[len(s)-1]
+}
+
+// monotonic counts how often a series of clock reads went back, and the
+// largest step back.
+func monotonic(reads []uint64) (backs int, worst uint64) {
+	for i := 1; i < len(reads); i++ {
+		if reads[i] < reads[i-1] {
+			backs++
+			if d := reads[i-1] - reads[i]; d > worst {
+				worst = d
+			}
+		}
+	}
+	return backs, worst
+}
+
+// fillPattern writes a page-dependent pattern into b (whose first byte is
+// byte number base of the whole area), so a page that shows up at another
+// address, or is zeroed, fails the checksum.
+func fillPattern(b []byte, base uint64) {
+	for i := 0; i+8 <= len(b); i += 8 {
+		v := (base + uint64(i)) * 0x9e3779b97f4a7c15
+		b[i], b[i+1], b[i+2], b[i+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+		b[i+4], b[i+5], b[i+6], b[i+7] = byte(v>>32), byte(v>>40), byte(v>>48), byte(v>>56)
+	}
+}
+
+// checksum is a 64-bit FNV-1a-like sum of b, 8 bytes at a time.
+func checksum(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i+8 <= len(b); i += 8 {
+		w := uint64(b[i]) | uint64(b[i+1])<<8 | uint64(b[i+2])<<16 | uint64(b[i+3])<<24 |
+			uint64(b[i+4])<<32 | uint64(b[i+5])<<40 | uint64(b[i+6])<<48 | uint64(b[i+7])<<56
+		h = (h ^ w) * 1099511628211
+	}
+	return h
+}
+
+// memTarget is how much of free RAM the memory check takes: three
+// quarters of it, keeping the rest for the runtime and page tables, at
+// most limit bytes, and whole chunks.
+func memTarget(free, limit, chunk uint64) uint64 {
+	t := free / 4 * 3
+	if t > limit {
+		t = limit
+	}
+	return t / chunk * chunk
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goxen/goxen/startinfo"
+)
+
+const (
+	ram  = startinfo.XEN_HVM_MEMMAP_TYPE_RAM
+	resv = startinfo.XEN_HVM_MEMMAP_TYPE_RESERVED
+)
+
+func TestMemmapSanity(t *testing.T) {
+	good := []startinfo.MemmapEntry{
+		{Addr: 0x100000, Size: 0x1f00000, Type: ram},
+		{Addr: 0, Size: 0x9f000, Type: ram},
+		{Addr: 0xfc000000, Size: 0x1000, Type: resv},
+	}
+	r, p := memmapSanity(good, 0x200000, 0x54e000)
+	if len(p) != 0 || r != 0x1f00000+0x9f000 {
+		t.Errorf("good map: ram %#x, problems %v", r, p)
+	}
+	// The image straddling two adjacent RAM entries is covered.
+	split := []startinfo.MemmapEntry{{Addr: 0x100000, Size: 0x300000, Type: ram}, {Addr: 0x400000, Size: 0x400000, Type: ram}}
+	if _, p := memmapSanity(split, 0x200000, 0x54e000); len(p) != 0 {
+		t.Errorf("adjacent RAM: %v", p)
+	}
+	for _, c := range []struct {
+		m      []startinfo.MemmapEntry
+		lo, hi uint64
+		want   string
+	}{
+		{nil, 1, 2, "empty"},
+		{[]startinfo.MemmapEntry{{Addr: 0x100000, Size: 0x200000, Type: ram}, {Addr: 0x200000, Size: 0x1000, Type: resv}}, 0x100000, 0x101000, "overlaps"},
+		{[]startinfo.MemmapEntry{{Addr: 0x100000, Size: 0x100000, Type: ram}}, 0x180000, 0x280000, "not all RAM: 0x200000"},
+		{[]startinfo.MemmapEntry{{Addr: 0x100000, Size: 0x100000, Type: ram}, {Addr: 0x201000, Size: 0x100000, Type: ram}}, 0x100000, 0x250000, "0x200000 is not"},
+		{[]startinfo.MemmapEntry{{Addr: 0x100000, Size: 0x400000, Type: resv}}, 0x200000, 0x300000, "no RAM entry"},
+		{[]startinfo.MemmapEntry{{Addr: 0x100000, Size: 0, Type: ram}, {Addr: 0x100000, Size: 0x400000, Type: ram}}, 0x200000, 0x300000, "size 0"},
+		{good, 0x300000, 0x300000, "empty"},
+	} {
+		_, p := memmapSanity(c.m, c.lo, c.hi)
+		if !strings.Contains(strings.Join(p, "; "), c.want) {
+			t.Errorf("%v: problems %v, want %q", c.m, p, c.want)
+		}
+	}
+}
+
+func TestReservationAgrees(t *testing.T) {
+	for _, c := range []struct {
+		m, cur, max int64
+		ok          bool
+	}{
+		{8160, 8200, 8448, true},
+		{8160, 8160 + reservationSlackPages, 9000, true},
+		{8160, 8160 + reservationSlackPages + 1, 9000, false}, // a map short of real memory
+		{8160, 4000, 8448, false},
+		{8160, 8200, 8199, false}, // current above maximum
+		{8160, 8200, 0, false},
+		{8160, 8200, 7000, false}, // maximum far below the map
+	} {
+		m, ok := reservationAgrees(c.m, c.cur, c.max)
+		if ok != c.ok {
+			t.Errorf("%+v: %v (%s)", c, ok, m)
+		}
+	}
+}
+
+func TestRates(t *testing.T) {
+	if !within(2300e6*1.0099, 2300e6, rateTolerance) || within(2300e6*1.0101, 2300e6, rateTolerance) ||
+		within(2300e6*0.9899, 2300e6, rateTolerance) || within(1, 0, rateTolerance) {
+		t.Error("1 % bound misplaced")
+	}
+	if b, w := monotonic([]uint64{1, 2, 2, 5, 3, 4, 1}); b != 2 || w != 3 {
+		t.Errorf("monotonic: %d backs, worst %d", b, w)
+	}
+	med, max := spread([]time.Duration{5, 1, 9, 3, 7})
+	if med != 5 || max != 9 {
+		t.Errorf("spread %v %v", med, max)
+	}
+}
+
+func TestPatternAndChecksum(t *testing.T) {
+	a, b := make([]byte, 8192), make([]byte, 8192)
+	fillPattern(a, 0)
+	fillPattern(b, 8192)
+	if checksum(a) == checksum(b) {
+		t.Error("two areas with the same checksum: a page at the wrong place would pass")
+	}
+	for _, off := range []uint64{0, 8, 13, 4095} {
+		if a[off] != pattern8(off) {
+			t.Errorf("pattern8(%d) = %#x, byte is %#x", off, pattern8(off), a[off])
+		}
+	}
+	s := checksum(a)
+	a[4000] ^= 1
+	if checksum(a) == s {
+		t.Error("a flipped bit kept the checksum")
+	}
+	if got := memTarget(100<<20, 256<<20, 4<<20); got != 72<<20 {
+		t.Errorf("memTarget %d MiB", got>>20)
+	}
+	if got := memTarget(1<<30, 256<<20, 4<<20); got != 256<<20 {
+		t.Errorf("memTarget capped %d MiB", got>>20)
+	}
+}
