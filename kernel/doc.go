@@ -2,8 +2,8 @@
 //
 // A main package imports this package for its side effects and is built
 // with the stock Go toolchain (GOOS=linux GOARCH=amd64 CGO_ENABLED=0,
-// linked at 0x200000); `make kernel` then adds Xen's ELF notes with
-// linker/cmd/xenlink. The Go runtime is not modified: the kernel gives it,
+// linked at 0x200000: package linker's LDFlags and BuildEnv); `goxen
+// build` (or `make kernel`, which runs it) then adds Xen's ELF notes. The Go runtime is not modified: the kernel gives it,
 // inside the guest, what a Linux kernel would: a process stack, threads,
 // memory and the handful of system calls the runtime makes.
 //

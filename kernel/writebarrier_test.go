@@ -17,6 +17,7 @@ import (
 	"golang.org/x/arch/x86/x86asm"
 
 	"github.com/goxen/goxen/internal/wbcheck"
+	"github.com/goxen/goxen/linker"
 )
 
 // A GC write barrier needs the running thread's P (its write barrier
@@ -92,9 +93,9 @@ func TestNoWriteBarrierInKernelContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(t.TempDir(), "hello")
-	cmd := exec.Command(goTool, "build", "-ldflags=-T 0x200000", "-o", bin, "./examples/hello")
+	cmd := exec.Command(goTool, "build", "-ldflags="+linker.LDFlags(), "-o", bin, "./examples/hello")
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), linker.BuildEnv()...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building examples/hello: %v\n%s", err, out)
 	}

@@ -18,9 +18,9 @@ import (
 func buildKernel(t *testing.T, pkg string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), filepath.Base(pkg)+".elf")
-	cmd := exec.Command("go", "build", "-ldflags=-T 0x200000", "-o", out+".go", pkg)
+	cmd := exec.Command("go", "build", "-ldflags="+linker.LDFlags(), "-o", out+".go", pkg)
 	cmd.Dir = "../.."
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), linker.BuildEnv()...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
 	}
