@@ -132,11 +132,14 @@ func initXenstore() {
 func kickStore() { hypercall.EvtchnSend(storePort) }
 
 // waitStore waits for xenstored to move (an event on the store port) or a
-// millisecond. It handles nothing: the callers pump the ring themselves.
+// millisecond. It handles nothing itself; the event it takes may also
+// have announced replies, so it leaves storeKicked set for the next
+// handleEvents to pump them.
 func waitStore() {
 	if shared != nil {
 		evtchn.ClearPending(shared, storePort)
 	}
+	storeKicked = true
 	var ports [1]uint32
 	ports[0] = storePort
 	hypercall.SchedPoll(ports[:], uint64(nanotime()+1e6))
