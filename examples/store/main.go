@@ -39,7 +39,6 @@ func main() {
 	if _, err := xs.Read(ctx, "no/such/key"); errors.Is(err, fs.ErrNotExist) {
 		fmt.Println("store: no/such/key does not exist, as expected")
 	}
-	start := time.Now()
 	if err := xs.Write(ctx, "data/greeting", []byte("hello from goxen")); err != nil {
 		fmt.Println("store: write:", err)
 	}
@@ -54,7 +53,20 @@ func main() {
 	}
 	fmt.Printf("store: wrote data/greeting; a read takes %.3f ms (mean of %d)\n",
 		float64(time.Since(t0).Microseconds())/1000/n, n)
-	_ = start
+
+	// A value twice the ring's size: the request and the reply each
+	// cross the 1024-byte rings in pieces.
+	big := make([]byte, 2000) // xenstored lets a domU store at most 2048 bytes a node
+	for i := range big {
+		big[i] = 'a' + byte(i%26)
+	}
+	if err := xs.Write(ctx, "data/big", big); err != nil {
+		fmt.Println("store: write data/big:", err)
+	} else if v, err := xs.Read(ctx, "data/big"); err != nil || string(v) != string(big) {
+		fmt.Printf("store: data/big came back wrong: %d bytes, err %v\n", len(v), err)
+	} else {
+		fmt.Printf("store: a %d-byte value went there and back intact\n", len(v))
+	}
 
 	w, err := xs.Watch(ctx, "data/input")
 	if err != nil {

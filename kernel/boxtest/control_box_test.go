@@ -111,6 +111,7 @@ echo "xl shutdown -w: $?"
 	expect(t, r, box.PoweredOff,
 		`goxen: xenstore: domain "guest", domid `,
 		`store: name = "guest"`, "store: no/such/key does not exist, as expected",
+		"store: a 2000-byte value went there and back intact",
 		"store: watching data/input",
 		`store: data/input changed: "typed in dom0"`,
 		"store: SIGTERM: the toolstack wants us gone; goodbye")
