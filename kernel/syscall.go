@@ -8,7 +8,8 @@ import (
 // The Linux system calls the Go runtime makes, answered inside the guest.
 // Numbers and semantics are Linux x86-64's (arch/x86/entry/syscalls/
 // syscall_64.tbl); what the Go 1.26 runtime needs of each was measured,
-// see doc.go. Anything else is reported on the console and fails ENOSYS.
+// see doc.go. systable.go says which are answered and how completely.
+// Anything else is reported on the console and fails ENOSYS.
 
 const (
 	sysRead             = 0
@@ -189,7 +190,11 @@ func dispatch(f *frame, nr, a0, a1, a2, a3, a4 uint64) int64 {
 	}
 	if nr < uint64(len(reported)) && !reported[nr] {
 		reported[nr] = true
-		klog().s("unimplemented system call ").dec(int64(nr)).s(" (args ").hex(a0).s(", ").hex(a1).s(", ").hex(a2).s(") returns ENOSYS").print()
+		l := klog().s("unimplemented system call ").dec(int64(nr))
+		if name := sysName(nr); name != "" {
+			l.s(" (").s(name).s(")")
+		}
+		l.s(" (args ").hex(a0).s(", ").hex(a1).s(", ").hex(a2).s(") returns ENOSYS").print()
 	}
 	return -eNOSYS
 }
