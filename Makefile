@@ -16,7 +16,11 @@ SOAKOUT  ?= $(BUILD)/soak
 
 export GOFLAGS := -mod=mod
 
-.PHONY: help test test-host test-box vet run kernel soak
+# make bench: where the results go, and extra flags for cmd/xenbench (-quick).
+BENCHOUT   ?= $(BUILD)/bench
+BENCHFLAGS ?=
+
+.PHONY: help test test-host test-box vet run kernel soak bench
 
 include tamago/tamago.mk
 
@@ -47,3 +51,6 @@ soak: ## build PROG and create it N times (default 100) as a domU in one dom0 bo
 	$(GO) build -o $(BUILD)/xenbox ./cmd/xenbox
 	rm -rf $(SOAKOUT)
 	$(BUILD)/xenbox -repeat $(N) -memory $(MEMORY) -out $(SOAKOUT) $(BOXFLAGS) $(OUT)
+
+bench: ## goxen against Linux as a PVH domU in one box session: build/bench/results.md, ratios.png (not in make test)
+	$(GO) run ./cmd/xenbench -out $(BENCHOUT) $(BENCHFLAGS)
