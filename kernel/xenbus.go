@@ -267,7 +267,7 @@ func route(h xenstore.Header, payload []byte) bool {
 			return true
 		}
 		h.ReqID = p.orig
-		if !enqueue(int(p.owner-1), h, nil, payload) {
+		if !enqueue(int(p.owner-1), h, payload) {
 			return false
 		}
 		p.owner = 0
@@ -295,8 +295,8 @@ func routeEvent(h xenstore.Header, payload []byte) bool {
 		return true // a watch of a file since closed
 	}
 	h.Len = uint32(len(path) + 1 + len(user) + 1)
-	var mid [1]byte
-	return enqueueEvent(slot, h, path, user, mid[:])
+	nul := []byte{0}
+	return enqueue(slot, h, path, nul, user, nul)
 }
 
 // parseToken takes a program's token apart: "f<slot>.<gen>/<user token>".
@@ -333,36 +333,20 @@ func cut0(b []byte) (before, after []byte) {
 	return b, nil
 }
 
-// enqueue appends a message (header, then a and b) to slot's queue, whole
-// or not at all.
-func enqueue(slot int, h xenstore.Header, a, b []byte) bool {
+// enqueue appends a message to slot's queue, whole or not at all: the
+// header, whose Len says how much payload follows, then the payload
+// pieces (their lengths add up to Len).
+func enqueue(slot int, h xenstore.Header, payload ...[]byte) bool {
 	x := &xenbuses[slot]
-	n := xenstore.HeaderSize + len(a) + len(b)
-	if uint32(n) > uint32(len(x.q))-(x.qw-x.qr) {
+	if xenstore.HeaderSize+h.Len > uint32(len(x.q))-(x.qw-x.qr) {
 		return false
 	}
 	var hb [xenstore.HeaderSize]byte
 	h.Encode(hb[:])
 	x.put(hb[:])
-	x.put(a)
-	x.put(b)
-	wake(waitXenbus(slot), maxThreads)
-	return true
-}
-
-func enqueueEvent(slot int, h xenstore.Header, path, token, nul []byte) bool {
-	x := &xenbuses[slot]
-	n := xenstore.HeaderSize + int(h.Len)
-	if uint32(n) > uint32(len(x.q))-(x.qw-x.qr) {
-		return false
+	for _, p := range payload {
+		x.put(p)
 	}
-	var hb [xenstore.HeaderSize]byte
-	h.Encode(hb[:])
-	x.put(hb[:])
-	x.put(path)
-	x.put(nul)
-	x.put(token)
-	x.put(nul)
 	wake(waitXenbus(slot), maxThreads)
 	return true
 }
