@@ -1,6 +1,10 @@
 package bench
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/goxen/goxen/linker"
+)
 
 // FloorProbe is the floor guest of the boot figures: a PVH kernel of a
 // few hand-assembled instructions (in the manner of the box's own probe,
@@ -93,41 +97,5 @@ func FloorProbe() []byte {
 		le.PutUint32(img[o+4:], p.index)
 	}
 	copy(img[msgAddr-base:], msg)
-	// ELF64 header, one RWX PT_LOAD over the file, and a PT_NOTE with
-	// XEN_ELFNOTE_PHYS32_ENTRY (18) naming the entry.
-	copy(img, "\x7fELF")
-	img[4], img[5], img[6] = 2, 1, 1 // ELFCLASS64, ELFDATA2LSB, EV_CURRENT
-	le.PutUint16(img[16:], 2)        // ET_EXEC
-	le.PutUint16(img[18:], 62)       // EM_X86_64
-	le.PutUint32(img[20:], 1)
-	le.PutUint64(img[24:], base+codeOff) // e_entry
-	le.PutUint64(img[32:], 64)           // e_phoff
-	le.PutUint16(img[52:], 64)           // e_ehsize
-	le.PutUint16(img[54:], 56)           // e_phentsize
-	le.PutUint16(img[56:], 2)            // e_phnum
-	ph := img[64:]
-	le.PutUint32(ph[0:], 1) // PT_LOAD
-	le.PutUint32(ph[4:], 7) // RWX
-	le.PutUint64(ph[16:], base)
-	le.PutUint64(ph[24:], base)
-	le.PutUint64(ph[32:], uint64(len(img)))
-	le.PutUint64(ph[40:], uint64(len(img)))
-	le.PutUint64(ph[48:], 0x1000)
-	const noteOff = 0xB0
-	n := img[noteOff:]
-	le.PutUint32(n[0:], 4)  // namesz
-	le.PutUint32(n[4:], 4)  // descsz
-	le.PutUint32(n[8:], 18) // XEN_ELFNOTE_PHYS32_ENTRY
-	copy(n[12:], "Xen\x00")
-	le.PutUint32(n[16:], base+codeOff)
-	ph = img[64+56:]
-	le.PutUint32(ph[0:], 4) // PT_NOTE
-	le.PutUint32(ph[4:], 4)
-	le.PutUint64(ph[8:], noteOff)
-	le.PutUint64(ph[16:], base+noteOff)
-	le.PutUint64(ph[24:], base+noteOff)
-	le.PutUint64(ph[32:], 20)
-	le.PutUint64(ph[40:], 20)
-	le.PutUint64(ph[48:], 4)
-	return img
+	return linker.WrapFlat(img, base, codeOff, true)
 }

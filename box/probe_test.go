@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/goxen/goxen/linker"
 )
 
 // The probe is a PVH kernel of a few hand-assembled instructions. It is
@@ -67,53 +69,7 @@ func probeELF(end probeEnd, withNote bool) []byte {
 		img[codeOff+0xA0] = 3 // sched.h: SHUTDOWN_crash
 	} // else the reason stays 0, SHUTDOWN_poweroff
 
-	le := binary.LittleEndian
-	// ELF64 header (System V gABI).
-	copy(img, "\x7fELF")
-	img[4], img[5], img[6] = 2, 1, 1 // ELFCLASS64, ELFDATA2LSB, EV_CURRENT
-	le.PutUint16(img[16:], 2)        // ET_EXEC
-	le.PutUint16(img[18:], 62)       // EM_X86_64
-	le.PutUint32(img[20:], 1)
-	le.PutUint64(img[24:], probeBase+codeOff) // e_entry
-	le.PutUint64(img[32:], 64)                // e_phoff
-	le.PutUint16(img[52:], 64)                // e_ehsize
-	le.PutUint16(img[54:], 56)                // e_phentsize
-	nph := 1
-	if withNote {
-		nph = 2
-	}
-	le.PutUint16(img[56:], uint16(nph))
-	// PT_LOAD covering the whole file, RWX.
-	ph := img[64:]
-	le.PutUint32(ph[0:], 1)
-	le.PutUint32(ph[4:], 7)
-	le.PutUint64(ph[8:], 0)
-	le.PutUint64(ph[16:], probeBase)
-	le.PutUint64(ph[24:], probeBase)
-	le.PutUint64(ph[32:], uint64(len(img)))
-	le.PutUint64(ph[40:], uint64(len(img)))
-	le.PutUint64(ph[48:], 0x1000)
-	if withNote {
-		// xen/include/public/elfnote.h: XEN_ELFNOTE_PHYS32_ENTRY = 18,
-		// name "Xen", descriptor = 32-bit physical entry address.
-		const noteOff = 0xB0
-		n := img[noteOff:]
-		le.PutUint32(n[0:], 4)  // namesz
-		le.PutUint32(n[4:], 4)  // descsz
-		le.PutUint32(n[8:], 18) // type
-		copy(n[12:], "Xen\x00")
-		le.PutUint32(n[16:], probeBase+codeOff)
-		ph = img[64+56:]
-		le.PutUint32(ph[0:], 4) // PT_NOTE
-		le.PutUint32(ph[4:], 4)
-		le.PutUint64(ph[8:], noteOff)
-		le.PutUint64(ph[16:], probeBase+noteOff)
-		le.PutUint64(ph[24:], probeBase+noteOff)
-		le.PutUint64(ph[32:], 20)
-		le.PutUint64(ph[40:], 20)
-		le.PutUint64(ph[48:], 4)
-	}
-	return img
+	return linker.WrapFlat(img, probeBase, codeOff, withNote)
 }
 
 func writeProbe(t *testing.T, end probeEnd, withNote bool) string {
