@@ -1,6 +1,6 @@
 package console
 
-import "github.com/goxen/goxen/internal/numfmt"
+import "github.com/goxen/goxen/internal/ring"
 
 // Error is the type of the package's fixed errors. They are constants, so
 // returning one needs neither the heap nor a package initialiser (parts of the
@@ -74,16 +74,5 @@ func (e *IndexError) Error() string {
 // room for it (about 100 bytes), so the kernel can print it from a syscall
 // handler with a stack buffer.
 func (e *IndexError) AppendError(b []byte) []byte {
-	b = append(b, "console: hostile "...)
-	b = append(b, e.Ring.String()...)
-	b = append(b, " ring indices: prod="...)
-	b = numfmt.AppendHex(b, e.Prod)
-	b = append(b, " cons="...)
-	b = numfmt.AppendHex(b, e.Cons)
-	b = append(b, " ("...)
-	b = numfmt.AppendHex(b, e.Prod-e.Cons)
-	b = append(b, " > "...)
-	b = numfmt.AppendDec(b, e.Ring.Size())
-	b = append(b, " in flight)"...)
-	return b
+	return ring.AppendIndexError(b, "console", e.Ring.String(), e.Prod, e.Cons, e.Ring.Size())
 }

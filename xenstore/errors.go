@@ -1,6 +1,9 @@
 package xenstore
 
-import "github.com/goxen/goxen/internal/numfmt"
+import (
+	"github.com/goxen/goxen/internal/numfmt"
+	"github.com/goxen/goxen/internal/ring"
+)
 
 // Error is the type of the package's fixed errors. They are constants, so
 // returning one needs neither the heap nor a package initialiser (the kernel
@@ -81,16 +84,7 @@ func (e *IndexError) Error() string {
 // AppendError appends the text of Error to b. It does not allocate when b
 // has room for it (under 100 bytes).
 func (e *IndexError) AppendError(b []byte) []byte {
-	b = append(b, "xenstore: hostile "...)
-	b = append(b, e.Ring.String()...)
-	b = append(b, " ring indices: prod="...)
-	b = numfmt.AppendHex(b, e.Prod)
-	b = append(b, " cons="...)
-	b = numfmt.AppendHex(b, e.Cons)
-	b = append(b, " ("...)
-	b = numfmt.AppendHex(b, e.Prod-e.Cons)
-	b = append(b, " > 1024 in flight)"...)
-	return b
+	return ring.AppendIndexError(b, "xenstore", e.Ring.String(), e.Prod, e.Cons, XENSTORE_RING_SIZE)
 }
 
 // ConnectionError reports a page whose connection field is not

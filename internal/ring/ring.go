@@ -10,7 +10,7 @@
 // layout.
 //
 // The kernel calls these functions from its system-call handlers and
-// before the Go runtime exists: they import nothing, allocate nothing and
+// before the Go runtime exists: they import only numfmt, allocate nothing and
 // store no pointer, so they need neither the heap nor a write barrier.
 package ring
 
