@@ -258,7 +258,7 @@ func terminate(sig int) {
 // signalFault turns a CPU fault in the program into a signal. It reports
 // false when no handler is registered (the caller then crashes the domain).
 func signalFault(f *trapFrame, sig, code int, addr uint64) bool {
-	if sigactions[sig][0] <= 1 { // SIG_DFL or SIG_IGN
+	if disposition(sigactions[sig][0], sig) != sigRunHandler { // SIG_DFL or SIG_IGN
 		return false
 	}
 	if sigs[cur].mask&sigbit(sig) != 0 {
