@@ -66,6 +66,18 @@ type Config struct {
 	Input      []string
 	InputDelay time.Duration
 
+	// Channels are PV channels to give the guest (domU mode only), by
+	// name: each becomes an xl.cfg channel entry whose other end is the
+	// Unix socket ChannelSocket(name) in dom0, served by QEMU (which libxl
+	// starts for them). A Dom0Script talks to it with sockcat.
+	Channels []string
+	// VChans are xenstore paths, relative to the guest's home (e.g.
+	// "data/vchan/bulk"), where the guest serves a vchan (package vchan).
+	// For each, dom0 runs Xen's vchan-socket-proxy as the client as soon as
+	// the guest exists; it listens on VChanSocket(path) and connects to the
+	// vchan whenever a process connects to the socket.
+	VChans []string
+
 	// Dom0Script is a shell script (busybox sh) that dom0 runs once the
 	// guest has printed something, beside it, as the toolstack's side of
 	// a test: `xl shutdown`, xenstore-read/-write and the like (domU mode

@@ -462,11 +462,41 @@ func TestConfigFillErrors(t *testing.T) {
 
 func TestRunParams(t *testing.T) {
 	got := runParams(Config{Timeout: 1500 * time.Millisecond, InputDelay: 250 * time.Millisecond})
-	if got != "TIMEOUT=2\nINPUT_DELAY=0.250\nREPEAT=1\n" {
+	if got != "TIMEOUT=2\nINPUT_DELAY=0.250\nREPEAT=1\nVCHANS=''\n" {
 		t.Errorf("got %q", got)
 	}
-	if got := runParams(Config{Timeout: time.Second, Repeat: 20}); !strings.HasSuffix(got, "REPEAT=20\n") {
+	if got := runParams(Config{Timeout: time.Second, Repeat: 20}); !strings.Contains(got, "REPEAT=20\n") {
 		t.Errorf("repeat: got %q", got)
+	}
+	got = runParams(Config{VChans: []string{"data/vchan/a", "data/b"}})
+	if !strings.HasSuffix(got, "VCHANS='data/vchan/a data/b'\n") {
+		t.Errorf("vchans: got %q", got)
+	}
+}
+
+func TestChannelConfig(t *testing.T) {
+	cfg, err := XLConfig(Config{Channels: []string{"org.goxen.a", "org.goxen.b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `channel = [ "name=goxen.xl-devid-0,connection=pty", "name=org.goxen.a,connection=socket,path=/run/goxen/org.goxen.a.sock", ` +
+		`"name=org.goxen.b,connection=socket,path=/run/goxen/org.goxen.b.sock" ]`
+	if !strings.Contains(cfg, want+"\n") {
+		t.Errorf("xl.cfg lacks %s:\n%s", want, cfg)
+	}
+	if s := VChanSocket("data/vchan/bulk"); s != "/run/goxen/vchan-data-vchan-bulk.sock" {
+		t.Errorf("VChanSocket = %s", s)
+	}
+	for _, bad := range []Config{
+		{Kernel: "box.go", Mode: DomU, Channels: []string{"a,b"}},
+		{Kernel: "box.go", Mode: DomU, Channels: []string{""}},
+		{Kernel: "box.go", Mode: DomU, VChans: []string{"/local/domain/1/x"}},
+		{Kernel: "box.go", Mode: DomU, VChans: []string{"data/../x"}},
+		{Kernel: "box.go", Mode: Dom0, VChans: []string{"data/x"}},
+	} {
+		if err := bad.fill(); err == nil {
+			t.Errorf("fill accepted %+v", bad)
+		}
 	}
 }
 

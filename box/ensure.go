@@ -19,6 +19,7 @@ var Packages = []string{
 	"xen-hypervisor-4.17-amd64",
 	"xen-utils-4.17",
 	"xenstore-utils",
+	"qemu-system-xen", // the device model libxl starts for channels (secondary consoles)
 	"linux-image-amd64",
 	"busybox-static",
 	"libgcc-s1",

@@ -23,7 +23,7 @@ var initScript string
 
 // recipeVersion changes whenever the image layout changes, so that old
 // cached images are not reused.
-const recipeVersion = "2"
+const recipeVersion = "3"
 
 const xenBinDir = "/usr/lib/xen-4.17/bin"
 
@@ -36,7 +36,16 @@ var dom0Tools = []string{
 	xenBinDir + "/xenconsole",
 	xenBinDir + "/xenctx", // registers of a crashed guest
 	"/usr/bin/xenstore",   // multi-call: xenstore-read etc. by argv[0]
+	// QEMU as libxl's device model for PV and PVH guests (-machine xenpv):
+	// the backend of channels, which xenconsoled does not serve
+	// (libxl_dm.c, libxl__need_xenpv_qemu). Debian's libxl runs it from here.
+	"/usr/libexec/xen-qemu-system-i386",
+	xenBinDir + "/vchan-socket-proxy", // a vchan as a Unix socket (tools/vchan)
 }
+
+// dom0Data are data files the dom0 tools read: QEMU loads a keymap even
+// for libxl's "-vnc none".
+var dom0Data = []string{"/usr/share/qemu/keymaps/en-us"}
 
 // dom0Modules are the kernel modules xl needs in dom0 (plus their
 // dependencies from modules.dep).
@@ -141,10 +150,12 @@ func Ensure(ctx context.Context, progress io.Writer) (*Assets, error) {
 }
 
 // cacheKey names the cache directory: a hash of the package versions and
-// the image recipe, init.sh included, so that a changed init.sh gets an
-// image of its own.
+// the image recipe (init.sh and the lists of files included), so that a
+// changed recipe gets an image of its own.
 func cacheKey(versions map[string]string) string {
-	sum := sha256.Sum256([]byte(cacheKeyText(versions, recipeVersion+"\n"+initScript)))
+	recipe := recipeVersion + "\n" + initScript + "\n" + strings.Join(dom0Tools, " ") + "\n" +
+		strings.Join(dom0Data, " ") + "\n" + strings.Join(dom0Modules, " ")
+	sum := sha256.Sum256([]byte(cacheKeyText(versions, recipe)))
 	return hex.EncodeToString(sum[:8])
 }
 
@@ -229,6 +240,13 @@ func writeDom0Image(ctx context.Context, w io.Writer, kver string, progress io.W
 		for _, l := range parseLDD(string(out)) {
 			libs[l] = true
 		}
+	}
+	for _, f := range dom0Data {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("box: %w", err)
+		}
+		c.File(strings.TrimPrefix(f, "/"), 0o644, data)
 	}
 	c.Symlink("usr/bin/xenstore-read", "xenstore")
 	c.Symlink("usr/bin/xenstore-write", "xenstore")

@@ -11,7 +11,7 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
-mkdir -p /run/xen /run/xenstored /var/lock /var/lib/xen /var/log/xen/console /var/lib/xenstored
+mkdir -p /run/xen /run/xenstored /run/goxen /var/lock /var/lib/xen /var/log/xen/console /var/lib/xenstored
 exec </dev/console >/dev/console 2>&1
 
 finish() {
@@ -56,6 +56,10 @@ run_guest() {
 	first= state= tailpid= scriptpid= PF=no
 	if ! xl create -p /box/guest.cfg >/run/create.out 2>&1; then
 		sed 's/^/@@E /' /run/create.out
+		# The device model's own words, if libxl started one (channels).
+		for f in /var/log/xen/qemu-dm-guest.log*; do
+			[ -s "$f" ] && sed 's/^/@@E qemu-dm: /' "$f"
+		done
 		echo "@@BOX create-failed"
 		state=create-failed
 		return
@@ -64,6 +68,15 @@ run_guest() {
 	echo "@@BOX created $domid"
 	tty=$(xenstore-read "/local/domain/$domid/console/tty")
 	echo "@@BOX tty $tty"
+	# One vchan-socket-proxy per vchan the guest will serve: it listens
+	# now and connects to the vchan when a process connects to the socket.
+	proxies=
+	for p in $VCHANS; do
+		sock=/run/goxen/vchan-$(echo "$p" | tr / -).sock
+		vchan-socket-proxy "$domid" "/local/domain/$domid/$p" "$sock" >/run/vchan-proxy.log 2>&1 &
+		proxies="$proxies $!"
+		echo "@@BOX vchan-proxy $p $sock"
+	done
 
 	if [ "$REPEAT" -le 1 ]; then
 		# Live copy of the guest console for the host (tail polls once a second).
@@ -156,6 +169,10 @@ run_guest() {
 		done
 		;;
 	esac
+	[ -n "$proxies" ] && kill $proxies 2>/dev/null
+	if [ -s /run/vchan-proxy.log ]; then
+		sed 's/^/@@S vchan-socket-proxy: /' /run/vchan-proxy.log
+	fi
 	if [ -n "$tailpid" ]; then
 		# Let xenconsoled drain the ring into the log, then stop the live copy.
 		sleep 1

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -89,6 +90,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		defer os.RemoveAll(work)
 	} else if err := os.MkdirAll(work, 0o755); err != nil {
 		return fail(err)
+	}
+	if len(cfg.Channels)+len(cfg.VChans) > 0 && cfg.Files[SockcatPath] == nil {
+		bin, err := buildSockcat(ctx, work)
+		if err != nil {
+			return fail(err)
+		}
+		files := map[string][]byte{SockcatPath: bin}
+		for k, v := range cfg.Files {
+			files[k] = v
+		}
+		cfg.Files = files
 	}
 	args, err := qemuArgs(cfg, assets, work)
 	if err != nil {
@@ -172,6 +184,19 @@ func (c *Config) fill() error {
 			}
 			c.Memory = dom0MemFor(end)
 		}
+	}
+	for _, n := range c.Channels {
+		if n == "" || strings.ContainsAny(n, ",\"'/ \t\n=") {
+			return fmt.Errorf("box: channel name %q: want a non-empty name without , / = quotes or spaces", n)
+		}
+	}
+	for _, p := range c.VChans {
+		if p == "" || strings.HasPrefix(p, "/") || strings.ContainsAny(p, " \t\n'\"") || path.Clean(p) != p {
+			return fmt.Errorf("box: vchan path %q: want a clean xenstore path relative to the guest's home, e.g. data/vchan/x", p)
+		}
+	}
+	if c.Mode == Dom0 && (len(c.Channels) > 0 || len(c.VChans) > 0) {
+		return errors.New("box: channels and vchans apply to domU mode only")
 	}
 	for _, l := range c.Input {
 		if strings.ContainsAny(l, "\n\r") {
@@ -344,7 +369,8 @@ func writeRunInitrd(cfg Config, a *Assets, path string) error {
 // runParams is the shell fragment dom0's init sources.
 func runParams(cfg Config) string {
 	secs := int((cfg.Timeout + time.Second - 1) / time.Second)
-	return fmt.Sprintf("TIMEOUT=%d\nINPUT_DELAY=%.3f\nREPEAT=%d\n", secs, cfg.InputDelay.Seconds(), max(cfg.Repeat, 1))
+	return fmt.Sprintf("TIMEOUT=%d\nINPUT_DELAY=%.3f\nREPEAT=%d\nVCHANS='%s'\n", secs, cfg.InputDelay.Seconds(), max(cfg.Repeat, 1),
+		strings.Join(cfg.VChans, " "))
 }
 
 // keepFailed is how many failing guests of a soak keep their logs in
@@ -554,4 +580,19 @@ func runQEMU(ctx context.Context, cfg Config, args []string, work string) (*Resu
 		return r, err
 	}
 	return r, nil
+}
+
+// SockcatPath is where dom0 has box/sockcat when the guest has channels
+// or vchans: the tool a Dom0Script talks to their Unix sockets with.
+const SockcatPath = "/usr/bin/sockcat"
+
+// buildSockcat builds box/sockcat for dom0 (static linux/amd64).
+func buildSockcat(ctx context.Context, dir string) ([]byte, error) {
+	out := filepath.Join(dir, "sockcat")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, "github.com/goxen/goxen/box/sockcat")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("box: building sockcat for dom0: %v: %s", err, msg)
+	}
+	return os.ReadFile(out)
 }

@@ -79,6 +79,19 @@ func XLConfig(cfg Config) (string, error) {
 		}
 		lines = append(lines, kv{"cmdline", q})
 	}
+	if len(cfg.Channels) > 0 {
+		// xl 4.17 numbers channels from 0 (ARRAY_EXTEND_INIT in
+		// tools/xl/xl_parse.c sets devid to the index), and libxl refuses
+		// console device 0 for a channel ("Primary console has invalid
+		// configuration", libxl__device_console_add) and goes on without
+		// it. A placeholder takes devid 0, so every named channel gets a
+		// device of its own (1 and up).
+		ch := []string{`"name=` + placeholderChannel + `,connection=pty"`}
+		for _, n := range cfg.Channels {
+			ch = append(ch, fmt.Sprintf(`"name=%s,connection=socket,path=%s"`, n, ChannelSocket(n)))
+		}
+		lines = append(lines, kv{"channel", "[ " + strings.Join(ch, ", ") + " ]"})
+	}
 	lines = append(lines,
 		kv{"on_poweroff", `"preserve"`},
 		kv{"on_reboot", `"preserve"`},
@@ -113,4 +126,19 @@ func guestCPUs(n int) string {
 		return "1"
 	}
 	return fmt.Sprintf("1-%d", n)
+}
+
+// placeholderChannel is the xl.cfg channel that absorbs devid 0 (see
+// XLConfig); libxl logs one error line about it at create.
+const placeholderChannel = "goxen.xl-devid-0"
+
+// ChannelSocket is where dom0 finds the Unix socket of channel name
+// (Config.Channels): QEMU listens there.
+func ChannelSocket(name string) string { return "/run/goxen/" + name + ".sock" }
+
+// VChanSocket is where dom0 finds the Unix socket of the vchan at path
+// (Config.VChans): vchan-socket-proxy listens there. The path's slashes
+// become dashes: data/vchan/bulk -> /run/goxen/vchan-data-vchan-bulk.sock.
+func VChanSocket(path string) string {
+	return "/run/goxen/vchan-" + strings.ReplaceAll(path, "/", "-") + ".sock"
 }

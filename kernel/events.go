@@ -89,6 +89,8 @@ func onEvent(port uint32) {
 		wake(waitConsole, maxThreads)
 	case haveStore && port == storePort:
 		storeKicked = true
+	default:
+		devPortEvent(port)
 	}
 }
 

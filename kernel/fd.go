@@ -15,7 +15,9 @@ const (
 	fdConsole
 	fdEpoll
 	fdEventfd
-	fdXenbus // /dev/xen/xenbus (xenbus.go)
+	fdXenbus   // /dev/xen/xenbus (xenbus.go)
+	fdEvtchn   // /dev/xen/evtchn (evtchndev.go)
+	fdGntalloc // /dev/xen/gntalloc (gntallocdev.go)
 )
 
 type fdEntry struct {
@@ -26,7 +28,7 @@ type fdEntry struct {
 	watchFD   int
 	watchData uint64
 	watching  bool
-	slot      int8 // fdXenbus: which xenbuses entry
+	slot      int8 // fdXenbus, fdEvtchn, fdGntalloc: which entry of the device's table
 }
 
 var fds = [maxFDs]fdEntry{{kind: fdConsole}, {kind: fdConsole}, {kind: fdConsole}}
@@ -45,8 +47,13 @@ func closeFD(fd int) int64 {
 	if fd < 3 || fd >= maxFDs || fds[fd].kind == fdNone {
 		return -eBADF
 	}
-	if fds[fd].kind == fdXenbus {
+	switch fds[fd].kind {
+	case fdXenbus:
 		xenbusClose(int(fds[fd].slot))
+	case fdEvtchn:
+		evtchnClose(int(fds[fd].slot))
+	case fdGntalloc:
+		gntallocClose(int(fds[fd].slot))
 	}
 	fds[fd] = fdEntry{}
 	// Linux drops a closed file from every epoll set watching it; a new

@@ -243,17 +243,19 @@ func earliestDeadline() int64 {
 }
 
 // idle waits in Xen (SCHEDOP_poll) for the earliest deadline, or for an
-// event on one of idlePorts. With no ports (dom0 has no console ring) the
+// event on one of idlePorts or the program's ports (pollPorts). With no ports (dom0 has no console ring) the
 // poll is a timed block: Xen accepts nr_ports 0 (sched.h). The vCPU never
 // spins: if Xen refuses the poll, the one-shot timer is armed for the
 // deadline and the vCPU blocks until an event.
 func idle() {
 	earliest := earliestDeadline()
-	if earliest == 0 && idleNPort == 0 {
+	var buf [len(idlePorts) + maxDevPorts]uint32
+	ports := pollPorts(&buf)
+	if earliest == 0 && len(ports) == 0 {
 		klog().s("deadlock: every thread is blocked with no deadline and nothing can wake them").printAll()
 		shutdown(hypercall.SHUTDOWN_crash)
 	}
-	if rc := hypercall.SchedPoll(idlePorts[:idleNPort], uint64(earliest)); rc < 0 {
+	if rc := hypercall.SchedPoll(ports, uint64(earliest)); rc < 0 {
 		if !reportedPoll {
 			reportedPoll = true
 			klog().s("SCHEDOP_poll refused (").dec(int64(rc)).s("): idling with SCHEDOP_block and the timer").print()

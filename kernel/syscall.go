@@ -44,6 +44,7 @@ const (
 	sysEpollCtl         = 233
 	sysTgkill           = 234
 	sysOpenat           = 257
+	sysIoctl            = 16
 	sysEpollPwait       = 281
 	sysEventfd2         = 290
 	sysEpollCreate1     = 291
@@ -67,6 +68,10 @@ const (
 	eSRCH     = 3
 	eIO       = 5
 	eTIMEDOUT = 110
+	eNODEV    = 19
+	eNOTTY    = 25
+	eNOSPC    = 28
+	eNOTCONN  = 107
 )
 
 // Distinct wait channels that are not futex addresses (odd, so no futex word can collide).
@@ -105,12 +110,18 @@ func dispatch(f *frame, nr, a0, a1, a2, a3, a4 uint64) int64 {
 	case sysClose:
 		return closeFD(int(a0))
 	case sysMmap:
+		if e := fdOf(int(int32(a4)), fdGntalloc); e != nil {
+			return gntallocMmap(int(e.slot), a1, f.r9, uint32(a3))
+		}
 		va, errno := space.Mmap(mm.VAddr(a0), a1, mm.Prot(a2), uint32(a3))
 		if errno != 0 {
 			return -int64(errno)
 		}
 		return int64(va)
 	case sysMunmap:
+		if gntallocMunmap(a0, a1) {
+			return 0
+		}
 		return -int64(space.Munmap(mm.VAddr(a0), a1))
 	case sysMprotect:
 		return -int64(space.Mprotect(mm.VAddr(a0), a1, mm.Prot(a2)))
@@ -154,7 +165,9 @@ func dispatch(f *frame, nr, a0, a1, a2, a3, a4 uint64) int64 {
 	case sysFcntl:
 		return fcntl(int(a0), int(a1))
 	case sysOpenat:
-		return openat(uintptr(a1))
+		return openat(uintptr(a1), a2)
+	case sysIoctl:
+		return ioctl(int(a0), a1, uintptr(a2))
 	case sysPrctl:
 		return -eINVAL // Go names its mappings with PR_SET_VMA; EINVAL makes it stop
 	case sysSchedGetaffinity:
@@ -199,17 +212,48 @@ func dispatch(f *frame, nr, a0, a1, a2, a3, a4 uint64) int64 {
 	return -eNOSYS
 }
 
-// openat opens the one file there is: /dev/xen/xenbus (xenbus.go).
-func openat(path uintptr) int64 {
-	const dev = "/dev/xen/xenbus"
+// devices are the files there are: Xen's devices, with the interfaces of
+// Linux's devices of those names.
+var devices = [...]struct {
+	path string
+	open func() int64
+}{
+	{"/dev/xen/xenbus", xenbusOpen},     // xenbus.go
+	{"/dev/xen/evtchn", evtchnOpen},     // evtchndev.go
+	{"/dev/xen/gntalloc", gntallocOpen}, // gntallocdev.go
+}
+
+// openat opens one of the devices. The flags' O_NONBLOCK is kept.
+func openat(path uintptr, flags uint64) int64 {
+	const oNonblock = 0x800
 	if path == 0 {
 		return -eFAULT
 	}
-	p := bytesAt(path, len(dev)+1)
-	if string(p[:len(dev)]) == dev && p[len(dev)] == 0 {
-		return xenbusOpen()
+	for _, d := range devices {
+		p := bytesAt(path, len(d.path)+1)
+		if string(p[:len(d.path)]) == d.path && p[len(d.path)] == 0 {
+			fd := d.open()
+			if fd >= 0 {
+				fds[fd].nonblock = flags&oNonblock != 0
+			}
+			return fd
+		}
 	}
 	return -eNOENT
+}
+
+// ioctl answers the devices' requests.
+func ioctl(fd int, req uint64, arg uintptr) int64 {
+	if fd < 0 || fd >= maxFDs || fds[fd].kind == fdNone {
+		return -eBADF
+	}
+	switch e := &fds[fd]; e.kind {
+	case fdEvtchn:
+		return evtchnIoctl(int(e.slot), req, arg)
+	case fdGntalloc:
+		return gntallocIoctl(int(e.slot), req, arg)
+	}
+	return -eNOTTY
 }
 
 func write(fd int, buf uintptr, n int) int64 {
@@ -227,6 +271,9 @@ func write(fd int, buf uintptr, n int) int64 {
 	if e := fdOf(fd, fdXenbus); e != nil {
 		return xenbusWrite(int(e.slot), bytesAt(buf, n))
 	}
+	if e := fdOf(fd, fdEvtchn); e != nil {
+		return evtchnWrite(int(e.slot), buf, n)
+	}
 	return -eBADF
 }
 
@@ -242,6 +289,9 @@ func read(fd int, buf uintptr, n int) int64 {
 	}
 	if e := fdOf(fd, fdXenbus); e != nil {
 		return xenbusRead(int(e.slot), bytesAt(buf, n))
+	}
+	if e := fdOf(fd, fdEvtchn); e != nil {
+		return evtchnRead(int(e.slot), e.nonblock, buf, n)
 	}
 	return -eBADF
 }

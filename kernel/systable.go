@@ -25,12 +25,13 @@ type sysInfo struct {
 }
 
 var syscallTable = [...]sysInfo{
-	{sysRead, "read", partial, "fd 0 (console input; EIO once the input ring is hostile), eventfds, /dev/xen/xenbus"},
-	{sysWrite, "write", partial, "fds 1 and 2 (the console), eventfds, /dev/xen/xenbus"},
+	{sysRead, "read", partial, "fd 0 (console input; EIO once the input ring is hostile), eventfds, /dev/xen/xenbus, /dev/xen/evtchn (fired ports)"},
+	{sysWrite, "write", partial, "fds 1 and 2 (the console), eventfds, /dev/xen/xenbus, /dev/xen/evtchn (unmask: ports are never masked)"},
 	{sysClose, "close", supported, "also ends the epoll watches on the descriptor"},
-	{sysMmap, "mmap", partial, "anonymous mappings only (file mappings ENODEV), demand-zero"},
+	{sysMmap, "mmap", partial, "anonymous mappings, demand-zero; /dev/xen/gntalloc pages (their identity-map address)"},
 	{sysMprotect, "mprotect", supported, "read-only is enforced at ring 0 (CR0.WP)"},
-	{sysMunmap, "munmap", supported, "EINVAL outside the program's range (the kernel's memory)"},
+	{sysMunmap, "munmap", supported, "EINVAL outside the program's range (the kernel's memory); a no-op on /dev/xen/gntalloc pages"},
+	{sysIoctl, "ioctl", partial, "Linux's /dev/xen/evtchn (bind, unbind, notify) and /dev/xen/gntalloc (alloc, dealloc, unmap notify) requests; ENOTTY for the rest"},
 	{sysRtSigaction, "rt_sigaction", supported, ""},
 	{sysRtSigprocmask, "rt_sigprocmask", supported, "per thread"},
 	{sysRtSigreturn, "rt_sigreturn", supported, "a bad frame or MXCSR gives SIGSEGV"},
@@ -53,7 +54,7 @@ var syscallTable = [...]sysInfo{
 	{sysExitGroup, "exit_group", supported, "0 powers the domain off (or does what the toolstack asked); other statuses crash it"},
 	{sysEpollCtl, "epoll_ctl", partial, "one eventfd per epoll instance: what the runtime's netpoller uses"},
 	{sysTgkill, "tgkill", supported, "a blocked thread is woken with EINTR"},
-	{sysOpenat, "openat", partial, "/dev/xen/xenbus only; everything else ENOENT"},
+	{sysOpenat, "openat", partial, "/dev/xen/xenbus, /dev/xen/evtchn, /dev/xen/gntalloc; everything else ENOENT"},
 	{sysEpollPwait, "epoll_pwait", partial, "see epoll_ctl"},
 	{sysEventfd2, "eventfd2", supported, "the counter waits instead of wrapping"},
 	{sysEpollCreate1, "epoll_create1", supported, ""},
@@ -77,7 +78,7 @@ var linuxNames = [...]struct {
 	nr   uint16
 	name string
 }{
-	{4, "stat"}, {5, "fstat"}, {6, "lstat"}, {7, "poll"}, {8, "lseek"}, {16, "ioctl"},
+	{4, "stat"}, {5, "fstat"}, {6, "lstat"}, {7, "poll"}, {8, "lseek"},
 	{17, "pread64"}, {18, "pwrite64"}, {19, "readv"}, {20, "writev"}, {21, "access"},
 	{22, "pipe"}, {sysMincore, "mincore"}, {32, "dup"}, {33, "dup2"}, {41, "socket"},
 	{42, "connect"}, {57, "fork"}, {59, "execve"}, {61, "wait4"}, {sysUname, "uname"},

@@ -70,6 +70,10 @@ stdout is the summary. With -out DIR the run leaves there:
                (-repeat) console, Xen lines and dom0 lines of the first
                10 guests that did not end as expected
 
+With -channel or -vchan, dom0 has /usr/bin/sockcat (box/sockcat) for a
+-dom0-script to talk to their sockets, e.g.
+  echo uptime | sockcat -lines 1 /run/goxen/org.goxen.agent.sock
+
 The summary gives boot (QEMU start to guest created), first byte and run
 (from the guest's unpause), total, the guest's CPU time (domU) and qemu
 cpu: the CPU time QEMU burnt from the guest's first console line to its
@@ -96,6 +100,7 @@ type Flags struct {
 	inputDelay, timeout, bootTimeout  *time.Duration
 	keep, verbose, quiet, prepare     *bool
 	extra, input, xenArgs             ListFlag
+	channels, vchans                  ListFlag
 }
 
 // Register defines the box flags on fs. name ("xenbox", "goxen") starts
@@ -122,6 +127,8 @@ func Register(fs *flag.FlagSet, name string) *Flags {
 	f.expect = fs.String("expect", "powered-off", "-repeat: how each guest should end (powered-off, crashed, timeout, rebooted, create-failed)")
 	fs.Var(&f.extra, "extra", "extra xl.cfg line, e.g. -extra 'on_crash=\"destroy\"' (repeatable; domU mode)")
 	fs.Var(&f.input, "input", "line typed into the guest console once it has printed something (repeatable)")
+	fs.Var(&f.channels, "channel", "give the guest PV channel `name` (repeatable; domU): QEMU in dom0 serves it on the Unix socket /run/goxen/NAME.sock")
+	fs.Var(&f.vchans, "vchan", "the guest serves a vchan at xenstore `path` under its home, e.g. data/vchan/x (repeatable; domU): vchan-socket-proxy in dom0 makes it /run/goxen/vchan-data-vchan-x.sock")
 	fs.Var(&f.xenArgs, "xen-arg", "extra word for Xen's command line (repeatable)")
 	return f
 }
@@ -181,7 +188,8 @@ func (f *Flags) Config(kernel string, stdout, stderr io.Writer) (box.Config, err
 	cfg := box.Config{
 		Dom0Script: script,
 		Kernel:     kernel, Mode: m, Memory: *f.memory, VCPUs: *f.vcpus, Cmdline: *f.cmdline,
-		Ramdisk: *f.ramdisk, Extra: append([]string(nil), f.extra...), Input: input, InputDelay: *f.inputDelay,
+		Ramdisk: *f.ramdisk, Extra: append([]string(nil), f.extra...),
+		Channels: append([]string(nil), f.channels...), VChans: append([]string(nil), f.vchans...), Input: input, InputDelay: *f.inputDelay,
 		Timeout: *f.timeout, BootTimeout: *f.bootTimeout, OutDir: *f.out, QEMUCPU: *f.cpu,
 		XenArgs: append([]string(nil), f.xenArgs...), Progress: f.progress(stderr), Repeat: *f.repeat, Expect: want,
 	}

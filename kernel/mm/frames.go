@@ -93,6 +93,43 @@ func (f *Frames) Alloc() (p PAddr, ok bool) {
 	return 0, false
 }
 
+// AllocRun hands out n free frames that are contiguous in physical
+// memory, the highest such run, and returns the first. It does not zero
+// them. Memory shared with another domain through /dev/xen/gntalloc needs
+// this: the program sees the frames through the identity map, so they
+// must be one run to look like one buffer. Taking them from the top keeps
+// them apart from Alloc's demand-zero pages, which come from the bottom
+// up. ok is false when no run of n frames is free (or n is 0). A scan of
+// the bitmap: O(frames).
+func (f *Frames) AllocRun(n uint64) (p PAddr, ok bool) {
+	if n == 0 || n > f.nfree {
+		return 0, false
+	}
+	var run uint64
+	for i := maxFrames; i > 0; i-- {
+		j := i - 1
+		w := f.free[j/64]
+		if j%64 == 63 && w == 0 {
+			run = 0
+			i -= 63
+			continue
+		}
+		if w&(1<<(j%64)) == 0 {
+			run = 0
+			continue
+		}
+		run++
+		if run == n {
+			for k := j; k < j+n; k++ {
+				f.free[k/64] &^= 1 << (k % 64)
+			}
+			f.nfree -= n
+			return PAddr(j << PageShift), true
+		}
+	}
+	return 0, false
+}
+
 // Free returns frame p to the pool. It reports false, changes nothing and
 // counts the mistake in BadFrees when p is unaligned, beyond MaxPhys,
 // already free (a double free), or cannot be one of ours because every

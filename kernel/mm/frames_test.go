@@ -133,3 +133,49 @@ func TestFramesClipAndWrap(t *testing.T) {
 		t.Fatal("PFN conversions")
 	}
 }
+
+func TestFramesAllocRun(t *testing.T) {
+	f := new(Frames)
+	if _, ok := f.AllocRun(2); ok {
+		t.Fatal("AllocRun from an empty allocator succeeded")
+	}
+	// Free: frames 0x10..0x12 (3), 0x40..0x4f (16), and 0x7f..0x84 across a bitmap word.
+	f.AddFree(0x10000, 0x13000)
+	f.AddFree(0x40000, 0x50000)
+	f.AddFree(0x7f000, 0x85000)
+	total := f.FreeCount()
+	if _, ok := f.AllocRun(0); ok {
+		t.Fatal("AllocRun(0) succeeded")
+	}
+	p, ok := f.AllocRun(6) // the highest run: 0x7f..0x84, across the word boundary at frame 0x80
+	if !ok || p != 0x7f000 {
+		t.Fatalf("AllocRun(6) = %#x, %v; want 0x7f000", p, ok)
+	}
+	if f.FreeCount() != total-6 {
+		t.Fatalf("FreeCount = %d, want %d", f.FreeCount(), total-6)
+	}
+	p, ok = f.AllocRun(4) // the 3-frame run is too short: the top of 0x40..0x4f
+	if !ok || p != 0x4c000 {
+		t.Fatalf("AllocRun(4) = %#x, %v; want 0x4c000", p, ok)
+	}
+	for a := PAddr(0x4c000); a < 0x50000; a += PageSize {
+		if f.IsFree(a) {
+			t.Fatalf("frame %#x of the run is still free", a)
+		}
+	}
+	p, ok = f.AllocRun(12) // the rest of the 16
+	if !ok || p != 0x40000 {
+		t.Fatalf("AllocRun(12) = %#x, %v; want 0x40000", p, ok)
+	}
+	if _, ok := f.AllocRun(4); ok {
+		t.Fatal("AllocRun(4) succeeded with only a 3-frame run left")
+	}
+	for a := PAddr(0x40000); a < 0x50000; a += PageSize {
+		if !f.Free(a) {
+			t.Fatalf("Free(%#x) refused", a)
+		}
+	}
+	if f.BadFrees() != 0 {
+		t.Fatal("bad frees")
+	}
+}

@@ -1,0 +1,432 @@
+package channel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"unsafe"
+
+	"github.com/goxen/goxen/console"
+	"github.com/goxen/goxen/evtchn"
+	"github.com/goxen/goxen/gnttab"
+	"github.com/goxen/goxen/xenstore"
+)
+
+// Info describes a channel the toolstack gave the domain.
+type Info struct {
+	Name      string // the name= of the xl.cfg line
+	Dev       int    // console device number (1 and up)
+	Dir       string // the frontend's xenstore directory, relative to the domain's home
+	Backend   string // the backend's xenstore directory
+	BackendID uint16 // the backend's domain (QEMU's: dom0 in a plain set-up)
+}
+
+// List returns the channels the toolstack gave this domain, by device
+// number. Consoles without a name (device 0, the main console) are not
+// channels and are left out.
+func List(ctx context.Context, xs *xenstore.Client) ([]Info, error) {
+	devs, err := xs.Directory(ctx, "device/console")
+	if errors.Is(err, xenstore.ENOENT) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("channel: listing device/console: %w", err)
+	}
+	var out []Info
+	for _, d := range devs {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 1 {
+			continue
+		}
+		info, err := readInfo(ctx, xs, n)
+		if err != nil {
+			return nil, err
+		}
+		if info.Name != "" {
+			out = append(out, info)
+		}
+	}
+	sortInfos(out)
+	return out, nil
+}
+
+func readInfo(ctx context.Context, xs *xenstore.Client, n int) (Info, error) {
+	dir := "device/console/" + strconv.Itoa(n)
+	name, err := xs.Read(ctx, dir+"/name")
+	if errors.Is(err, xenstore.ENOENT) {
+		return Info{Dev: n, Dir: dir}, nil
+	}
+	if err != nil {
+		return Info{}, fmt.Errorf("channel: %s/name: %w", dir, err)
+	}
+	be, err := xs.Read(ctx, dir+"/backend")
+	if err != nil {
+		return Info{}, fmt.Errorf("channel %q: %s/backend: %w", name, dir, err)
+	}
+	bid, err := xs.Read(ctx, dir+"/backend-id")
+	if err != nil {
+		return Info{}, fmt.Errorf("channel %q: %s/backend-id: %w", name, dir, err)
+	}
+	id, err := strconv.ParseUint(string(bid), 10, 16)
+	if err != nil || id >= 0x7ff0 {
+		return Info{}, fmt.Errorf("channel %q: %s/backend-id is %q, not a domain id", name, dir, bid)
+	}
+	return Info{Name: string(name), Dev: n, Dir: dir, Backend: string(be), BackendID: uint16(id)}, nil
+}
+
+func sortInfos(s []Info) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j].Dev < s[j-1].Dev; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// Lookup finds a channel by name.
+func Lookup(ctx context.Context, xs *xenstore.Client, name string) (Info, error) {
+	all, err := List(ctx, xs)
+	if err != nil {
+		return Info{}, err
+	}
+	for _, c := range all {
+		if c.Name == name {
+			return c, nil
+		}
+	}
+	names := make([]string, len(all))
+	for i, c := range all {
+		names[i] = c.Name
+	}
+	return Info{}, fmt.Errorf("channel %q: not given to this domain (it has %q): %w", name, names, ErrNoChannel)
+}
+
+// ErrNoChannel: the toolstack gave the domain no channel of that name.
+var ErrNoChannel = errors.New("no such channel")
+
+// Channel is an open channel: an io.ReadWriteCloser. Reads and writes may
+// run at the same time, from different goroutines.
+type Channel struct {
+	Info
+	xs   *xenstore.Client
+	mem  *gnttab.Shared
+	dev  *evtchn.Device
+	port uint32
+
+	rmu, wmu sync.Mutex
+	rd, wr   console.Ring // one Ring per direction: each is used by one side only
+
+	mu     sync.Mutex
+	ev     chan struct{} // closed and replaced at every event
+	eof    bool          // the backend went away
+	closed bool
+	done   chan struct{} // closed by Close
+	loop   chan struct{} // closed when the event loop ends
+}
+
+// Open connects to the channel called name, walking the xenbus state
+// machine to Connected. It waits for the backend (QEMU) as long as ctx
+// allows.
+func Open(ctx context.Context, xs *xenstore.Client, name string) (*Channel, error) {
+	info, err := Lookup(ctx, xs, name)
+	if err != nil {
+		return nil, err
+	}
+	return OpenInfo(ctx, xs, info)
+}
+
+// OpenInfo is Open for a channel found with List.
+func OpenInfo(ctx context.Context, xs *xenstore.Client, info Info) (c *Channel, err error) {
+	c = &Channel{Info: info, xs: xs, ev: make(chan struct{}), done: make(chan struct{}), loop: make(chan struct{})}
+	fail := func(doing string, err error) (*Channel, error) {
+		c.release()
+		return nil, fmt.Errorf("channel %q: %s: %w", info.Name, doing, err)
+	}
+	ga, err := gnttab.OpenAlloc()
+	if err != nil {
+		return fail("sharing the ring page", err)
+	}
+	c.mem, err = ga.Share(info.BackendID, 1, false)
+	ga.Close() // the share lives on until released
+	if err != nil {
+		return fail("sharing the ring page", err)
+	}
+	page := (*console.Interface)(unsafe.Pointer(&c.mem.Mem[0]))
+	c.rd = console.Ring{Page: page, Kick: c.kick}
+	c.wr = console.Ring{Page: page, Kick: c.kick}
+	if c.dev, err = evtchn.OpenDevice(); err != nil {
+		return fail("event channel", err)
+	}
+	if c.port, err = c.dev.BindUnbound(info.BackendID); err != nil {
+		return fail("event channel", err)
+	}
+	go c.events()
+
+	back, err := c.backendState(ctx)
+	if err != nil {
+		return fail("reading the backend's state", err)
+	}
+	// A backend that served an earlier Open is Closed; it starts again
+	// when the frontend says Initialising (QEMU's xen_be_try_reset).
+	first := StateInitialised
+	if back == StateClosed || back == StateClosing {
+		first = StateInitialising
+	}
+	err = xs.Transact(ctx, func(tx *xenstore.Tx) error {
+		for _, kv := range [][2]string{
+			{"ring-ref", strconv.FormatUint(uint64(c.mem.Refs[0]), 10)},
+			{"port", strconv.FormatUint(uint64(c.port), 10)},
+			{"state", strconv.Itoa(int(first))},
+		} {
+			if err := tx.Write(ctx, info.Dir+"/"+kv[0], []byte(kv[1])); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fail("publishing ring-ref and port", err)
+	}
+	if err := c.waitBackend(ctx, true); err != nil {
+		return fail("connecting", err)
+	}
+	if err := c.setState(ctx, StateConnected); err != nil {
+		return fail("connecting", err)
+	}
+	go c.watchBackend()
+	return c, nil
+}
+
+func (c *Channel) kick() { c.dev.Notify(c.port) }
+
+// events turns the event channel into closes of c.ev, which Read and
+// Write wait on. It ends when the port is unbound (Close).
+func (c *Channel) events() {
+	defer close(c.loop)
+	var buf []uint32
+	for {
+		var err error
+		buf, err = c.dev.Wait(buf[:0])
+		c.mu.Lock()
+		close(c.ev)
+		c.ev = make(chan struct{})
+		stop := c.closed || err != nil || len(buf) == 0
+		c.mu.Unlock()
+		if stop {
+			return
+		}
+	}
+}
+
+func (c *Channel) event() chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ev
+}
+
+func (c *Channel) backendState(ctx context.Context) (State, error) {
+	v, err := c.xs.Read(ctx, c.Backend+"/state")
+	if errors.Is(err, xenstore.ENOENT) {
+		return StateUnknown, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return ParseState(v)
+}
+
+func (c *Channel) setState(ctx context.Context, s State) error {
+	return c.xs.Write(ctx, c.Dir+"/state", []byte(strconv.Itoa(int(s))))
+}
+
+// waitBackend follows the backend's state until frontendStep says what to
+// do: connected (nil) or not.
+func (c *Channel) waitBackend(ctx context.Context, connecting bool) error {
+	w, err := c.xs.Watch(ctx, c.Backend+"/state")
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	for {
+		back, err := c.backendState(ctx)
+		if err != nil {
+			return err
+		}
+		switch frontendStep(connecting, back) {
+		case stepConnect:
+			return nil
+		case stepEOF:
+			return fmt.Errorf("the backend is %v", back)
+		case stepFail:
+			return fmt.Errorf("the backend is in state %v", back)
+		}
+		select {
+		case <-w.Events():
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the backend (%v): %w", back, ctx.Err())
+		}
+	}
+}
+
+// watchBackend marks the stream ended when the backend leaves Connected.
+func (c *Channel) watchBackend() {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-c.done
+		cancel()
+	}()
+	if c.waitBackend(ctx, false) != nil && ctx.Err() == nil {
+		c.mu.Lock()
+		c.eof = true
+		close(c.ev)
+		c.ev = make(chan struct{})
+		c.mu.Unlock()
+	}
+}
+
+// Read reads what the other side sent, blocking until there is some.
+// It returns io.EOF once the backend has gone away and in[] is empty.
+func (c *Channel) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	for {
+		ev := c.event()
+		n, err := c.rd.Read(p)
+		if err != nil {
+			return n, ringError(err)
+		}
+		if n > 0 {
+			return n, nil
+		}
+		c.mu.Lock()
+		closed, eof := c.closed, c.eof
+		c.mu.Unlock()
+		if closed {
+			return 0, ErrClosed
+		}
+		if eof {
+			return 0, io.EOF
+		}
+		<-ev
+	}
+}
+
+// Write writes all of p, blocking while the ring is full.
+func (c *Channel) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	done := 0
+	for {
+		ev := c.event()
+		n, err := c.wr.Write(p[done:])
+		done += n
+		if err != nil && err != console.ErrNoWait {
+			return done, ringError(err)
+		}
+		if done == len(p) {
+			return done, nil
+		}
+		c.mu.Lock()
+		closed, eof := c.closed, c.eof
+		c.mu.Unlock()
+		if closed {
+			return done, ErrClosed
+		}
+		if eof {
+			return done, io.ErrClosedPipe
+		}
+		<-ev
+	}
+}
+
+// ErrClosed is returned by Read and Write after Close.
+var ErrClosed = errors.New("channel: closed")
+
+// ringError copies a ring's error, which the Ring reuses.
+func ringError(err error) error {
+	var ie *console.IndexError
+	if errors.As(err, &ie) {
+		e := *ie
+		return &e
+	}
+	return err
+}
+
+// Close walks the state machine down (Closing, then Closed, once the
+// backend has let go of the ring) and releases the page and the port.
+// The channel can be opened again.
+func (c *Channel) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	c.closed = true
+	close(c.done)
+	close(c.ev)
+	c.ev = make(chan struct{})
+	c.mu.Unlock()
+	// Let the reader and the writer see closed before the ring goes.
+	c.rmu.Lock()
+	c.wmu.Lock()
+	defer c.rmu.Unlock()
+	defer c.wmu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	err := c.setState(ctx, StateClosing)
+	if err == nil {
+		err = c.waitClosed(ctx)
+	}
+	if err2 := c.setState(ctx, StateClosed); err == nil {
+		err = err2
+	}
+	c.release()
+	if err != nil {
+		return fmt.Errorf("channel %q: closing: %w", c.Name, err)
+	}
+	return nil
+}
+
+// waitClosed waits for the backend to leave Connected (it unmaps the ring
+// on the way).
+func (c *Channel) waitClosed(ctx context.Context) error {
+	w, err := c.xs.Watch(ctx, c.Backend+"/state")
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	for {
+		back, err := c.backendState(ctx)
+		if err != nil {
+			return err
+		}
+		if back == StateClosing || back == StateClosed || back == StateUnknown {
+			return nil
+		}
+		select {
+		case <-w.Events():
+		case <-ctx.Done():
+			return fmt.Errorf("the backend stays %v: %w", back, ctx.Err())
+		}
+	}
+}
+
+// release gives back the port and the page.
+func (c *Channel) release() {
+	if c.dev != nil {
+		if c.port != 0 {
+			c.dev.Unbind(c.port)
+			<-c.loop
+		}
+		c.dev.Close()
+	}
+	if c.mem != nil {
+		c.mem.Close()
+	}
+}

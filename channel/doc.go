@@ -1,0 +1,50 @@
+// Package channel is Xen's PV channels: named, private byte streams
+// between a guest and a process in another domain (usually dom0), in the
+// manner of a serial link. Xen's docs/misc/channel.txt names their two
+// uses: handing a VM its configuration as it boots, and talking to an
+// agent inside it.
+//
+// # What the toolstack does
+//
+// An xl.cfg line such as
+//
+//	channel = [ "name=org.goxen.agent,connection=socket,path=/run/goxen/org.goxen.agent.sock" ]
+//
+// makes libxl add a console device numbered 1 or higher (device 0 is the
+// main console) and write its two halves to xenstore
+// (tools/libs/light/libxl_console.c):
+//
+//	/local/domain/<guest>/device/console/<n>/   the frontend: name, backend, backend-id, ...
+//	/local/domain/<backend>/backend/console/<guest>/<n>/   the backend: connection, path, ...
+//
+// xenconsoled serves only device 0, so libxl starts QEMU (-machine xenpv)
+// in dom0 as the backend of the others; QEMU joins the ring to the Unix
+// socket at path, where dom0's processes connect.
+//
+// # What the guest does (the frontend)
+//
+// A channel is an ordinary console device, so its ring is the main
+// console's page layout (package console, xen/include/public/io/console.h).
+// To connect, the frontend
+//
+//  1. allocates a page, zeroes it and grants it to the backend domain
+//     (package gnttab; the main console uses a reserved grant entry, a
+//     channel a real one);
+//  2. allocates an unbound event channel for the backend domain (package
+//     evtchn);
+//  3. writes ring-ref and port into its xenstore directory;
+//  4. walks the xenbus state machine (xen/include/public/io/xenbus.h):
+//     Initialised when the keys are there, Connected once the backend
+//     says Connected.
+//
+// Then both sides use the ring: the guest writes out[] and reads in[],
+// and each sends an event on the port after moving an index. Closing goes
+// back down: Closing, then Closed, after which the grant and the port are
+// released; the device can be opened again later.
+//
+// Open returns an io.ReadWriteCloser: a Read blocks until the backend has
+// put data in in[] (woken by the event channel, never by polling), a
+// Write blocks while out[] is full. It runs on /dev/xen/xenbus,
+// /dev/xen/gntalloc and /dev/xen/evtchn, which the goxen kernel provides
+// with Linux's interfaces: the same code runs in a Linux domain.
+package channel

@@ -1,0 +1,5 @@
+//go:build linux
+
+package main
+
+import _ "github.com/goxen/goxen/kernel"

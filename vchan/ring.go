@@ -1,0 +1,143 @@
+package vchan
+
+import (
+	"fmt"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/goxen/goxen/internal/ring"
+)
+
+// Offsets in struct vchan_interface (xen/include/public/io/libxenvchan.h).
+const (
+	offLeft      = 0  // struct ring_shared {uint32 cons, prod}: client -> server
+	offRight     = 8  // server -> client
+	offLeftOrder = 16 // uint16
+	offRightOrd  = 18 // uint16
+	offCliLive   = 20 // uint8
+	offSrvLive   = 21
+	offCliNotify = 22 // events the client sends when it acts (set by the server)
+	offSrvNotify = 23 // events the server sends (set by the client)
+	offGrants    = 24 // uint32 grant refs of the ring pages
+
+	notifyWrite = 1 // VCHAN_NOTIFY_WRITE: "tell me when you have written"
+	notifyRead  = 2 // VCHAN_NOTIFY_READ: "tell me when you have read"
+
+	liveGone    = 0
+	liveOn      = 1
+	liveWaiting = 2 // cli_live before a client connects
+)
+
+// In-page rings (orders 10 and 11) sit at these offsets; larger ones have
+// pages of their own.
+const (
+	smallOrder  = 10 // 1 KiB at offset 1024
+	mediumOrder = 11 // 2 KiB at offset 2048
+	pageOrder   = 12
+	maxOrder    = 20 // 1 MiB: far beyond what a share holds, and refused
+)
+
+// IndexError reports ring indices no honest peer produces: more bytes in
+// flight than the ring holds.
+type IndexError struct {
+	Ring       string // "read" or "write" (this side's view)
+	Prod, Cons uint32
+	Size       uint32
+}
+
+func (e *IndexError) Error() string {
+	return string(ring.AppendIndexError([]byte("vchan: "), "peer", e.Ring+" ring", e.Prod, e.Cons, e.Size))
+}
+
+// byteRing is one direction: indices in the shared page, data in a
+// power-of-two buffer.
+type byteRing struct {
+	cons, prod *uint32
+	data       []byte
+	name       string
+}
+
+func newRing(shared []byte, off int, data []byte, name string) byteRing {
+	return byteRing{
+		cons: (*uint32)(unsafe.Pointer(&shared[off])),
+		prod: (*uint32)(unsafe.Pointer(&shared[off+4])),
+		data: data, name: name,
+	}
+}
+
+// avail returns how many bytes the ring holds, checking the indices.
+func (r *byteRing) avail() (prod, cons, n uint32, err error) {
+	cons = atomic.LoadUint32(r.cons)
+	prod = atomic.LoadUint32(r.prod)
+	n, ok := ring.InFlight(prod, cons, uint32(len(r.data)))
+	if !ok {
+		return prod, cons, n, &IndexError{Ring: r.name, Prod: prod, Cons: cons, Size: uint32(len(r.data))}
+	}
+	return prod, cons, n, nil
+}
+
+// put copies as much of p as fits and publishes it.
+func (r *byteRing) put(p []byte) (int, error) {
+	prod, _, used, err := r.avail()
+	if err != nil {
+		return 0, err
+	}
+	n := ring.Put(r.data, prod, uint32(len(r.data))-used, p)
+	if n > 0 {
+		atomic.StoreUint32(r.prod, prod+uint32(n)) // after the data (Go atomics order it)
+	}
+	return n, nil
+}
+
+// get takes what is there, up to len(p), and frees the room.
+func (r *byteRing) get(p []byte) (int, error) {
+	_, cons, avail, err := r.avail()
+	if err != nil {
+		return 0, err
+	}
+	n := ring.Get(r.data, cons, avail, p)
+	if n > 0 {
+		atomic.StoreUint32(r.cons, cons+uint32(n))
+	}
+	return n, nil
+}
+
+// orderFor is the smallest ring order holding min bytes: 10 and 11 are
+// inside the shared page, 12 and up take pages of their own.
+func orderFor(min int) (int, error) {
+	o := smallOrder
+	for 1<<o < min {
+		o++
+	}
+	if o > maxOrder {
+		return 0, fmt.Errorf("vchan: a %d-byte ring is larger than the %d bytes this package offers", min, 1<<maxOrder)
+	}
+	return o, nil
+}
+
+// layout places the two rings: the server reads left and writes right.
+// Orders 10 and 11 must not both be the same in-page slot; like
+// libxenvchan, left takes 1024 when small, right takes 2048.
+func layout(readMin, writeMin int) (leftOrder, rightOrder int, err error) {
+	if leftOrder, err = orderFor(readMin); err != nil {
+		return
+	}
+	if rightOrder, err = orderFor(writeMin); err != nil {
+		return
+	}
+	if leftOrder == mediumOrder {
+		leftOrder = pageOrder // 2048 is right's slot
+	}
+	if rightOrder == smallOrder {
+		rightOrder = mediumOrder // 1024 is left's slot
+	}
+	return
+}
+
+// pages is how many ring pages an order takes outside the shared page.
+func pages(order int) int {
+	if order < pageOrder {
+		return 0
+	}
+	return 1 << (order - pageOrder)
+}
