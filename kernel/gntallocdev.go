@@ -17,10 +17,13 @@ import (
 //     frames' address in the identity map: the frames are one physical run
 //     (mm.Frames.AllocRun), so the pages are one buffer, and munmap of it
 //     has nothing to undo;
-//   - ioctl IOCTL_GNTALLOC_DEALLOC_GREF (or closing the file) ends the
-//     grants and frees the frames. A frame the other domain still has
-//     mapped cannot be reused (Xen would let it see the next owner's
-//     data): it is kept aside and reclaimed once the grantee lets go;
+//   - ioctl IOCTL_GNTALLOC_DEALLOC_GREF, or closing the file, gives the
+//     allocation up; as on Linux, pages the program still has mapped live
+//     on until munmap (libxengnttab deallocates right after mmap, and a
+//     program may close the device and keep its pages). Then the grants
+//     end and the frames are freed. A frame the other domain still maps
+//     cannot be reused (Xen would let it see the next owner's data): it is
+//     kept aside and reclaimed once the grantee lets go;
 //   - ioctl IOCTL_GNTALLOC_SET_UNMAP_NOTIFY names a byte to clear and/or an
 //     event to send when the pages are released, which is how a peer
 //     learns that this side went away (libxenvchan uses it).
@@ -45,6 +48,8 @@ const (
 // share is one allocation.
 type share struct {
 	owner    int8   // slot+1 of the file; 0: free; -1: released, a grant still in use
+	dropped  bool   // given up (DEALLOC or close): released once unmapped
+	mapped   bool   // the program has it mmapped
 	n        uint32 // frames
 	pa       uintptr
 	index    uint64
@@ -83,7 +88,7 @@ func gntallocOpen() int64 {
 func gntallocClose(slot int) {
 	for i := range shares {
 		if shares[i].owner == int8(slot+1) {
-			releaseShare(&shares[i])
+			dropShare(&shares[i])
 		}
 	}
 	gntallocs[slot] = false
@@ -140,7 +145,7 @@ func gntallocIoctl(slot int, req uint64, arg uintptr) int64 {
 		if s == nil || *(*uint32)(at(arg + 8)) != s.n {
 			return -eINVAL
 		}
-		releaseShare(s)
+		dropShare(s)
 		return 0
 	case ioctlGntallocSetUnmapNotify:
 		// { u64 index (of the byte); u32 action; u32 event_channel_port }
@@ -161,7 +166,7 @@ func gntallocIoctl(slot int, req uint64, arg uintptr) int64 {
 // shareAt finds the allocation of the file in slot with this index.
 func shareAt(slot int, index uint64) *share {
 	for i := range shares {
-		if shares[i].owner == int8(slot+1) && shares[i].index == index {
+		if shares[i].owner == int8(slot+1) && !shares[i].dropped && shares[i].index == index {
 			return &shares[i]
 		}
 	}
@@ -175,19 +180,33 @@ func gntallocMmap(slot int, length, offset uint64, flags uint32) int64 {
 	if s == nil || length == 0 || length > uint64(s.n)*4096 || flags&mapFixed != 0 {
 		return -eINVAL
 	}
+	s.mapped = true
 	return int64(s.pa)
 }
 
 // gntallocMunmap says whether [addr, addr+length) lies in an allocation's
-// pages, which need no unmapping.
+// mapped pages, which need no unmapping; an allocation given up is
+// released once the program unmaps it.
 func gntallocMunmap(addr, length uint64) bool {
 	for i := range shares {
 		s := &shares[i]
-		if s.owner > 0 && addr >= uint64(s.pa) && addr+length <= uint64(s.pa)+uint64(s.n)*4096 {
+		if s.owner > 0 && s.mapped && addr >= uint64(s.pa) && addr+length <= uint64(s.pa)+uint64(s.n)*4096 {
+			s.mapped = false
+			if s.dropped {
+				releaseShare(s)
+			}
 			return true
 		}
 	}
 	return false
+}
+
+// dropShare gives an allocation up: released now, or at its munmap.
+func dropShare(s *share) {
+	s.dropped = true
+	if !s.mapped {
+		releaseShare(s)
+	}
 }
 
 // releaseShare does the unmap notification, ends the grants and frees the

@@ -100,7 +100,7 @@ type Flags struct {
 	inputDelay, timeout, bootTimeout  *time.Duration
 	keep, verbose, quiet, prepare     *bool
 	extra, input, xenArgs             ListFlag
-	channels, vchans                  ListFlag
+	channels, vchans, dom0Files       ListFlag
 }
 
 // Register defines the box flags on fs. name ("xenbox", "goxen") starts
@@ -127,6 +127,7 @@ func Register(fs *flag.FlagSet, name string) *Flags {
 	f.expect = fs.String("expect", "powered-off", "-repeat: how each guest should end (powered-off, crashed, timeout, rebooted, create-failed)")
 	fs.Var(&f.extra, "extra", "extra xl.cfg line, e.g. -extra 'on_crash=\"destroy\"' (repeatable; domU mode)")
 	fs.Var(&f.input, "input", "line typed into the guest console once it has printed something (repeatable)")
+	fs.Var(&f.dom0Files, "dom0-file", "`DOM0PATH=HOSTFILE`: put a host file into dom0 (domU mode; executable), e.g. a tool for -dom0-script (repeatable)")
 	fs.Var(&f.channels, "channel", "give the guest PV channel `name` (repeatable; domU): QEMU in dom0 serves it on the Unix socket /run/goxen/NAME.sock")
 	fs.Var(&f.vchans, "vchan", "the guest serves a vchan at xenstore `path` under its home, e.g. data/vchan/x (repeatable; domU): vchan-socket-proxy in dom0 makes it /run/goxen/vchan-data-vchan-x.sock")
 	fs.Var(&f.xenArgs, "xen-arg", "extra word for Xen's command line (repeatable)")
@@ -185,8 +186,23 @@ func (f *Flags) Config(kernel string, stdout, stderr io.Writer) (box.Config, err
 		}
 		script = string(b)
 	}
+	var files map[string][]byte
+	for _, kv := range f.dom0Files {
+		dst, src, ok := strings.Cut(kv, "=")
+		if !ok || dst == "" || src == "" {
+			return box.Config{}, fmt.Errorf("%s: -dom0-file %q: want DOM0PATH=HOSTFILE", f.name, kv)
+		}
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return box.Config{}, fmt.Errorf("%s: -dom0-file: %w", f.name, err)
+		}
+		if files == nil {
+			files = map[string][]byte{}
+		}
+		files[dst] = b
+	}
 	cfg := box.Config{
-		Dom0Script: script,
+		Dom0Script: script, Files: files,
 		Kernel:     kernel, Mode: m, Memory: *f.memory, VCPUs: *f.vcpus, Cmdline: *f.cmdline,
 		Ramdisk: *f.ramdisk, Extra: append([]string(nil), f.extra...),
 		Channels: append([]string(nil), f.channels...), VChans: append([]string(nil), f.vchans...), Input: input, InputDelay: *f.inputDelay,
