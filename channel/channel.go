@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/goxen/goxen/console"
@@ -170,9 +171,9 @@ func OpenInfo(ctx context.Context, xs *xenstore.Client, info Info) (c *Channel, 
 	}
 	// A backend that served an earlier Open is Closed; it starts again
 	// when the frontend says Initialising (QEMU's xen_be_try_reset).
-	first := StateInitialised
+	first, ph := StateInitialised, connecting
 	if back == StateClosed || back == StateClosing {
-		first = StateInitialising
+		first, ph = StateInitialising, reconnecting
 	}
 	err = xs.Transact(ctx, func(tx *xenstore.Tx) error {
 		for _, kv := range [][2]string{
@@ -189,7 +190,7 @@ func OpenInfo(ctx context.Context, xs *xenstore.Client, info Info) (c *Channel, 
 	if err != nil {
 		return fail("publishing ring-ref and port", err)
 	}
-	if err := c.waitBackend(ctx, true); err != nil {
+	if err := c.waitBackend(ctx, ph); err != nil {
 		return fail("connecting", err)
 	}
 	if err := c.setState(ctx, StateConnected); err != nil {
@@ -243,7 +244,7 @@ func (c *Channel) setState(ctx context.Context, s State) error {
 
 // waitBackend follows the backend's state until frontendStep says what to
 // do: connected (nil) or not.
-func (c *Channel) waitBackend(ctx context.Context, connecting bool) error {
+func (c *Channel) waitBackend(ctx context.Context, ph phase) error {
 	w, err := c.xs.Watch(ctx, c.Backend+"/state")
 	if err != nil {
 		return err
@@ -254,7 +255,7 @@ func (c *Channel) waitBackend(ctx context.Context, connecting bool) error {
 		if err != nil {
 			return err
 		}
-		switch frontendStep(connecting, back) {
+		switch frontendStep(ph, back) {
 		case stepConnect:
 			return nil
 		case stepEOF:
@@ -277,7 +278,7 @@ func (c *Channel) watchBackend() {
 		<-c.done
 		cancel()
 	}()
-	if c.waitBackend(ctx, false) != nil && ctx.Err() == nil {
+	if c.waitBackend(ctx, connected) != nil && ctx.Err() == nil {
 		c.mu.Lock()
 		c.eof = true
 		close(c.ev)
@@ -429,4 +430,11 @@ func (c *Channel) release() {
 	if c.mem != nil {
 		c.mem.Close()
 	}
+}
+
+// Indices returns the ring's four indices as they are now (the console
+// page's in_prod, in_cons, out_prod, out_cons), for diagnostics.
+func (c *Channel) Indices() (inProd, inCons, outProd, outCons uint32) {
+	p := c.rd.Page
+	return atomic.LoadUint32(&p.InProd), atomic.LoadUint32(&p.InCons), atomic.LoadUint32(&p.OutProd), atomic.LoadUint32(&p.OutCons)
 }

@@ -52,8 +52,16 @@ func ParseState(v []byte) (State, error) {
 	return State(n), nil
 }
 
-// step is what the frontend does next, given the backend's state, while
-// it connects (connecting true) or while it is connected.
+// phase is where the frontend is in its walk.
+type phase int
+
+const (
+	connecting   phase = iota // first connection: the backend starts from InitWait
+	reconnecting              // after an earlier Close: the backend starts from Closed
+	connected
+)
+
+// step is what the frontend does next, given the backend's state.
 type step int
 
 const (
@@ -65,21 +73,28 @@ const (
 
 // frontendStep is the frontend's state machine, kept pure so host tests
 // can walk it.
-func frontendStep(connecting bool, back State) step {
+func frontendStep(ph phase, back State) step {
 	switch back {
 	case StateInitialising, StateInitWait, StateInitialised:
-		if connecting {
+		if ph != connected {
 			return stepWait
 		}
 		// A connected backend that goes back to its start has dropped
 		// us (QEMU restarted): the stream is over.
 		return stepEOF
 	case StateConnected:
-		if connecting {
+		if ph != connected {
 			return stepConnect
 		}
 		return stepWait
-	case StateClosing, StateClosed, StateUnknown:
+	case StateClosing, StateClosed:
+		// A backend that served an earlier connection stays Closed until
+		// it sees the frontend's Initialising (QEMU's xen_be_try_reset).
+		if ph == reconnecting {
+			return stepWait
+		}
+		return stepEOF
+	case StateUnknown:
 		return stepEOF
 	}
 	return stepFail

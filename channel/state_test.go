@@ -20,31 +20,37 @@ func TestParseState(t *testing.T) {
 
 // The frontend's walk: while connecting it waits through the backend's
 // start, connects on Connected, and gives up on a backend that closes;
-// once connected, any move away from Connected ends the stream.
+// reconnecting, it also waits out the Closed the last Close left; once
+// connected, any move away from Connected ends the stream.
 func TestFrontendStep(t *testing.T) {
 	cases := []struct {
-		connecting bool
+		ph         phase
 		back       State
 		want       step
 	}{
-		{true, StateInitialising, stepWait},
-		{true, StateInitWait, stepWait},
-		{true, StateInitialised, stepWait},
-		{true, StateConnected, stepConnect},
-		{true, StateClosing, stepEOF},
-		{true, StateClosed, stepEOF},
-		{true, StateUnknown, stepEOF},
-		{true, StateReconfiguring, stepFail},
-		{false, StateConnected, stepWait},
-		{false, StateClosing, stepEOF},
-		{false, StateClosed, stepEOF},
-		{false, StateUnknown, stepEOF},
-		{false, StateInitWait, stepEOF},
-		{false, State(42), stepFail},
+		{connecting, StateInitialising, stepWait},
+		{connecting, StateInitWait, stepWait},
+		{connecting, StateInitialised, stepWait},
+		{connecting, StateConnected, stepConnect},
+		{connecting, StateClosing, stepEOF},
+		{connecting, StateClosed, stepEOF},
+		{connecting, StateUnknown, stepEOF},
+		{connecting, StateReconfiguring, stepFail},
+		{connected, StateConnected, stepWait},
+		{connected, StateClosing, stepEOF},
+		{connected, StateClosed, stepEOF},
+		{connected, StateUnknown, stepEOF},
+		{connected, StateInitWait, stepEOF},
+		{connected, State(42), stepFail},
+		{reconnecting, StateClosed, stepWait}, // until QEMU sees Initialising
+		{reconnecting, StateClosing, stepWait},
+		{reconnecting, StateInitWait, stepWait},
+		{reconnecting, StateConnected, stepConnect},
+		{reconnecting, StateUnknown, stepEOF},
 	}
 	for _, c := range cases {
-		if got := frontendStep(c.connecting, c.back); got != c.want {
-			t.Errorf("frontendStep(connecting=%v, %v) = %d, want %d", c.connecting, c.back, got, c.want)
+		if got := frontendStep(c.ph, c.back); got != c.want {
+			t.Errorf("frontendStep(phase %d, %v) = %d, want %d", c.ph, c.back, got, c.want)
 		}
 	}
 }

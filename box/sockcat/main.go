@@ -7,7 +7,7 @@
 //	sockcat -lines 3 SOCKET <queries    the same, but stop after 3 lines have come back
 //	sockcat -send 1048576 -recv 1048576 SOCKET
 //	                                    send that many pseudo-random bytes while receiving that many;
-//	                                    print the SHA-256 of each direction and the rates
+//	                                    print the CRC-64 (ECMA) of each direction and the rates
 //
 // It waits up to -wait for the socket to accept a connection (the guest
 // may not have published its end yet).
@@ -15,14 +15,16 @@ package main
 
 import (
 	"bufio"
-	"crypto/sha256"
+	"hash/crc64"
 	"flag"
 	"fmt"
 	"io"
 	"math/rand"
 	"net"
 	"os"
+	"syscall"
 	"time"
+	"unsafe"
 )
 
 func main() {
@@ -30,6 +32,8 @@ func main() {
 	send := flag.Int64("send", -1, "bulk mode: send this many pseudo-random bytes")
 	recv := flag.Int64("recv", 0, "bulk mode: receive this many bytes")
 	seed := flag.Int64("seed", 1, "bulk mode: seed of the bytes sent")
+	pace := flag.Duration("pace", 0, "bulk mode: send in 1 KiB pieces this far apart (a channel's in[] ring holds 1 KiB)")
+	hello := flag.String("hello", "", "bulk mode: send this line first (not counted), e.g. to tell the guest dom0 is there")
 	wait := flag.Duration("wait", 60*time.Second, "how long to retry connecting")
 	hold := flag.Duration("hold", 0, "keep the connection this long after stdin ends (lines mode: 0 waits for the lines)")
 	flag.Usage = func() {
@@ -48,7 +52,13 @@ func main() {
 	}
 	defer c.Close()
 	if *send >= 0 {
-		os.Exit(bulk(c, *send, *recv, *seed))
+		if *hello != "" {
+			if _, err := io.WriteString(c, *hello+"\n"); err != nil {
+				fmt.Fprintln(os.Stderr, "sockcat:", err)
+				os.Exit(1)
+			}
+		}
+		os.Exit(bulk(c, *send, *recv, *seed, *pace))
 	}
 	go func() {
 		io.Copy(c, os.Stdin)
@@ -85,32 +95,70 @@ func dial(path string, wait time.Duration) (net.Conn, error) {
 
 // bulk sends n bytes while receiving m, and prints one line per direction:
 //
-//	sent 1048576 bytes sha256 <hex> in 1.234 s (0.85 MB/s)
-//	received 1048576 bytes sha256 <hex> in 1.300 s (0.81 MB/s)
-func bulk(c net.Conn, n, m, seed int64) int {
+//	sent 1048576 bytes crc64 <hex> in 1.234 s (0.85 MB/s)
+//	received 1048576 bytes crc64 <hex> in 1.300 s (0.81 MB/s)
+func bulk(c net.Conn, n, m, seed int64, pace time.Duration) int {
 	start := time.Now()
 	done := make(chan string)
 	go func() {
-		h := sha256.New()
+		h := crc64.New(crc64.MakeTable(crc64.ECMA))
 		got, err := io.CopyN(h, c, m)
 		d := time.Since(start)
-		s := fmt.Sprintf("received %d bytes sha256 %x in %.3f s (%.2f MB/s)", got, h.Sum(nil), d.Seconds(), float64(got)/1e6/d.Seconds())
+		s := fmt.Sprintf("received %d bytes crc64 %x in %.3f s (%.2f MB/s)", got, h.Sum(nil), d.Seconds(), float64(got)/1e6/d.Seconds())
 		if err != nil {
 			s += fmt.Sprintf(" error %v", err)
 		}
 		done <- s
 	}()
-	h := sha256.New()
+	h := crc64.New(crc64.MakeTable(crc64.ECMA))
 	src := io.TeeReader(io.LimitReader(rand.New(rand.NewSource(seed)), n), h)
-	sent, err := io.Copy(c, src)
+	var w io.Writer = c
+	if pace > 0 {
+		w = pacedWriter{c, pace}
+	}
+	sent, err := io.CopyBuffer(w, src, make([]byte, 32<<10))
 	d := time.Since(start)
-	fmt.Printf("sent %d bytes sha256 %x in %.3f s (%.2f MB/s)\n", sent, h.Sum(nil), d.Seconds(), float64(sent)/1e6/d.Seconds())
+	fmt.Printf("sent %d bytes crc64 %x in %.3f s (%.2f MB/s)\n", sent, h.Sum(nil), d.Seconds(), float64(sent)/1e6/d.Seconds())
 	if err != nil {
 		fmt.Println("send error:", err)
 	}
 	fmt.Println(<-done)
+	if os.Getenv("SOCKCAT_OUTQ") != "" {
+		// Diagnostics: what the peer has not read yet of what we sent.
+		for i := 0; i < 3; i++ {
+			time.Sleep(2 * time.Second)
+			if rc, err := c.(*net.UnixConn).SyscallConn(); err == nil {
+				rc.Control(func(fd uintptr) {
+					var v int32
+					syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&v)))
+					fmt.Printf("outq: %d bytes not yet read by the peer\n", v)
+				})
+			}
+		}
+	}
 	if err != nil {
 		return 1
 	}
 	return 0
+}
+
+// pacedWriter writes in 1 KiB pieces, pause apart.
+type pacedWriter struct {
+	w     io.Writer
+	pause time.Duration
+}
+
+func (p pacedWriter) Write(b []byte) (int, error) {
+	n := 0
+	for len(b) > 0 {
+		k := min(len(b), 1024)
+		m, err := p.w.Write(b[:k])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		b = b[k:]
+		time.Sleep(p.pause)
+	}
+	return n, nil
 }

@@ -1,0 +1,231 @@
+// Command channels is the box test of PV channels and vchan: while it
+// prints numbered lines on the console, it
+//
+//   - answers one line on each of channels org.goxen.a and org.goxen.b,
+//     saying which channel it came in on (two channels kept apart);
+//   - sends 1 MiB through channel org.goxen.bulk while receiving 1 MiB,
+//     once dom0 said "go" (dom0 paces what it sends: QEMU 7.2's backend
+//     drops bytes it cannot fit into in[] when it reads the socket faster
+//     than the guest drains the ring);
+//   - serves a vchan at data/vchan/bulk and sends 16 MiB while receiving
+//     16 MiB; then waits for dom0 to close (EOF), serves again, and
+//     answers one line on the new connection;
+//   - closes channel org.goxen.a and opens it again (the state machine
+//     down and up), answering one more line.
+//
+// Every transfer prints the CRC-64 (ECMA) of what went each way, for the test
+// to compare with dom0's, and its rate by the guest's clock.
+package main
+
+import (
+	"bufio"
+	"context"
+	"hash/crc64"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/goxen/goxen/channel"
+	_ "github.com/goxen/goxen/kernel"
+	"github.com/goxen/goxen/vchan"
+	"github.com/goxen/goxen/xenstore"
+)
+
+var xs *xenstore.Client
+
+func main() {
+	var err error
+	xs, err = xenstore.Open()
+	if err != nil {
+		fail("xenstore", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	list, err := channel.List(ctx, xs)
+	if err != nil {
+		fail("listing channels", err)
+	}
+	for _, c := range list {
+		fmt.Printf("channel: %s is device %d, backend domain %d\n", c.Name, c.Dev, c.BackendID)
+	}
+
+	// The console goes on all the time.
+	var stop atomic.Bool
+	ticks := make(chan int)
+	go func() {
+		n := 0
+		for !stop.Load() {
+			fmt.Printf("tick %d %s\n", n, strings.Repeat("=", 60))
+			n++
+			time.Sleep(20 * time.Millisecond)
+		}
+		ticks <- n
+	}()
+
+	var wg sync.WaitGroup
+	run := func(f func(context.Context) error, what string) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx); err != nil {
+				fail(what, err)
+			}
+		}()
+	}
+	run(func(ctx context.Context) error { return answer(ctx, "org.goxen.a", 2) }, "channel a")
+	run(func(ctx context.Context) error { return answer(ctx, "org.goxen.b", 1) }, "channel b")
+	run(chanBulk, "channel bulk")
+	run(vchanBulk, "vchan")
+	wg.Wait()
+	stop.Store(true)
+	n := <-ticks
+	fmt.Printf("ticks: %d lines\n", n)
+	consoleRate()
+	fmt.Println("channels: all done")
+}
+
+// answer opens channel name, answers one line, and closes it; times
+// times over (the reopen).
+func answer(ctx context.Context, name string, times int) error {
+	for i := 0; i < times; i++ {
+		ch, err := channel.Open(ctx, xs, name)
+		if err != nil {
+			return err
+		}
+		line, err := bufio.NewReader(ch).ReadString('\n')
+		if err != nil {
+			return fmt.Errorf("reading a line: %w", err)
+		}
+		reply := fmt.Sprintf("%s (open %d) got %q", name, i+1, strings.TrimSpace(line))
+		fmt.Println("channel:", reply)
+		if _, err := fmt.Fprintln(ch, reply); err != nil {
+			return err
+		}
+		if err := ch.Close(); err != nil {
+			return err
+		}
+		fmt.Printf("channel: %s closed (open %d)\n", name, i+1)
+	}
+	return nil
+}
+
+func chanBulk(ctx context.Context) error {
+	ch, err := channel.Open(ctx, xs, "org.goxen.bulk")
+	if err != nil {
+		return err
+	}
+	// dom0 says "go" first: QEMU keeps what the guest sends while no one
+	// listens only up to its limit, so wait until someone does.
+	var b [1]byte
+	var hello []byte
+	for b[0] != '\n' {
+		if _, err := io.ReadFull(ch, b[:]); err != nil {
+			return fmt.Errorf("waiting for go: %w", err)
+		}
+		hello = append(hello, b[0])
+	}
+	fmt.Printf("channel bulk: dom0 said %q\n", strings.TrimSpace(string(hello)))
+	return exchange("channel bulk", ch, 1<<20, 2)
+}
+
+func vchanBulk(ctx context.Context) error {
+	const path = "data/vchan/bulk"
+	c, err := vchan.Listen(ctx, xs, path, 0, 64<<10, 64<<10)
+	if err != nil {
+		return err
+	}
+	r, w := c.RingSizes()
+	fmt.Printf("vchan: client connected at %s (rings %d and %d bytes)\n", path, r, w)
+	if err := exchange("vchan", c, 16<<20, 3); err != nil {
+		return err
+	}
+	// dom0 closes its socket: vchan-socket-proxy closes the vchan.
+	var b [1]byte
+	n, err := c.Read(b[:])
+	if !errors.Is(err, io.EOF) {
+		return fmt.Errorf("after the transfer: read %d, %v; want EOF", n, err)
+	}
+	fmt.Println("vchan: EOF: the client closed; serving again")
+	c.Close()
+	c, err = vchan.Listen(ctx, xs, path, 0, 1024, 2048)
+	if err != nil {
+		return fmt.Errorf("serving again: %w", err)
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("after reopening: %w", err)
+	}
+	reply := fmt.Sprintf("vchan reopened got %q", strings.TrimSpace(line))
+	fmt.Println("vchan:", reply)
+	fmt.Fprintln(c, reply)
+	time.Sleep(time.Second) // let the proxy pass it on before the server goes
+	return c.Close()
+}
+
+// exchange sends n pseudo-random bytes while receiving n, and prints the
+// checksums and rates.
+func exchange(what string, rw io.ReadWriter, n int64, seed int64) error {
+	start := time.Now()
+	got := make(chan error, 1)
+	var progress atomic.Int64
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(2 * time.Second):
+				fmt.Printf("%s: %d bytes received so far", what, progress.Load())
+				if ch, ok := rw.(*channel.Channel); ok {
+					ip, ic, op, oc := ch.Indices()
+					fmt.Printf(" (in %d/%d, out %d/%d)", ip, ic, op, oc)
+				}
+				fmt.Println()
+			}
+		}
+	}()
+	go func() {
+		h := crc64.New(crc64.MakeTable(crc64.ECMA))
+		m, err := io.CopyN(io.MultiWriter(h, counter{&progress}), rw, n)
+		d := time.Since(start)
+		fmt.Printf("%s: received %d bytes crc64 %x in %.3f s (%.3f MB/s)\n", what, m, h.Sum(nil), d.Seconds(), float64(m)/1e6/d.Seconds())
+		got <- err
+	}()
+	h := crc64.New(crc64.MakeTable(crc64.ECMA))
+	m, err := io.Copy(rw, io.TeeReader(io.LimitReader(rand.New(rand.NewSource(seed)), n), h))
+	d := time.Since(start)
+	fmt.Printf("%s: sent %d bytes crc64 %x in %.3f s (%.3f MB/s)\n", what, m, h.Sum(nil), d.Seconds(), float64(m)/1e6/d.Seconds())
+	if err != nil {
+		return err
+	}
+	return <-got
+}
+
+// consoleRate writes 256 KiB to the console and reports its rate the same
+// way (the guest's clock), for comparison.
+func consoleRate() {
+	line := strings.Repeat("c", 127) + "\n"
+	const total = 256 << 10
+	start := time.Now()
+	for i := 0; i < total/len(line); i++ {
+		os.Stdout.WriteString(line)
+	}
+	d := time.Since(start)
+	fmt.Printf("console: sent %d bytes in %.3f s (%.3f MB/s)\n", total, d.Seconds(), float64(total)/1e6/d.Seconds())
+}
+
+func fail(what string, err error) {
+	fmt.Printf("channels: %s: %v\n", what, err)
+	os.Exit(1)
+}
+
+type counter struct{ n *atomic.Int64 }
+
+func (c counter) Write(p []byte) (int, error) { c.n.Add(int64(len(p))); return len(p), nil }
