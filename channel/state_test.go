@@ -24,9 +24,9 @@ func TestParseState(t *testing.T) {
 // connected, any move away from Connected ends the stream.
 func TestFrontendStep(t *testing.T) {
 	cases := []struct {
-		ph         phase
-		back       State
-		want       step
+		ph   phase
+		back State
+		want step
 	}{
 		{connecting, StateInitialising, stepWait},
 		{connecting, StateInitWait, stepWait},

@@ -15,9 +15,9 @@ package main
 
 import (
 	"bufio"
-	"hash/crc64"
 	"flag"
 	"fmt"
+	"hash/crc64"
 	"io"
 	"math/rand"
 	"net"

@@ -131,7 +131,7 @@ func TestChannelExamples(t *testing.T) {
 	t.Run("config", func(t *testing.T) {
 		k := buildKernel(t, "./examples/config")
 		r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 32, Timeout: 90 * time.Second,
-			Channels: []string{"org.goxen.unused", "org.goxen.config"},
+			Channels:   []string{"org.goxen.unused", "org.goxen.config"},
 			Dom0Script: `echo '{"name":"web","replicas":3,"debug":true}' | sockcat -lines 1 /run/goxen/org.goxen.config.sock`})
 		expect(t, r, box.PoweredOff, "config: got 3 settings from dom0",
 			`config:   debug = true`, `config:   name = "web"`, `config:   replicas = 3`)

@@ -20,9 +20,9 @@ package main
 import (
 	"bufio"
 	"context"
-	"hash/crc64"
 	"errors"
 	"fmt"
+	"hash/crc64"
 	"io"
 	"math/rand"
 	"os"
