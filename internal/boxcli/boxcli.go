@@ -203,7 +203,7 @@ func (f *Flags) Config(kernel string, stdout, stderr io.Writer) (box.Config, err
 	}
 	cfg := box.Config{
 		Dom0Script: script, Files: files,
-		Kernel:     kernel, Mode: m, Memory: *f.memory, VCPUs: *f.vcpus, Cmdline: *f.cmdline,
+		Kernel: kernel, Mode: m, Memory: *f.memory, VCPUs: *f.vcpus, Cmdline: *f.cmdline,
 		Ramdisk: *f.ramdisk, Extra: append([]string(nil), f.extra...),
 		Channels: append([]string(nil), f.channels...), VChans: append([]string(nil), f.vchans...), Input: input, InputDelay: *f.inputDelay,
 		Timeout: *f.timeout, BootTimeout: *f.bootTimeout, OutDir: *f.out, QEMUCPU: *f.cpu,
