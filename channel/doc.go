@@ -47,4 +47,21 @@
 // Write blocks while out[] is full. It runs on /dev/xen/xenbus,
 // /dev/xen/gntalloc and /dev/xen/evtchn, which the goxen kernel provides
 // with Linux's interfaces: the same code runs in a Linux domain.
+//
+// # What QEMU's backend does not do (Xen 4.17, QEMU 7.2)
+//
+// A channel is a console, and a console has no end-of-file: when the
+// process on the Unix socket goes away, QEMU's console backend
+// (hw/char/xen_console.c) is not told (it registers no chardev event
+// handler), the guest sees nothing, and the next process to connect simply
+// continues the stream. Only a backend that leaves Connected (QEMU gone,
+// the device removed) ends a Read with io.EOF. vchan has a real close.
+//
+// QEMU reads the socket as long as in[] had room when it last looked, and
+// drops what does not fit when it writes. Measured in the box
+// (TestChannelsAndVChan's first version): dom0 wrote 1 MiB at full speed,
+// QEMU read all of it (the socket's queue was empty), the guest drained
+// in[] to the last byte QEMU produced, and 58-64 KiB never arrived. Paced
+// at 1 KiB per 4 ms every byte did. Channels are for low bandwidth, as
+// channel.txt says; for bulk data use a vchan.
 package channel
