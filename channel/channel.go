@@ -113,18 +113,15 @@ type Channel struct {
 	Info
 	xs   *xenstore.Client
 	mem  *gnttab.Shared
-	dev  *evtchn.Device
-	port uint32
+	port *evtchn.Port
 
 	rmu, wmu sync.Mutex
 	rd, wr   console.Ring // one Ring per direction: each is used by one side only
 
 	mu     sync.Mutex
-	ev     chan struct{} // closed and replaced at every event
-	eof    bool          // the backend went away
+	eof    bool // the backend went away
 	closed bool
 	done   chan struct{} // closed by Close
-	loop   chan struct{} // closed when the event loop ends
 }
 
 // Open connects to the channel called name, walking the xenbus state
@@ -140,7 +137,7 @@ func Open(ctx context.Context, xs *xenstore.Client, name string) (*Channel, erro
 
 // OpenInfo is Open for a channel found with List.
 func OpenInfo(ctx context.Context, xs *xenstore.Client, info Info) (c *Channel, err error) {
-	c = &Channel{Info: info, xs: xs, ev: make(chan struct{}), done: make(chan struct{}), loop: make(chan struct{})}
+	c = &Channel{Info: info, xs: xs, done: make(chan struct{})}
 	fail := func(doing string, err error) (*Channel, error) {
 		c.release()
 		return nil, fmt.Errorf("channel %q: %s: %w", info.Name, doing, err)
@@ -157,13 +154,9 @@ func OpenInfo(ctx context.Context, xs *xenstore.Client, info Info) (c *Channel, 
 	page := (*console.Interface)(unsafe.Pointer(&c.mem.Mem[0]))
 	c.rd = console.Ring{Page: page, Kick: c.kick}
 	c.wr = console.Ring{Page: page, Kick: c.kick}
-	if c.dev, err = evtchn.OpenDevice(); err != nil {
+	if c.port, err = evtchn.BindUnboundPort(info.BackendID); err != nil {
 		return fail("event channel", err)
 	}
-	if c.port, err = c.dev.BindUnbound(info.BackendID); err != nil {
-		return fail("event channel", err)
-	}
-	go c.events()
 
 	back, err := c.backendState(ctx)
 	if err != nil {
@@ -178,7 +171,7 @@ func OpenInfo(ctx context.Context, xs *xenstore.Client, info Info) (c *Channel, 
 	err = xs.Transact(ctx, func(tx *xenstore.Tx) error {
 		for _, kv := range [][2]string{
 			{"ring-ref", strconv.FormatUint(uint64(c.mem.Refs[0]), 10)},
-			{"port", strconv.FormatUint(uint64(c.port), 10)},
+			{"port", strconv.FormatUint(uint64(c.port.Number), 10)},
 			{"state", strconv.Itoa(int(first))},
 		} {
 			if err := tx.Write(ctx, info.Dir+"/"+kv[0], []byte(kv[1])); err != nil {
@@ -200,32 +193,7 @@ func OpenInfo(ctx context.Context, xs *xenstore.Client, info Info) (c *Channel, 
 	return c, nil
 }
 
-func (c *Channel) kick() { c.dev.Notify(c.port) }
-
-// events turns the event channel into closes of c.ev, which Read and
-// Write wait on. It ends when the port is unbound (Close).
-func (c *Channel) events() {
-	defer close(c.loop)
-	var buf []uint32
-	for {
-		var err error
-		buf, err = c.dev.Wait(buf[:0])
-		c.mu.Lock()
-		close(c.ev)
-		c.ev = make(chan struct{})
-		stop := c.closed || err != nil || len(buf) == 0
-		c.mu.Unlock()
-		if stop {
-			return
-		}
-	}
-}
-
-func (c *Channel) event() chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ev
-}
+func (c *Channel) kick() { c.port.Notify() }
 
 func (c *Channel) backendState(ctx context.Context) (State, error) {
 	v, err := c.xs.Read(ctx, c.Backend+"/state")
@@ -245,6 +213,22 @@ func (c *Channel) setState(ctx context.Context, s State) error {
 // waitBackend follows the backend's state until frontendStep says what to
 // do: connected (nil) or not.
 func (c *Channel) waitBackend(ctx context.Context, ph phase) error {
+	return c.followBackend(ctx, func(back State) (bool, error) {
+		switch frontendStep(ph, back) {
+		case stepConnect:
+			return true, nil
+		case stepEOF:
+			return true, fmt.Errorf("the backend is %v", back)
+		case stepFail:
+			return true, fmt.Errorf("the backend is in state %v", back)
+		}
+		return false, nil
+	})
+}
+
+// followBackend calls done with the backend's state, now and at each
+// change, until it says so.
+func (c *Channel) followBackend(ctx context.Context, done func(State) (bool, error)) error {
 	w, err := c.xs.Watch(ctx, c.Backend+"/state")
 	if err != nil {
 		return err
@@ -255,13 +239,8 @@ func (c *Channel) waitBackend(ctx context.Context, ph phase) error {
 		if err != nil {
 			return err
 		}
-		switch frontendStep(ph, back) {
-		case stepConnect:
-			return nil
-		case stepEOF:
-			return fmt.Errorf("the backend is %v", back)
-		case stepFail:
-			return fmt.Errorf("the backend is in state %v", back)
+		if ok, err := done(back); ok {
+			return err
 		}
 		select {
 		case <-w.Events():
@@ -281,9 +260,8 @@ func (c *Channel) watchBackend() {
 	if c.waitBackend(ctx, connected) != nil && ctx.Err() == nil {
 		c.mu.Lock()
 		c.eof = true
-		close(c.ev)
-		c.ev = make(chan struct{})
 		c.mu.Unlock()
+		c.port.Wake()
 	}
 }
 
@@ -296,7 +274,7 @@ func (c *Channel) Read(p []byte) (int, error) {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
 	for {
-		ev := c.event()
+		ev := c.port.Changed()
 		n, err := c.rd.Read(p)
 		if err != nil {
 			return n, ringError(err)
@@ -323,7 +301,7 @@ func (c *Channel) Write(p []byte) (int, error) {
 	defer c.wmu.Unlock()
 	done := 0
 	for {
-		ev := c.event()
+		ev := c.port.Changed()
 		n, err := c.wr.Write(p[done:])
 		done += n
 		if err != nil && err != console.ErrNoWait {
@@ -369,9 +347,8 @@ func (c *Channel) Close() error {
 	}
 	c.closed = true
 	close(c.done)
-	close(c.ev)
-	c.ev = make(chan struct{})
 	c.mu.Unlock()
+	c.port.Wake()
 	// Let the reader and the writer see closed before the ring goes.
 	c.rmu.Lock()
 	c.wmu.Lock()
@@ -397,35 +374,15 @@ func (c *Channel) Close() error {
 // waitClosed waits for the backend to leave Connected (it unmaps the ring
 // on the way).
 func (c *Channel) waitClosed(ctx context.Context) error {
-	w, err := c.xs.Watch(ctx, c.Backend+"/state")
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	for {
-		back, err := c.backendState(ctx)
-		if err != nil {
-			return err
-		}
-		if back == StateClosing || back == StateClosed || back == StateUnknown {
-			return nil
-		}
-		select {
-		case <-w.Events():
-		case <-ctx.Done():
-			return fmt.Errorf("the backend stays %v: %w", back, ctx.Err())
-		}
-	}
+	return c.followBackend(ctx, func(back State) (bool, error) {
+		return back == StateClosing || back == StateClosed || back == StateUnknown, nil
+	})
 }
 
 // release gives back the port and the page.
 func (c *Channel) release() {
-	if c.dev != nil {
-		if c.port != 0 {
-			c.dev.Unbind(c.port)
-			<-c.loop
-		}
-		c.dev.Close()
+	if c.port != nil {
+		c.port.Close()
 	}
 	if c.mem != nil {
 		c.mem.Close()

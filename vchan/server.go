@@ -24,17 +24,14 @@ type Conn struct {
 	xs     *xenstore.Client
 	shared *gnttab.Shared   // the vchan_interface page
 	rings  []*gnttab.Shared // ring pages, left's then right's
-	dev    *evtchn.Device
-	port   uint32
+	port   *evtchn.Port
 	page   []byte
 
 	rd, wr   byteRing // left (the client writes), right (we write)
 	rmu, wmu sync.Mutex
 
 	mu     sync.Mutex
-	ev     chan struct{} // closed and replaced at every event
 	closed bool
-	loop   chan struct{}
 }
 
 // Listen makes this domain the server of a vchan at path (absolute, or
@@ -61,7 +58,7 @@ func Serve(ctx context.Context, xs *xenstore.Client, path string, peer uint16, r
 	if err != nil {
 		return nil, err
 	}
-	c = &Conn{Path: path, Peer: peer, xs: xs, ev: make(chan struct{}), loop: make(chan struct{})}
+	c = &Conn{Path: path, Peer: peer, xs: xs}
 	fail := func(doing string, err error) (*Conn, error) {
 		c.release()
 		return nil, fmt.Errorf("vchan %s: %s: %w", path, doing, err)
@@ -111,16 +108,12 @@ func Serve(ctx context.Context, xs *xenstore.Client, path string, peer uint16, r
 	c.page[offCliLive] = liveWaiting
 	atomic.StoreUint32(c.liveWord(), atomic.LoadUint32(c.liveWord())&^0xff00|liveOn<<8) // srv_live = 1, last
 
-	if c.dev, err = evtchn.OpenDevice(); err != nil {
+	if c.port, err = evtchn.BindUnboundPort(peer); err != nil {
 		return fail("event channel", err)
 	}
-	if c.port, err = c.dev.BindUnbound(peer); err != nil {
-		return fail("event channel", err)
-	}
-	go c.events()
 	// If this program ends without Close, the kernel's release of the
 	// page tells the client: srv_live cleared and an event.
-	c.shared.NotifyOnRelease(gnttab.NotifyClearByte|gnttab.NotifySendEvent, offSrvLive, c.port)
+	c.shared.NotifyOnRelease(gnttab.NotifyClearByte|gnttab.NotifySendEvent, offSrvLive, c.port.Number)
 
 	// The keys, readable by the peer only (libxenvchan's permissions).
 	self, err := xs.Read(ctx, "domid")
@@ -134,7 +127,7 @@ func Serve(ctx context.Context, xs *xenstore.Client, path string, peer uint16, r
 	perms := []xenstore.Perm{{Domain: uint16(me), Access: xenstore.AccessNone}, {Domain: peer, Access: xenstore.AccessRead}}
 	for _, kv := range [][2]string{
 		{"ring-ref", strconv.FormatUint(uint64(c.shared.Refs[0]), 10)},
-		{"event-channel", strconv.FormatUint(uint64(c.port), 10)},
+		{"event-channel", strconv.FormatUint(uint64(c.port.Number), 10)},
 	} {
 		if err := xs.Write(ctx, path+"/"+kv[0], []byte(kv[1])); err != nil {
 			return fail("publishing "+kv[0], err)
@@ -168,7 +161,7 @@ func (c *Conn) andNotByte(off int, bits uint8) (old uint8) {
 // WaitClient waits until the client has connected (cli_live 1).
 func (c *Conn) WaitClient(ctx context.Context) error {
 	for {
-		ev := c.event()
+		ev := c.port.Changed()
 		switch c.byteAt(offCliLive) {
 		case liveOn:
 			return nil
@@ -183,34 +176,11 @@ func (c *Conn) WaitClient(ctx context.Context) error {
 	}
 }
 
-// Port is the event channel (for diagnostics).
-func (c *Conn) Port() uint32 { return c.port }
+// Port is the event channel's local port (for diagnostics).
+func (c *Conn) Port() uint32 { return c.port.Number }
 
 // RingSizes returns the sizes of the read and the write ring.
 func (c *Conn) RingSizes() (read, write int) { return len(c.rd.data), len(c.wr.data) }
-
-func (c *Conn) events() {
-	defer close(c.loop)
-	var buf []uint32
-	for {
-		var err error
-		buf, err = c.dev.Wait(buf[:0])
-		c.mu.Lock()
-		close(c.ev)
-		c.ev = make(chan struct{})
-		stop := c.closed || err != nil || len(buf) == 0
-		c.mu.Unlock()
-		if stop {
-			return
-		}
-	}
-}
-
-func (c *Conn) event() chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ev
-}
 
 func (c *Conn) isClosed() bool {
 	c.mu.Lock()
@@ -222,7 +192,7 @@ func (c *Conn) isClosed() bool {
 // a bit in srv_notify), clearing the request.
 func (c *Conn) notify(bit uint8) {
 	if c.andNotByte(offSrvNotify, bit)&bit != 0 {
-		c.dev.Notify(c.port)
+		c.port.Notify()
 	}
 }
 
@@ -235,7 +205,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
 	for {
-		ev := c.event()
+		ev := c.port.Changed()
 		n, err := c.rd.get(p)
 		if err != nil {
 			return 0, err
@@ -270,7 +240,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 	defer c.wmu.Unlock()
 	done := 0
 	for done < len(p) {
-		ev := c.event()
+		ev := c.port.Changed()
 		if c.isClosed() {
 			return done, ErrClosed
 		}
@@ -312,15 +282,14 @@ func (c *Conn) Close() error {
 		return ErrClosed
 	}
 	c.closed = true
-	close(c.ev)
-	c.ev = make(chan struct{})
 	c.mu.Unlock()
+	c.port.Wake()
 	c.rmu.Lock()
 	c.wmu.Lock()
 	defer c.rmu.Unlock()
 	defer c.wmu.Unlock()
 	c.andNotByte(offSrvLive, 0xff)
-	c.dev.Notify(c.port)
+	c.port.Notify()
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
 	c.xs.Rm(ctx, c.Path+"/ring-ref")
@@ -332,12 +301,8 @@ func (c *Conn) Close() error {
 const closeTimeout = 5e9
 
 func (c *Conn) release() {
-	if c.dev != nil {
-		if c.port != 0 {
-			c.dev.Unbind(c.port)
-			<-c.loop
-		}
-		c.dev.Close()
+	if c.port != nil {
+		c.port.Close()
 	}
 	for _, r := range c.rings {
 		r.Close()
