@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/goxen/goxen/hypercall"
+	"github.com/goxen/goxen/sharedinfo"
 )
 
 // NumPorts is how many ports the 2-level ABI has on x86-64: 64 words of
@@ -15,7 +16,7 @@ const NumPorts = 64 * 64
 // its pending bit. It clears evtchn_upcall_pending first, so an event
 // that arrives during the scan raises the upcall again rather than being
 // lost. Masked pending ports stay pending. It does not allocate.
-func Scan(s *hypercall.SharedInfo, v *hypercall.VcpuInfo, handle func(port uint32)) {
+func Scan(s *sharedinfo.SharedInfo, v *sharedinfo.VcpuInfo, handle func(port uint32)) {
 	atomic.StoreUint32(upcallWord(v), atomic.LoadUint32(upcallWord(v))&^0xff)
 	sel := atomic.SwapUint64(&v.EvtchnPendingSel, 0)
 	for sel != 0 {
@@ -38,14 +39,14 @@ func Scan(s *hypercall.SharedInfo, v *hypercall.VcpuInfo, handle func(port uint3
 // evtchn_upcall_pending is set (with a callback vector, Xen raises the
 // upcall for as long as it is, with interrupts enabled), or selector bits
 // are left over from an upcall acknowledged without a scan.
-func Waiting(v *hypercall.VcpuInfo) bool {
+func Waiting(v *sharedinfo.VcpuInfo) bool {
 	return atomic.LoadUint32(upcallWord(v))&0xff != 0 || atomic.LoadUint64(&v.EvtchnPendingSel) != 0
 }
 
 // upcallWord is the 32-bit word holding evtchn_upcall_pending (byte 0)
 // and evtchn_upcall_mask (byte 1), so the pending byte can be cleared
 // atomically without touching the mask.
-func upcallWord(v *hypercall.VcpuInfo) *uint32 {
+func upcallWord(v *sharedinfo.VcpuInfo) *uint32 {
 	return (*uint32)(unsafePointer(&v.EvtchnUpcallPending))
 }
 
@@ -72,20 +73,20 @@ func setBit(w *uint64, b uint32) {
 }
 
 // Pending reports whether port has an event waiting.
-func Pending(s *hypercall.SharedInfo, port uint32) bool {
+func Pending(s *sharedinfo.SharedInfo, port uint32) bool {
 	return atomic.LoadUint64(&s.EvtchnPending[port/64])&(1<<(port%64)) != 0
 }
 
 // ClearPending drops a waiting event on port, if any.
-func ClearPending(s *hypercall.SharedInfo, port uint32) bool {
+func ClearPending(s *sharedinfo.SharedInfo, port uint32) bool {
 	return clearBit(&s.EvtchnPending[port/64], port%64)
 }
 
 // Mask stops events on port from raising the upcall.
-func Mask(s *hypercall.SharedInfo, port uint32) { setBit(&s.EvtchnMask[port/64], port%64) }
+func Mask(s *sharedinfo.SharedInfo, port uint32) { setBit(&s.EvtchnMask[port/64], port%64) }
 
 // Masked reports whether port is masked.
-func Masked(s *hypercall.SharedInfo, port uint32) bool {
+func Masked(s *sharedinfo.SharedInfo, port uint32) bool {
 	return atomic.LoadUint64(&s.EvtchnMask[port/64])&(1<<(port%64)) != 0
 }
 

@@ -8,23 +8,23 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/goxen/goxen/hypercall"
+	"github.com/goxen/goxen/sharedinfo"
 )
 
-func raise(s *hypercall.SharedInfo, v *hypercall.VcpuInfo, port uint32) {
+func raise(s *sharedinfo.SharedInfo, v *sharedinfo.VcpuInfo, port uint32) {
 	s.EvtchnPending[port/64] |= 1 << (port % 64)
 	v.EvtchnPendingSel |= 1 << (port / 64)
 	v.EvtchnUpcallPending = 1
 }
 
-func scan(s *hypercall.SharedInfo, v *hypercall.VcpuInfo) []uint32 {
+func scan(s *sharedinfo.SharedInfo, v *sharedinfo.VcpuInfo) []uint32 {
 	var got []uint32
 	Scan(s, v, func(p uint32) { got = append(got, p) })
 	return got
 }
 
 func TestScanDeliversAndClears(t *testing.T) {
-	var s hypercall.SharedInfo
+	var s sharedinfo.SharedInfo
 	v := &s.VcpuInfo[0]
 	v.EvtchnUpcallMask = 1
 	for _, p := range []uint32{3, 64, 65, 4095} {
@@ -51,7 +51,7 @@ func TestScanDeliversAndClears(t *testing.T) {
 }
 
 func TestScanLeavesMaskedPending(t *testing.T) {
-	var s hypercall.SharedInfo
+	var s sharedinfo.SharedInfo
 	v := &s.VcpuInfo[0]
 	Mask(&s, 7)
 	raise(&s, v, 7)
@@ -68,7 +68,7 @@ func TestScanLeavesMaskedPending(t *testing.T) {
 }
 
 func TestScanDoesNotAllocate(t *testing.T) {
-	var s hypercall.SharedInfo
+	var s sharedinfo.SharedInfo
 	v := &s.VcpuInfo[0]
 	n := 0
 	counted = 0
@@ -93,7 +93,7 @@ func countPort(uint32) { counted++ }
 // word; selector bits left after the byte was cleared count too; a scan
 // clears both.
 func TestWaiting(t *testing.T) {
-	var s hypercall.SharedInfo
+	var s sharedinfo.SharedInfo
 	v := &s.VcpuInfo[0]
 	v.EvtchnUpcallMask = 1
 	if Waiting(v) {
@@ -121,7 +121,7 @@ func TestWaiting(t *testing.T) {
 // as the kernel does on every upcall. Every event the setter raised (every
 // 0 -> 1 transition of a pending bit) must be handled exactly once.
 func TestScanRacesXen(t *testing.T) {
-	var s hypercall.SharedInfo
+	var s sharedinfo.SharedInfo
 	v := &s.VcpuInfo[0]
 	v.EvtchnUpcallMask = 1 // the guest's; the scanner must leave it alone
 	var ports []uint32

@@ -1,6 +1,6 @@
 package hypercall
 
-import "fmt"
+import "strconv"
 
 // Hypervisor CPUID leaves.
 // xen/include/public/arch-x86/cpuid.h
@@ -94,16 +94,17 @@ type DiscoverError struct {
 func (e *DiscoverError) Error() string {
 	switch e.Kind {
 	case NoSignature:
-		return fmt.Sprintf("no Xen signature found in CPUID leaves %#x-%#x",
-			XEN_CPUID_FIRST_LEAF, cpuidLastBase)
+		return "no Xen signature found in CPUID leaves " + hex(XEN_CPUID_FIRST_LEAF) + "-" + hex(cpuidLastBase)
 	case MaxLeafTooSmall:
-		return fmt.Sprintf("Xen CPUID leaf %#x: max leaf %#x too small, need at least %#x",
-			e.Base, e.MaxLeaf, e.Base+2)
+		return "Xen CPUID leaf " + hex(e.Base) + ": max leaf " + hex(e.MaxLeaf) +
+			" too small, need at least " + hex(e.Base+2)
 	case NoHypercallPages:
-		return fmt.Sprintf("Xen CPUID leaf %#x: reports 0 hypercall pages", e.Base+2)
+		return "Xen CPUID leaf " + hex(e.Base+2) + ": reports 0 hypercall pages"
 	}
-	return fmt.Sprintf("Xen CPUID discovery failed (kind %d)", int(e.Kind))
+	return "Xen CPUID discovery failed (kind " + strconv.Itoa(int(e.Kind)) + ")"
 }
+
+func hex(v uint32) string { return "0x" + strconv.FormatUint(uint64(v), 16) }
 
 // Discover finds Xen's CPUID leaves and reads the version, the hypercall
 // page count and MSR, and the guest TSC frequency. A base whose max leaf is

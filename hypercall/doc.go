@@ -28,8 +28,9 @@
 // fills it with 128 entry points of 32 bytes, one per call number, each
 // "mov $nr, %eax; vmcall (or vmmcall); ret". A hypercall is then an
 // ordinary call to page + nr*32. The entry for HYPERVISOR_iret (23), which
-// only PV guests have, is ud2 instead. CheckPage and DescribeSlot decode a
-// page to confirm that Xen filled it as expected.
+// only PV guests have, is ud2 instead. CheckPage compares a
+// page byte for byte with those stubs (ExpectedStub) to confirm that Xen
+// filled it as expected; it needs no disassembler, so it runs at boot.
 //
 // # Finding Xen: the CPUID leaves
 //
@@ -54,21 +55,5 @@
 // up or inside a trap handler. Hypercalls must be made at CPL 0; from user
 // mode an HVM guest gets -EPERM.
 //
-// # Shared info and pvclock
-//
-// The shared info page (SharedInfo) is memory that Xen and the guest both
-// see; the guest chooses where it appears with XENMEM_add_to_physmap. It
-// holds the event-channel pending and mask bitmaps, one VcpuInfo per
-// virtual CPU (an "upcall pending" flag and mask, and a clock record), and
-// the wall-clock time at which Xen's system time was zero.
-//
-// The clock record, VcpuTimeInfo, is the paravirtual clock ("pvclock").
-// Xen measures system time in nanoseconds since the host booted, and
-// every so often stores the current system time together with the TSC
-// value at that moment and a scale factor from TSC ticks to nanoseconds.
-// The guest reads the TSC itself and extrapolates (SystemTime), which costs
-// no trap. Because Xen may rewrite the record at any time, it increments a
-// version counter before and after each update; a reader that sees an odd
-// version, or a version that changed while it was reading, tries again
-// (ReadTime, SharedInfo.Wallclock).
+// The shared info page and the pvclock it holds are package sharedinfo.
 package hypercall

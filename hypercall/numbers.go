@@ -95,15 +95,6 @@ const (
 	VIRQ_XENPMU     = 13
 )
 
-// Shared-info geometry on x86.
-// xen/include/public/arch-x86/xen.h: XEN_LEGACY_MAX_VCPUS;
-// xen/include/public/xen.h: struct shared_info (evtchn arrays are
-// sizeof(xen_ulong_t)*8 words of 64 bits).
-const (
-	XEN_LEGACY_MAX_VCPUS  = 32
-	EVTCHN_2L_NR_CHANNELS = 64 * 64
-)
-
 // sched_op sub-operations.
 // xen/include/public/sched.h: enum sched_op
 const (
@@ -247,11 +238,4 @@ const (
 	XENVER_capabilities2       = 12
 	XENVER_changeset2          = 13
 	XENVER_commandline2        = 14
-)
-
-// Flags in vcpu_time_info.flags.
-// xen/include/public/xen.h: XEN_PVCLOCK_*
-const (
-	XEN_PVCLOCK_TSC_STABLE_BIT = 1 << 0
-	XEN_PVCLOCK_GUEST_STOPPED  = 1 << 1
 )

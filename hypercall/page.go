@@ -1,12 +1,5 @@
 package hypercall
 
-import (
-	"fmt"
-	"strings"
-
-	"golang.org/x/arch/x86/x86asm"
-)
-
 // Hypercall page geometry: one 4 KiB page of 32-byte entry points, one per
 // hypercall number.
 // xen/include/public/arch-x86/xen-x86_64.h: "call hypercall_page + nr * 32"
@@ -35,173 +28,56 @@ func (v Vendor) String() string {
 	return "unknown"
 }
 
-// PageSizeError reports a page slice that is not exactly PageSize bytes.
-type PageSizeError struct{ Len int }
+// StubLen is the length of Xen's stub in a slot: "mov $nr, %eax" (b8
+// imm32, 5 bytes), vmcall or vmmcall (3), ret (c3, 1). The rest of a slot
+// is int3 (0xcc) since Xen 4.13 and untouched guest memory before, so it
+// is not compared.
+const StubLen = 9
 
-func (e *PageSizeError) Error() string {
-	return fmt.Sprintf("hypercall page is %d bytes, want %d", e.Len, PageSize)
-}
-
-// SlotRangeError reports a hypercall number with no slot in the page.
-type SlotRangeError struct{ Nr int }
-
-func (e *SlotRangeError) Error() string {
-	return fmt.Sprintf("hypercall slot %d out of range 0-%d", e.Nr, NumSlots-1)
-}
-
-// SlotError reports a slot whose code is not what Xen writes there.
-type SlotError struct {
-	Slot    int
-	Got     []byte // the first stubLen bytes of the slot
-	GotText string // their disassembly
-	Want    string
-}
-
-func (e *SlotError) Error() string {
-	return fmt.Sprintf("hypercall page slot %d: got % x (%s), want %s", e.Slot, e.Got, e.GotText, e.Want)
-}
-
-// stubLen is the length of Xen's stub: b8 imm32 (5), vmcall (3), c3 (1).
-// The rest of a slot is 0xcc since Xen 4.13 and untouched guest memory
-// before, so it is not checked.
-const stubLen = 9
-
-// inst is one decoded instruction.
-type inst struct {
-	x      x86asm.Inst
-	vendor Vendor // set for vmcall/vmmcall, which x86asm does not know
-	n      int    // length in bytes; 0 if undecodable
-	text   string
-}
-
-// decode decodes one 64-bit instruction. x86asm (v0.32.0) reports vmcall
-// and vmmcall as unrecognized, so those two encodings are matched here
-// first.
-func decode(b []byte) inst {
-	if len(b) >= 3 && b[0] == 0x0f && b[1] == 0x01 {
-		switch b[2] {
-		case 0xc1:
-			return inst{vendor: VendorIntel, n: 3, text: "vmcall"}
-		case 0xd9:
-			return inst{vendor: VendorAMD, n: 3, text: "vmmcall"}
-		}
-	}
-	x, err := x86asm.Decode(b, 64)
-	// x86asm reports an instruction cut off by the end of b as Op 0
-	// with no error.
-	if err != nil || x.Len == 0 || x.Op == 0 {
-		if len(b) == 0 {
-			return inst{text: "(end of slot)"}
-		}
-		return inst{text: fmt.Sprintf("(bad %02x)", b[0])}
-	}
-	return inst{x: x, n: x.Len, text: x86asm.IntelSyntax(x, 0, nil)}
-}
-
-// disasm renders up to max instructions of code, stopping after one that
-// ends the stub (ret, ud2, int3) or that cannot be decoded.
-func disasm(code []byte, max int) string {
-	var parts []string
-	for len(code) > 0 {
-		if len(parts) == max {
-			parts = append(parts, "...")
-			break
-		}
-		in := decode(code)
-		parts = append(parts, in.text)
-		if in.n == 0 || in.x.Op == x86asm.RET || in.x.Op == x86asm.UD2 || in.x.Op == x86asm.INT {
-			break
-		}
-		code = code[in.n:]
-	}
-	return strings.Join(parts, "; ")
-}
-
-// checkStub decodes a slot and reports its vendor if it is exactly
-// "mov eax, nr; vmcall|vmmcall; ret".
-func checkStub(slot []byte, nr int) (Vendor, bool) {
-	mov := decode(slot)
-	if mov.n == 0 || mov.x.Op != x86asm.MOV || mov.x.Args[0] != x86asm.EAX || mov.x.Args[1] != x86asm.Imm(nr) {
-		return VendorUnknown, false
-	}
-	call := decode(slot[mov.n:])
-	if call.vendor == VendorUnknown {
-		return VendorUnknown, false
-	}
-	ret := decode(slot[mov.n+call.n:])
-	// A plain near ret: "ret imm16" (c2) would also pop the arguments.
-	if ret.n == 0 || ret.x.Op != x86asm.RET || ret.x.Args[0] != nil {
-		return VendorUnknown, false
-	}
-	return call.vendor, true
-}
-
-func wantStub(nr int, v Vendor) string {
-	call := "vmcall|vmmcall"
-	if v != VendorUnknown {
-		call = v.String()
-	}
-	return fmt.Sprintf("mov eax, %#x; %s; ret", nr, call)
-}
-
-// InspectPage checks a hypercall page as CheckPage does and also reports
-// whether it was written for Intel (vmcall) or AMD (vmmcall).
-//
-// Every slot must hold Xen's stub for its own number, all with the same
-// instruction, except the slot of HYPERVISOR_iret, which Xen fills with ud2
-// because an HVM/PVH guest has no iret hypercall.
+// ExpectedStub is the code Xen writes at the start of slot nr of an HVM
+// or PVH guest's hypercall page, and its length: "mov $nr, %eax;
+// vmcall; ret" (or vmmcall for VendorAMD), and for HYPERVISOR_iret, which
+// only PV guests have, ud2 (0f 0b).
 //
 // xen/arch/x86/hvm/vmx/vmx.c: vmx_init_hypercall_page;
-// xen/arch/x86/hvm/svm/svm.c: svm_init_hypercall_page;
-// xen/arch/x86/domain.c: init_hypercall_page (0xcc fill)
-func InspectPage(page []byte) (Vendor, error) {
-	if len(page) != PageSize {
-		return VendorUnknown, &PageSizeError{Len: len(page)}
+// xen/arch/x86/hvm/svm/svm.c: svm_init_hypercall_page.
+func ExpectedStub(nr int, v Vendor) (stub [StubLen]byte, n int) {
+	if nr == HYPERVISOR_iret {
+		stub[0], stub[1] = 0x0f, 0x0b
+		return stub, 2
 	}
-	vendor := VendorUnknown
+	last := byte(0xc1) // vmcall
+	if v == VendorAMD {
+		last = 0xd9 // vmmcall
+	}
+	stub = [StubLen]byte{0xb8, byte(nr), byte(nr >> 8), byte(nr >> 16), byte(nr >> 24), 0x0f, 0x01, last, 0xc3}
+	return stub, StubLen
+}
+
+// CheckPage compares a hypercall page, byte for byte, with the stubs Xen
+// writes (ExpectedStub). Slot 0 decides the vendor; every other slot must
+// then hold its own number's stub for the same vendor. It returns the
+// vendor and -1, or the number of the first slot that differs. It does
+// not allocate: the boot path runs it before the Go runtime exists.
+// (The smoke test also disassembles the page, with a disassembler that
+// stays out of the kernel.)
+func CheckPage(page *[PageSize]byte) (v Vendor, badSlot int) {
+	switch page[7] {
+	case 0xc1:
+		v = VendorIntel
+	case 0xd9:
+		v = VendorAMD
+	default:
+		return VendorUnknown, 0
+	}
 	for nr := 0; nr < NumSlots; nr++ {
-		slot := page[nr*SlotSize : (nr+1)*SlotSize]
-		if nr == HYPERVISOR_iret {
-			if slot[0] != 0x0f || slot[1] != 0x0b {
-				return VendorUnknown, slotError(nr, slot, "ud2")
+		want, n := ExpectedStub(nr, v)
+		slot := page[nr*SlotSize:]
+		for i := 0; i < n; i++ {
+			if slot[i] != want[i] {
+				return VendorUnknown, nr
 			}
-			continue
 		}
-		v, ok := checkStub(slot, nr)
-		if !ok || (vendor != VendorUnknown && v != vendor) {
-			return VendorUnknown, slotError(nr, slot, wantStub(nr, vendor))
-		}
-		vendor = v
 	}
-	return vendor, nil
-}
-
-func slotError(nr int, slot []byte, want string) error {
-	return &SlotError{
-		Slot:    nr,
-		Got:     append([]byte(nil), slot[:stubLen]...),
-		GotText: disasm(slot, 3),
-		Want:    want,
-	}
-}
-
-// CheckPage verifies that page (exactly PageSize bytes) is a hypercall
-// page as Xen writes it for an HVM/PVH guest. A nil result means every
-// Call through it reaches Xen. See InspectPage for the rules.
-func CheckPage(page []byte) error {
-	_, err := InspectPage(page)
-	return err
-}
-
-// DescribeSlot disassembles slot nr of page (Intel syntax), e.g.
-// "mov eax, 0x12; vmcall; ret". It stops at ret, ud2 or int3, at bytes it
-// cannot decode, or after 8 instructions.
-func DescribeSlot(page []byte, nr int) (string, error) {
-	if len(page) != PageSize {
-		return "", &PageSizeError{Len: len(page)}
-	}
-	if nr < 0 || nr >= NumSlots {
-		return "", &SlotRangeError{Nr: nr}
-	}
-	return disasm(page[nr*SlotSize:(nr+1)*SlotSize], 8), nil
+	return v, -1
 }

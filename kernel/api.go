@@ -3,6 +3,7 @@ package kernel
 import (
 	"github.com/goxen/goxen/gnttab"
 	"github.com/goxen/goxen/hypercall"
+	"github.com/goxen/goxen/sharedinfo"
 	"github.com/goxen/goxen/startinfo"
 )
 
@@ -20,7 +21,7 @@ func Xen() hypercall.Xen { return xen }
 
 // SharedInfo returns Xen's shared info page (event bitmaps, pvclock,
 // wallclock), or nil before it is mapped.
-func SharedInfo() *hypercall.SharedInfo { return shared }
+func SharedInfo() *sharedinfo.SharedInfo { return shared }
 
 // Image returns the loaded kernel image's bounds, page-rounded.
 func Image() (start, end uintptr) { return imageStart, imageEnd }

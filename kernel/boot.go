@@ -120,10 +120,8 @@ func initHypercallPage() {
 	}
 	page := (uintptr(unsafe.Pointer(&hypercallPageMem)) + 0xfff) &^ 0xfff
 	hypercall.InstallPage(xen.HypercallMSR, uint64(page), page)
-	// A stub starts with "mov $nr, %eax" (0xb8). A full check with the
-	// disassembler runs once the Go runtime is up (see init.go).
-	if *(*byte)(at(page)) != 0xb8 {
-		earlyFatal("goxen: Xen did not fill the hypercall page")
+	if _, bad := hypercall.CheckPage((*[hypercall.PageSize]byte)(at(page))); bad >= 0 {
+		earlyFatal("goxen: the hypercall page is not Xen's stubs")
 	}
 }
 

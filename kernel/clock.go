@@ -1,19 +1,22 @@
 package kernel
 
-import "github.com/goxen/goxen/hypercall"
+import (
+	"github.com/goxen/goxen/hypercall"
+	"github.com/goxen/goxen/sharedinfo"
+)
 
 // Time comes from Xen's pvclock: the vcpu_time_info in shared info, which
 // Xen keeps updated with a (TSC, system time) pair and a scale. System
 // time is nanoseconds since Xen booted and serves as CLOCK_MONOTONIC;
 // the wallclock fields give the real time at system time zero.
 
-var shared *hypercall.SharedInfo // mapped by initSharedInfo; nil until then
+var shared *sharedinfo.SharedInfo // mapped by initSharedInfo; nil until then
 
 func nanotime() int64 {
 	if shared == nil {
 		return 0
 	}
-	return int64(hypercall.ReadTime(&shared.VcpuInfo[0].Time, hypercall.RDTSC))
+	return int64(sharedinfo.ReadTime(&shared.VcpuInfo[0].Time, hypercall.RDTSC))
 }
 
 // walltime is the real time in nanoseconds since 1970.
@@ -21,10 +24,10 @@ func walltime() int64 {
 	if shared == nil {
 		return 0
 	}
-	sec, nsec := hypercall.WallTime(shared, uint64(nanotime()))
+	sec, nsec := sharedinfo.WallTime(shared, uint64(nanotime()))
 	return int64(sec)*1e9 + int64(nsec)
 }
 
-func sharedInfoPtr(pa uintptr) *hypercall.SharedInfo {
-	return (*hypercall.SharedInfo)(at(pa))
+func sharedInfoPtr(pa uintptr) *sharedinfo.SharedInfo {
+	return (*sharedinfo.SharedInfo)(at(pa))
 }

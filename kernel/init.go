@@ -1,7 +1,5 @@
 package kernel
 
-import "github.com/goxen/goxen/hypercall"
-
 // init runs inside the Go runtime, before main.main. Work that needs the
 // heap (the disassembler) happens here rather than in boot.
 func init() {
@@ -11,8 +9,5 @@ func init() {
 		// binary: nothing else in Go refers to it.
 		pvhEntryAddr()
 		return
-	}
-	if err := hypercall.CheckPage(bytesAt(hypercall.Page(), 4096)); err != nil {
-		fatal("hypercall page: ", []byte(err.Error()))
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/goxen/goxen/gnttab"
 	"github.com/goxen/goxen/hypercall"
 	"github.com/goxen/goxen/kernel"
+	"github.com/goxen/goxen/sharedinfo"
 	"github.com/goxen/goxen/startinfo"
 	"github.com/goxen/goxen/xenstore"
 )
@@ -31,7 +32,7 @@ type env struct {
 	opts   Options
 	si     startinfo.PVH
 	dom0   bool
-	shared *hypercall.SharedInfo
+	shared *sharedinfo.SharedInfo
 
 	// The loopback channel: port a allocated unbound for ourselves,
 	// port b bound to it (EVTCHNOP_bind_interdomain), both masked.
@@ -77,7 +78,7 @@ var checks = map[string]func(*env) Result{
 }
 
 // now is Xen system time in ns, read from the pvclock record.
-func (e *env) now() uint64 { return hypercall.ReadTime(&e.shared.VcpuInfo[0].Time, hypercall.RDTSC) }
+func (e *env) now() uint64 { return sharedinfo.ReadTime(&e.shared.VcpuInfo[0].Time, hypercall.RDTSC) }
 
 func ms(ns float64) float64 { return ns / 1e6 }
 
@@ -145,15 +146,15 @@ func checkHypercallPage(e *env) Result {
 	}
 	page := make([]byte, hypercall.PageSize)
 	copy(page, bytesAt(addr, hypercall.PageSize))
-	v, err := hypercall.InspectPage(page)
+	v, err := inspectPage(page)
 	if err != nil {
 		return fail(fmt.Sprintf("page at %#x: %v", addr, err), "Xen's stub in every slot")
 	}
-	s, _ := hypercall.DescribeSlot(page, hypercall.HYPERVISOR_xen_version)
+	s, _ := describeSlot(page, hypercall.HYPERVISOR_xen_version)
 	r := pass("page at %#x: %d slots disassembled, all Xen's %s stubs (slot %d: %q), iret slot ud2",
 		addr, hypercall.NumSlots, v, hypercall.HYPERVISOR_xen_version, s)
 	for _, n := range []int{hypercall.HYPERVISOR_sched_op, hypercall.HYPERVISOR_event_channel_op, hypercall.HYPERVISOR_iret} {
-		d, _ := hypercall.DescribeSlot(page, n)
+		d, _ := describeSlot(page, n)
 		r.Detail = append(r.Detail, fmt.Sprintf("slot %d: %s", n, d))
 	}
 	return r
@@ -298,11 +299,11 @@ func checkWallclock(e *env) Result {
 		return errorf("no shared info", "shared info mapped")
 	}
 	sys0 := e.now()
-	w0s, w0n := hypercall.WallTime(e.shared, sys0)
+	w0s, w0n := sharedinfo.WallTime(e.shared, sys0)
 	go0 := time.Now()
 	time.Sleep(interval)
 	sys1 := e.now()
-	w1s, w1n := hypercall.WallTime(e.shared, sys1)
+	w1s, w1n := sharedinfo.WallTime(e.shared, sys1)
 	go1 := time.Now()
 	dsys := float64(sys1 - sys0)
 	dwall := float64(int64(w1s-w0s)*1e9 + int64(w1n) - int64(w0n))

@@ -8,6 +8,7 @@ import (
 	"github.com/goxen/goxen/console"
 	"github.com/goxen/goxen/evtchn"
 	"github.com/goxen/goxen/hypercall"
+	"github.com/goxen/goxen/sharedinfo"
 	"github.com/goxen/goxen/startinfo"
 )
 
@@ -22,7 +23,7 @@ func halt()
 var (
 	xen    hypercall.Xen
 	si     startinfo.PVH
-	shared *hypercall.SharedInfo // nil until early maps it
+	shared *sharedinfo.SharedInfo // nil until early maps it
 
 	hypercallPageMem [2 * 4096]byte // one page of it, aligned, is the hypercall page
 	sharedInfoMem    [2 * 4096]byte // one page of it, aligned, becomes shared info
@@ -68,7 +69,7 @@ func early() {
 	if rc := hypercall.AddToPhysmap(hypercall.XENMAPSPACE_shared_info, 0, uint64(sp)>>12); rc != 0 {
 		earlyFatal("xenpvh: XENMEM_add_to_physmap(shared_info) failed", nil)
 	}
-	shared = (*hypercall.SharedInfo)(at(sp))
+	shared = (*sharedinfo.SharedInfo)(at(sp))
 	// Events are polled (SCHEDOP_poll), never delivered as interrupts.
 	shared.VcpuInfo[0].EvtchnUpcallMask = 1
 
@@ -113,7 +114,7 @@ func xenTime() int64 {
 	if shared == nil {
 		return 0
 	}
-	return int64(hypercall.ReadTime(&shared.VcpuInfo[0].Time, hypercall.RDTSC))
+	return int64(sharedinfo.ReadTime(&shared.VcpuInfo[0].Time, hypercall.RDTSC))
 }
 
 // poll sleeps in Xen until the console's event channel fires or the

@@ -1,4 +1,4 @@
-package hypercall
+package sharedinfo
 
 import (
 	"math/bits"
