@@ -3,6 +3,7 @@ package kernel
 import (
 	"github.com/goxen/goxen/gnttab"
 	"github.com/goxen/goxen/hypercall"
+	"github.com/goxen/goxen/pvh"
 	"github.com/goxen/goxen/sharedinfo"
 	"github.com/goxen/goxen/startinfo"
 )
@@ -13,11 +14,11 @@ import (
 
 // StartInfo returns a copy of the decoded PVH start info (memory map
 // included; for a dom0 the map came from XENMEM_memory_map).
-func StartInfo() startinfo.PVH { return si }
+func StartInfo() startinfo.PVH { return *si }
 
 // Xen returns what CPUID said about the hypervisor: version, leaves,
 // hypercall MSR, TSC mode.
-func Xen() hypercall.Xen { return xen }
+func Xen() hypercall.Xen { return pvh.Xen() }
 
 // SharedInfo returns Xen's shared info page (event bitmaps, pvclock,
 // wallclock), or nil before it is mapped.

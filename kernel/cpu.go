@@ -1,9 +1,7 @@
 package kernel
 
-// Declarations of the assembly in cpu_amd64.s, trap_amd64.s and
-// trap_amd64.s.
+// Declarations of the assembly in cpu_amd64.s and trap_amd64.s.
 
-func outb(port uint16, b byte)
 func readCR2() uint64
 func readCR3() uint64
 func readCR0() uint64
@@ -13,7 +11,6 @@ func lgdt(p uintptr)
 func lidt(p uintptr)
 func ltr(sel uint16)
 func rdrand() (v uint64, ok bool)
-func halt()
 func swtch(save *uintptr, next uintptr)
 func enterRuntime(sp, entry uintptr)
 func syscallEntryAddr() uintptr

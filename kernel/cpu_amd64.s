@@ -2,13 +2,6 @@
 
 #include "textflag.h"
 
-// func outb(port uint16, b byte)
-TEXT ·outb(SB),NOSPLIT,$0-3
-	MOVW port+0(FP), DX
-	MOVB b+2(FP), AL
-	OUTB
-	RET
-
 // func readCR2() uint64
 TEXT ·readCR2(SB),NOSPLIT,$0-8
 	MOVQ CR2, AX
@@ -59,11 +52,6 @@ retry:
 done:
 	MOVQ AX, v+0(FP)
 	MOVB $1, ok+8(FP)
-	RET
-
-// func halt()
-TEXT ·halt(SB),NOSPLIT,$0
-	HLT
 	RET
 
 // func swtch(save *uintptr, next uintptr)

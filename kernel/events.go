@@ -44,7 +44,7 @@ func initEvents() {
 		haveTimer = true
 		evtchn.Unmask(timerPort)
 	}
-	if sinkOn[sinkRing] {
+	if consoleRingOn() {
 		evtchn.Unmask(consolePort)
 	}
 	if err := evtchn.SetVector(upcallVector); err != nil {
@@ -85,7 +85,7 @@ func onEvent(port uint32) {
 	case haveTimer && port == timerPort:
 		timerArmed = 0
 		tickPending = true
-	case sinkOn[sinkRing] && port == consolePort:
+	case consoleRingOn() && port == consolePort:
 		wake(waitConsole, maxThreads)
 	case haveStore && port == storePort:
 		storeKicked = true

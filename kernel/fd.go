@@ -1,6 +1,9 @@
 package kernel
 
-import "github.com/goxen/goxen/console"
+import (
+	"github.com/goxen/goxen/console"
+	"github.com/goxen/goxen/pvh"
+)
 
 // File descriptors: 0, 1 and 2 are the console; the Go runtime's netpoller
 // adds one epoll instance and one eventfd it uses to wake the poller.
@@ -211,14 +214,14 @@ func consoleRead(p []byte) int64 {
 		if inputBroken {
 			return -eIO
 		}
-		if !sinkOn[sinkRing] {
+		if !consoleRingOn() {
 			// dom0 has no input ring yet
 			if block(waitConsole, 0) == wokeSignal {
 				return -eINTR
 			}
 			continue
 		}
-		n, err := consoleRing.Read(p)
+		n, err := pvh.ReadConsole(p)
 		if err != nil {
 			inputBroken = true
 			var b [160]byte

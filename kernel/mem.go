@@ -2,6 +2,8 @@ package kernel
 
 import (
 	"github.com/goxen/goxen/kernel/mm"
+	"github.com/goxen/goxen/pvh"
+	"github.com/goxen/goxen/startinfo"
 )
 
 // Physical memory: every RAM frame below 4 GiB is identity mapped by the
@@ -35,7 +37,7 @@ func (identity) Zero(p mm.PAddr)               { clear((*[4096]byte)(at(uintptr(
 func invlpgVA(va mm.VAddr) { invlpg(uintptr(va)) }
 
 func initSpace() {
-	space.PT = mm.PageTable{Root: mm.PAddr(bootTablesPA), Phys: identity{}, Frames: &frames, Invlpg: invlpgVA}
+	space.PT = mm.PageTable{Root: mm.PAddr(pvh.PageTables()), Phys: identity{}, Frames: &frames, Invlpg: invlpgVA}
 	space.Lo = userLo
 	space.Hi = userHi
 	kspace.PT = space.PT
@@ -115,7 +117,38 @@ func guardLowMemory() {
 			t[i] = 0
 		}
 	}
-	pd := identity{}.Table(mm.PAddr(bootTablesPA + 0x2000))
+	pd := identity{}.Table(mm.PAddr(pvh.PageTables() + 0x2000))
 	pd[0] = uint64(pt) | mm.PTEPresent | mm.PTEWrite
 	invlpg(0)
+}
+
+// initMemory gives every RAM frame of the memory map to the frame
+// allocator, except the first MiB and the kernel image. The start info
+// has been copied, so the pages Xen put it in are free now.
+func initMemory() {
+	for i := 0; i < si.NMemmap; i++ {
+		e := &si.Memmap[i]
+		if e.Type != startinfo.XEN_HVM_MEMMAP_TYPE_RAM {
+			continue
+		}
+		start, end := e.Addr, e.Addr+e.Size
+		if start < 1<<20 {
+			start = 1 << 20
+		}
+		if end > uint64(mm.MaxPhys) {
+			end = uint64(mm.MaxPhys)
+		}
+		if start < end {
+			frames.AddFree(mm.PAddr(start), mm.PAddr(end))
+		}
+	}
+	frames.Reserve(mm.PAddr(imageStart), mm.PAddr(imageEnd))
+	for i := 0; i < si.NModules; i++ {
+		m := &si.Modules[i]
+		frames.Reserve(mm.PAddr(m.Paddr), mm.PAddr(m.Paddr+m.Size))
+	}
+	if frames.FreeCount() < 256 {
+		fatal("less than 1 MiB of free RAM in the memory map", nil)
+	}
+	initSpace()
 }

@@ -1,6 +1,9 @@
 package kernel
 
-import "github.com/goxen/goxen/kernel/mm"
+import (
+	"github.com/goxen/goxen/kernel/mm"
+	"github.com/goxen/goxen/pvh"
+)
 
 // Read-only memory. Everything runs at ring 0, where the CPU ignores a
 // page's missing write permission unless CR0.WP is set (Intel SDM vol. 3,
@@ -65,7 +68,7 @@ func protectImage() {
 // identity map at va (below 4 GiB), making one with the same mapping if
 // the entry is still a large page.
 func splitLargePage(va uintptr) *[512]uint64 {
-	pd := identity{}.Table(mm.PAddr(bootTablesPA + 0x2000 + uint64(va>>30)<<12))
+	pd := identity{}.Table(mm.PAddr(pvh.PageTables() + 0x2000 + uint64(va>>30)<<12))
 	e := &pd[va>>21&511]
 	if *e&mm.PTEHuge == 0 {
 		return identity{}.Table(mm.PAddr(*e & mm.PTEAddrMask))

@@ -441,3 +441,18 @@ func checkG(f *frame, nr uint64) {
 }
 
 var reportedG bool
+
+const (
+	msrSTAR  = 0xC0000081
+	msrLSTAR = 0xC0000082
+	msrFMASK = 0xC0000084
+)
+
+// initSyscalls points SYSCALL at syscallEntry. SYSCALL at ring 0 loads
+// CS from STAR[47:32] (our code selector, SS = +8) and clears the RFLAGS
+// bits in FMASK: IF, so a system call is never interrupted; DF; TF; AC.
+func initSyscalls() {
+	hypercall.WRMSR(msrSTAR, uint64(selCode)<<32)
+	hypercall.WRMSR(msrLSTAR, uint64(syscallEntryAddr()))
+	hypercall.WRMSR(msrFMASK, 0x200|0x400|0x100|0x40000)
+}

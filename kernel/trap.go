@@ -4,6 +4,7 @@ import (
 	"unsafe"
 
 	"github.com/goxen/goxen/hypercall"
+	"github.com/goxen/goxen/pvh"
 )
 
 // Descriptor tables. The entry code left a temporary GDT in bootTables;
@@ -94,6 +95,14 @@ var exceptionNames = [32]string{
 // kernelFS is the FS base while kernel code runs (the kernel's TLS). A
 // fault whose saved FS is anything else interrupted the Go program.
 var kernelFS uint64
+
+// keepEarlyTLS makes the TLS block package pvh's Entry loaded, whose g
+// has a zero stack guard, the kernel's own for the life of the guest:
+// every kernel entry (trap_amd64.s) loads kernelFS.
+func keepEarlyTLS() {
+	kernelFS = pvh.EarlyFS()
+	curFS = kernelFS
+}
 
 // trap is called by trapCommon for every exception. A page fault inside a
 // mapping is demand paging: map a zero page and retry. A fault the
@@ -210,12 +219,6 @@ func (l *line) fatal() {
 	shutdown(hypercall.SHUTDOWN_crash)
 }
 
-// shutdown flushes the console and asks Xen to end the domain.
-func shutdown(reason uint32) {
-	flushConsole()
-	for {
-		hypercall.SchedShutdown(reason)
-		// Only reached if Xen refused (e.g. no hypercall page yet).
-		halt()
-	}
-}
+// shutdown flushes the console and asks Xen to end the domain (pvh's
+// fatal path).
+func shutdown(reason uint32) { pvh.Shutdown(reason) }

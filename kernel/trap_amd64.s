@@ -48,7 +48,7 @@
 	JEQ 3(PC); \
 	INCQ ·fsLost(SB); \
 	MOVQ AX, ·fsSeen(SB); \
-	LEAQ ·kernelTLS+8(SB), AX; \
+	MOVQ ·kernelFS(SB), AX; \
 	LOADFS
 
 #define RESTOREFPFS \
@@ -114,7 +114,7 @@ TEXT irqEntry<>(SB),NOSPLIT|NOFRAME,$0
 	JZ ifClear
 	PUSHQ AX
 	// Now AX at 0(SP), then RIP, CS, RFLAGS, RSP (32(SP)), SS.
-	LEAQ ·kernelTLS+8(SB), AX
+	MOVQ ·kernelFS(SB), AX
 	CMPQ AX, ·curFS(SB)
 	JEQ inKernel
 	MOVQ 32(SP), AX

@@ -51,9 +51,10 @@ var wbRoots = []struct {
 	fn, why string
 	boot    bool
 }{
-	{wbPVHEntry, "PVH entry (entry_amd64.s), before the runtime", true},
-	// pvhEntry's first 263 bytes are 32-bit code, which decodes as
-	// nonsense in 64-bit mode: name its Go part too.
+	{wbPVHEntry, "PVH entry (entry_amd64.s, then pvh.Entry), before the runtime", true},
+	// pvh.Entry's first 269 bytes are 32-bit code, which decodes as
+	// nonsense in 64-bit mode, and it calls its continuation through a
+	// register: name the continuation too.
 	{"github.com/goxen/goxen/kernel.boot", "boot path, before the runtime", true},
 	{"syscallEntry", "SYSCALL entry (trap_amd64.s)", false},
 	{"github.com/goxen/goxen/kernel.syscallGo", "system call handler", false},
@@ -66,11 +67,16 @@ var wbRoots = []struct {
 	// context. (References to functions in code and read-only data are
 	// followed as edges too; naming them keeps them checked if that
 	// ever misses one.)
-	{"github.com/goxen/goxen/kernel.kickConsole", "console.Ring.Kick", false},
-	{"github.com/goxen/goxen/kernel.waitConsoleRing", "console.Ring.Wait", false},
+	{"github.com/goxen/goxen/pvh.kickRing", "console.Ring.Kick", false},
+	{"github.com/goxen/goxen/pvh.waitRing", "console.Ring.Wait", false},
+	{"github.com/goxen/goxen/kernel.waitConsoleRing", "pvh's console wait (SetConsoleWait)", false},
+	{"github.com/goxen/goxen/pvh.writeE9", "pvh's hardware: port 0xe9", false},
+	{"github.com/goxen/goxen/pvh.Now", "pvh's hardware: the clock", false},
+	{"github.com/goxen/goxen/hypercall.ConsoleWrite", "pvh's hardware: console_io", false},
+	{"github.com/goxen/goxen/hypercall.EvtchnSend", "pvh's hardware: the ring's kick", false},
 	{"github.com/goxen/goxen/kernel.onEvent", "evtchn.Scan callback", false},
-	{"github.com/goxen/goxen/kernel.(*physMem).Contains", "startinfo.Memory (its itab holds the pointer wrappers), at boot", true},
-	{"github.com/goxen/goxen/kernel.(*physMem).ReadAt", "startinfo.Memory, at boot", true},
+	{"github.com/goxen/goxen/pvh.(*PhysMem).Contains", "startinfo.Memory (its itab holds the pointer wrappers), at boot", true},
+	{"github.com/goxen/goxen/pvh.(*PhysMem).ReadAt", "startinfo.Memory, at boot", true},
 	{"github.com/goxen/goxen/kernel.(*identity).Table", "mm.Phys, in page faults and mmap", false},
 	{"github.com/goxen/goxen/kernel.(*identity).Zero", "mm.Phys, in page faults and mmap", false},
 }
@@ -390,6 +396,27 @@ func (img *image) edges(fn string) ([]edge, error) {
 // pointers: the word at addr (a func value), and for a small read-only
 // symbol that starts at addr (an itab, a table of funcs) every word of it.
 func (img *image) wordsAt(addr uint64) []uint64 {
+	return img.funcvals(img.rawWordsAt(addr))
+}
+
+// funcvals adds, for each word that points into .rodata at no function,
+// the word there: a func value of a top-level function is a pointer to a
+// read-only word holding the function's address, which is how a struct of
+// func fields laid out as static data (pvh's hardware) holds them.
+func (img *image) funcvals(words []uint64) []uint64 {
+	ro := img.f.Section(".rodata")
+	for _, w := range words {
+		if _, ok := img.starts[w]; ok || ro == nil || w < ro.Addr || w+8 > ro.Addr+ro.Size {
+			continue
+		}
+		if b := img.read(w, 8); b != nil {
+			words = append(words, binary.LittleEndian.Uint64(b))
+		}
+	}
+	return words
+}
+
+func (img *image) rawWordsAt(addr uint64) []uint64 {
 	var words []uint64
 	if b := img.read(addr, 8); b != nil {
 		words = append(words, binary.LittleEndian.Uint64(b))

@@ -4,6 +4,7 @@ import (
 	"github.com/goxen/goxen/evtchn"
 	"github.com/goxen/goxen/hypercall"
 	"github.com/goxen/goxen/kernel/mm"
+	"github.com/goxen/goxen/pvh"
 	"github.com/goxen/goxen/startinfo"
 	"github.com/goxen/goxen/xenstore"
 )
@@ -96,7 +97,7 @@ func initXenstore() {
 	}
 	pfn, rc1 := hypercall.HVMGetParam(hypercall.HVM_PARAM_STORE_PFN)
 	port, rc2 := hypercall.HVMGetParam(hypercall.HVM_PARAM_STORE_EVTCHN)
-	page, inMap := identityPage(pfn)
+	page, inMap := pvh.IdentityPage(pfn)
 	if rc1 != 0 || rc2 != 0 || !inMap {
 		klog().s("no xenstore (HVM_PARAM_STORE_PFN rc=").dec(int64(rc1)).s(" pfn=").hex(pfn).s("): running without one").print()
 		return

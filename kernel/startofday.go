@@ -1,0 +1,30 @@
+package kernel
+
+import (
+	"github.com/goxen/goxen/hypercall"
+	"github.com/goxen/goxen/pvh"
+)
+
+var haveRDRAND bool
+
+// startOfDay reports what the kernel found: Xen, the TSC, the image and
+// free RAM, and RDRAND.
+func startOfDay() {
+	x := pvh.Xen()
+	_, _, ecx, _ := hypercall.CPUID(1, 0)
+	haveRDRAND = ecx&(1<<30) != 0
+	klog().s("Xen ").dec(int64(x.Major)).s(".").dec(int64(x.Minor)).s(", CPUID base ").hex(uint64(x.Base)).print()
+	// Every clock read uses RDTSC; whether Xen traps it decides what a
+	// read costs (and, under nested emulation, how many VM exits run).
+	l := klog().s("TSC ").dec(int64(x.TSCKHz)).s(" kHz, tsc_mode ").s(x.TSCModeName())
+	if x.TSCEmulated() {
+		l = l.s(": emulated, each RDTSC exits to Xen")
+	} else {
+		l = l.s(": native RDTSC")
+	}
+	l.print()
+	klog().s("image [").hex(uint64(imageStart)).s(", ").hex(uint64(imageEnd)).s("), free RAM ").dec(int64(frames.FreeCount() * 4)).s(" KiB").print()
+	if !haveRDRAND {
+		klog().s("no RDRAND: getrandom uses a TSC-seeded generator, not fit for cryptography").print()
+	}
+}
