@@ -37,16 +37,15 @@ var sinkNames = [...]string{
 
 // output is the console.
 type output struct {
-	sink sink
-	ring console.Ring
-	buf       [256]byte // Putc's line buffer
-	n         int
-	failed    bool // a sink failed and output moved to port 0xe9
+	sink   sink
+	ring   console.Ring
+	buf    [256]byte // Putc's line buffer
+	n      int
+	failed bool // a sink failed and output moved to port 0xe9
 	// early keeps what was written before the main console existed.
 	early     [8192]byte
 	earlyLen  int
 	earlyLost int
-
 }
 
 var out output
@@ -72,8 +71,6 @@ func (o *output) toE9(p []byte) { hw.e9(noescape(p)) }
 func noescape(p []byte) []byte {
 	return unsafe.Slice((*byte)(at(uintptr(unsafe.Pointer(unsafe.SliceData(p))))), len(p))
 }
-
-
 
 // consolePorts is what a full ring waits on: the console's event
 // channel, or port 0, which is never bound (a plain timed sleep).
