@@ -11,6 +11,7 @@ import (
 	"github.com/usbarmory/tamago/amd64"
 
 	"github.com/goxen/goxen/hypercall"
+	"github.com/goxen/goxen/pvh"
 )
 
 // The runtime/goos hooks, defined as TamaGo's board packages define them.
@@ -26,10 +27,10 @@ var ramStart uint64 = RamStart
 var ramSize uint64
 
 //go:linkname printk runtime/goos.Printk
-func printk(c byte) { out.putc(c) }
+func printk(c byte) { pvh.Putc(c) }
 
 //go:linkname nanotime runtime/goos.Nanotime
-func nanotime() int64 { return xenTime() }
+func nanotime() int64 { return pvh.Now() }
 
 // AMD64 is the boot CPU, for the amd64 package's services (exception
 // handlers). Its timer is not used: time comes from Xen's pvclock.
@@ -71,19 +72,17 @@ func imageEnd() uint64 {
 // otherwise, so that a toolstack sees a failure.
 func exit(code int32) {
 	if code == 0 {
-		shutdown(hypercall.SHUTDOWN_poweroff)
+		pvh.Shutdown(hypercall.SHUTDOWN_poweroff)
 	}
-	m := append(msgBuf[:0], "xenpvh: exit status "...)
-	m = appendInt(m, int64(code))
-	out.fatal(string(m), nil)
-	shutdown(hypercall.SHUTDOWN_crash)
+	var b [24]byte
+	pvh.Fatal("exit status ", pvh.AppendDec(b[:0], int64(code)))
 }
 
 // idle sleeps in Xen until the runtime's next timer (until, in Xen system
 // time, which is what nanotime returns) or a console event. Sleeps are
 // capped at a second so that a missed wakeup costs little.
 func idle(until int64) {
-	now := xenTime()
+	now := pvh.Now()
 	if until <= now {
 		return
 	}

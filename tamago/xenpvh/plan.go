@@ -1,8 +1,7 @@
 package xenpvh
 
 import (
-	"strconv"
-
+	"github.com/goxen/goxen/pvh"
 	"github.com/goxen/goxen/startinfo"
 )
 
@@ -52,15 +51,15 @@ func (e planError) Append(b []byte) []byte {
 	switch e.Kind {
 	case planNoRAM:
 		b = append(b, "no RAM at RamStart "...)
-		b = appendHex(b, RamStart)
+		b = pvh.AppendHex(b, RamStart)
 		b = append(b, " in the memory map"...)
 	case planTooSmall:
 		b = append(b, "RAM ["...)
-		b = appendHex(b, e.Start)
+		b = pvh.AppendHex(b, e.Start)
 		b = append(b, ", "...)
-		b = appendHex(b, e.End)
+		b = pvh.AppendHex(b, e.End)
 		b = append(b, ") is too small: image, 4 MiB of heap and the stack need it to reach "...)
-		b = appendHex(b, e.Need)
+		b = pvh.AppendHex(b, e.Need)
 	default:
 		b = append(b, "no error"...)
 	}
@@ -68,11 +67,6 @@ func (e planError) Append(b []byte) []byte {
 }
 
 func (e planError) Error() string { return string(e.Append(nil)) }
-
-func appendHex(b []byte, v uint64) []byte {
-	b = append(b, "0x"...)
-	return strconv.AppendUint(b, v, 16)
-}
 
 // planMemory gives the runtime the RAM region of the memory map that
 // holds ramStart, up to 4 GiB. The heap starts after the image end and
@@ -104,5 +98,3 @@ func planMemory(memmap []startinfo.MemmapEntry, ramStart, imageEnd, stackOffset 
 	}
 	return memPlan{RamSize: end - ramStart, Bloc: bloc, RAMEnd: end}, planError{}
 }
-
-func appendInt(b []byte, v int64) []byte { return strconv.AppendInt(b, v, 10) }

@@ -2,26 +2,32 @@
 
 #include "textflag.h"
 
-// cpuinit is TamaGo's first instruction (runtime/goos.CPUInit jumps here).
-// Building with the linkcpuinit tag drops package amd64's own, which
-// starts in a way Xen's PVH entry does not fit: it overwrites %ebx, the
-// start info address. It must be reached in 32-bit mode; a rel32 jmp means
-// the same in both modes.
+// cpuinit is TamaGo's first instruction (runtime/goos.CPUInit jumps here,
+// still in 32-bit mode). Building with the linkcpuinit tag drops package
+// amd64's own, which overwrites %ebx, the start info's address. The first
+// three instructions mean the same in 32-bit and 64-bit mode: they hand
+// over to package pvh's Entry, which returns to the code after the call
+// in long mode, on pvh's early stack.
 TEXT cpuinit(SB),NOSPLIT|NOFRAME,$0
-	JMP	·pvhEntry(SB)
-
-// start sets the boot stack where TamaGo expects it,
-// RamStart+RamSize-RamStackOffset (early computed RamSize), and enters
-// the runtime, which replaces earlyTLS with its own.
-TEXT ·start(SB),NOSPLIT|NOFRAME,$0
-	MOVQ	runtime∕goos·RamStart(SB), SP
-	ADDQ	runtime∕goos·RamSize(SB), SP
-	SUBQ	runtime∕goos·RamStackOffset(SB), SP
-	JMP	_rt0_tamago_start(SB)
+	MOVL 4(BX), CX // save hvm_start_info.version...
+	LEAL 8(BX), SP // ...and borrow it as a 4-byte stack
+	CALL github·com∕goxen∕goxen∕pvh·Entry(SB)
+	CALL ·early(SB)
+	// The boot stack where TamaGo expects it,
+	// RamStart+RamSize-RamStackOffset (early computed RamSize); the
+	// runtime replaces pvh's TLS with its own.
+	MOVQ runtime∕goos·RamStart(SB), SP
+	ADDQ runtime∕goos·RamSize(SB), SP
+	SUBQ runtime∕goos·RamStackOffset(SB), SP
+	JMP _rt0_tamago_start(SB)
 
 // Package amd64's init.s, dropped by linkcpuinit, also defines gdtptr,
-// which its application-processor start code loads. Ours points at the
-// same GDT pvhEntry loads, with the same selectors (code 0x08).
+// which its application-processor start code loads: a flat GDT with the
+// selectors pvh.Entry's has (code 0x08, data 0x10).
+DATA gdt<>+0x00(SB)/8, $0x0000000000000000
+DATA gdt<>+0x08(SB)/8, $0x00209a0000000000
+DATA gdt<>+0x10(SB)/8, $0x00cf92000000ffff
+GLOBL gdt<>(SB), RODATA, $24
 DATA github·com∕usbarmory∕tamago∕amd64·gdtptr+0x00(SB)/2, $(3*8-1)
-DATA github·com∕usbarmory∕tamago∕amd64·gdtptr+0x02(SB)/8, $·gdt(SB)
+DATA github·com∕usbarmory∕tamago∕amd64·gdtptr+0x02(SB)/8, $gdt<>(SB)
 GLOBL github·com∕usbarmory∕tamago∕amd64·gdtptr(SB), RODATA, $10

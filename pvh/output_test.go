@@ -1,4 +1,4 @@
-package xenpvh
+package pvh
 
 import (
 	"strings"
@@ -19,7 +19,9 @@ type fakeOut struct {
 
 func newFakeOut(t *testing.T) *fakeOut {
 	f := &fakeOut{}
-	out = output{
+	out = output{}
+	oldHW := hw
+	hw = hardware{
 		e9:        func(p []byte) { f.e9.Write(p) },
 		consoleIO: func(p []byte) int { f.cio.Write(p); return f.cioRC },
 		kick:      func(uint32) int { f.kicks++; return 0 },
@@ -31,7 +33,7 @@ func newFakeOut(t *testing.T) *fakeOut {
 		},
 		now: func() int64 { return 0 },
 	}
-	t.Cleanup(func() { out = output{} })
+	t.Cleanup(func() { out, hw = output{}, oldHW })
 	return f
 }
 
@@ -41,7 +43,7 @@ func (f *fakeOut) ringText() string {
 
 func puts(s string) {
 	for i := 0; i < len(s); i++ {
-		out.putc(s[i])
+		Putc(s[i])
 	}
 }
 
@@ -51,7 +53,7 @@ func TestOutputE9UntilConsole(t *testing.T) {
 	if got := f.e9.String(); got != "early\n" {
 		t.Errorf("port 0xe9 got %q, want the finished line only", got)
 	}
-	out.flush()
+	Flush()
 	if got := f.e9.String(); got != "early\npart" {
 		t.Errorf("after flush port 0xe9 got %q", got)
 	}
@@ -74,8 +76,8 @@ func TestOutputRingOneKickPerLine(t *testing.T) {
 	if f.e9.Len() != 0 {
 		t.Errorf("port 0xe9 got %q", f.e9.String())
 	}
-	if ConsoleName() != "console ring" || out.pollPorts[0] != 7 {
-		t.Errorf("ConsoleName %q, poll port %d", ConsoleName(), out.pollPorts[0])
+	if ConsoleName() != "console ring" || consolePorts[0] != 7 {
+		t.Errorf("ConsoleName %q, poll port %d", ConsoleName(), consolePorts[0])
 	}
 }
 
@@ -86,7 +88,7 @@ func TestOutputLongLine(t *testing.T) {
 	out.useRing(&f.page, 1)
 	long := strings.Repeat("x", 600)
 	puts(long)
-	out.flush()
+	Flush()
 	if got := string(f.page.Out[:600]); got != long {
 		t.Errorf("ring got %d bytes of %d", len(strings.TrimRight(got, "\x00")), len(long))
 	}
@@ -97,7 +99,7 @@ func TestOutputRingBadIndices(t *testing.T) {
 	out.useRing(&f.page, 1)
 	f.page.OutCons = 5000 // cons ahead of prod: only a hostile backend does that
 	puts("lost?\n")
-	want := "xenpvh: console ring: "
+	want := "goxen: console ring: "
 	if got := f.e9.String(); !strings.HasPrefix(got, want) || !strings.HasSuffix(got, "lost?\n") {
 		t.Errorf("port 0xe9 got %q, want the ring error then the line", got)
 	}
@@ -126,12 +128,12 @@ func TestOutputFatal(t *testing.T) {
 	f := newFakeOut(t)
 	out.useConsoleIO()
 	puts("pending")
-	out.fatal("xenpvh: bad start info: ", []byte("magic 0x0"))
-	want := "pendingxenpvh: bad start info: magic 0x0\n"
+	out.fatal("bad start info: ", []byte("magic 0x0"))
+	want := "pendinggoxen: fatal: bad start info: magic 0x0\n"
 	if f.cio.String() != want {
 		t.Errorf("console_io got %q, want %q", f.cio.String(), want)
 	}
-	if f.e9.String() != "xenpvh: bad start info: magic 0x0\n" {
+	if f.e9.String() != "goxen: fatal: bad start info: magic 0x0\n" {
 		t.Errorf("port 0xe9 got %q", f.e9.String())
 	}
 }
@@ -142,5 +144,20 @@ func TestOutputNoAlloc(t *testing.T) {
 	out.useRing(&f.page, 1)
 	if n := testing.AllocsPerRun(20, func() { puts("no heap here\n") }); n != 0 {
 		t.Errorf("putc allocates %v times per line", n)
+	}
+}
+
+// What was written before the main console existed is replayed there.
+func TestOutputReplayEarly(t *testing.T) {
+	f := newFakeOut(t)
+	f.consumed = true
+	Write([]byte("goxen: booting\n"))
+	out.useRing(&f.page, 3)
+	Write([]byte("main\n"))
+	if got := string(f.page.Out[:22]); got != "goxen: booting\r\nmain\r\n" {
+		t.Errorf("ring holds %q, want the early line replayed first", got)
+	}
+	if f.e9.String() != "goxen: booting\n" {
+		t.Errorf("port 0xe9 got %q", f.e9.String())
 	}
 }
