@@ -1,6 +1,9 @@
 package kernel
 
-import "github.com/goxen/goxen/pvh"
+import (
+	"github.com/goxen/goxen/internal/numfmt"
+	"github.com/goxen/goxen/pvh"
+)
 
 // Kernel output goes through package pvh's sinks: the console ring of a
 // domU or console_io of dom0 once initConsole has run, port 0xe9 before
@@ -56,12 +59,12 @@ func (l *line) bytes(p []byte) *line {
 
 func (l *line) hex(v uint64) *line {
 	var t [18]byte
-	return l.bytes(pvh.AppendHex(t[:0], v))
+	return l.bytes(numfmt.AppendHex64(t[:0], v))
 }
 
 func (l *line) dec(v int64) *line {
 	var t [21]byte
-	return l.bytes(pvh.AppendDec(t[:0], v))
+	return l.bytes(numfmt.AppendInt(t[:0], v))
 }
 
 func (l *line) get() []byte {

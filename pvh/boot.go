@@ -7,6 +7,7 @@ import (
 
 	"github.com/goxen/goxen/console"
 	"github.com/goxen/goxen/hypercall"
+	"github.com/goxen/goxen/internal/numfmt"
 	"github.com/goxen/goxen/sharedinfo"
 	"github.com/goxen/goxen/startinfo"
 )
@@ -47,7 +48,7 @@ func InstallHypercallPage() {
 	hypercall.InstallPage(xen.HypercallMSR, uint64(page), page)
 	if _, bad := hypercall.CheckPage((*[hypercall.PageSize]byte)(at(page))); bad >= 0 {
 		var b [32]byte
-		Fatal("the hypercall page is not Xen's stubs, at slot ", AppendDec(b[:0], int64(bad)))
+		Fatal("the hypercall page is not Xen's stubs, at slot ", numfmt.AppendInt(b[:0], int64(bad)))
 	}
 }
 
@@ -76,7 +77,7 @@ func ReadStartInfo() {
 		n, rc := hypercall.MemoryMap(e820[:])
 		if rc != 0 {
 			var b [24]byte
-			Fatal("no memory map: XENMEM_memory_map = ", AppendDec(b[:0], int64(rc)))
+			Fatal("no memory map: XENMEM_memory_map = ", numfmt.AppendInt(b[:0], int64(rc)))
 		}
 		StartInfo.SetMemmapE820(e820[:], n)
 	}
@@ -91,7 +92,7 @@ func MapSharedInfo() {
 	pa := alignPage(uintptr(unsafe.Pointer(&sharedInfoMem)))
 	if rc := hypercall.AddToPhysmap(hypercall.XENMAPSPACE_shared_info, 0, uint64(pa)>>12); rc != 0 {
 		var b [24]byte
-		Fatal("XENMEM_add_to_physmap(shared_info) = ", AppendDec(b[:0], int64(rc)))
+		Fatal("XENMEM_add_to_physmap(shared_info) = ", numfmt.AppendInt(b[:0], int64(rc)))
 	}
 	shared = (*sharedinfo.SharedInfo)(at(pa))
 	shared.VcpuInfo[0].EvtchnUpcallMask = 1
@@ -127,9 +128,9 @@ func FindConsole() {
 	if rc1 != 0 || rc2 != 0 || !inMap {
 		var b [128]byte
 		m := append(b[:0], "no console ring (HVM_PARAM_CONSOLE_PFN rc="...)
-		m = AppendDec(m, int64(rc1))
+		m = numfmt.AppendInt(m, int64(rc1))
 		m = append(m, " pfn="...)
-		m = AppendHex(m, pfn)
+		m = numfmt.AppendHex64(m, pfn)
 		m = append(m, "): staying on port 0xe9\n"...)
 		out.toE9(m)
 		return

@@ -4,6 +4,7 @@ import (
 	"unsafe"
 
 	"github.com/goxen/goxen/console"
+	"github.com/goxen/goxen/internal/numfmt"
 )
 
 // The early output sinks, in the manner of XTF: port 0xe9, which Xen
@@ -221,7 +222,7 @@ func (o *output) replay() {
 	o.write(o.early[:o.earlyLen])
 	if o.earlyLost > 0 {
 		m := append(msgBuf[:0], "goxen: ("...)
-		m = AppendDec(m, int64(o.earlyLost))
+		m = numfmt.AppendInt(m, int64(o.earlyLost))
 		m = append(m, " bytes of boot messages only in Xen's log)\n"...)
 		o.write(m)
 	}

@@ -2,7 +2,10 @@
 
 package pvh
 
-import "github.com/goxen/goxen/hypercall"
+import (
+	"github.com/goxen/goxen/evtchn"
+	"github.com/goxen/goxen/hypercall"
+)
 
 // hw is the console's hardware. The compiler lays it out as static data,
 // so it is ready before Entry runs; nothing has to initialise it.
@@ -10,7 +13,7 @@ var hw = hardware{
 	e9:        writeE9,
 	consoleIO: hypercall.ConsoleWrite,
 	kick:      hypercall.EvtchnSend,
-	wait:      pollConsole,
+	wait:      PollConsole,
 	now:       Now,
 }
 
@@ -20,8 +23,19 @@ func writeE9(p []byte) {
 	}
 }
 
-// pollConsole is the default wait of a full ring: sleep in Xen until the
-// console's event channel fires or deadline passes.
-func pollConsole(deadline int64) {
+// PollConsole sleeps in Xen (SCHEDOP_poll) until the console's event
+// channel fires or the absolute system time deadline passes, then drops
+// the port's pending bit (atomically: Xen sets bits in the same word), so
+// that the next poll blocks again. It is the ring's wait unless
+// SetConsoleWait replaced it, and the TamaGo board's idle: a flavour that
+// polls events rather than taking them as interrupts. Without a ring the
+// port is 0, never bound: a plain timed sleep.
+func PollConsole(deadline int64) {
 	hypercall.SchedPoll(consolePorts[:], uint64(deadline))
+	if shared != nil {
+		v := &shared.VcpuInfo[0]
+		v.EvtchnUpcallPending = 0
+		v.EvtchnPendingSel = 0
+		evtchn.ClearPending(shared, consolePorts[0])
+	}
 }

@@ -58,3 +58,23 @@ func TestCapacity(t *testing.T) {
 // TestNoWriteBarriers: the kernel formats errors with these in its
 // system-call handlers, where there is no P (see package wbcheck).
 func TestNoWriteBarriers(t *testing.T) { wbcheck.NoBarriers(t, nil) }
+
+func TestAppend64(t *testing.T) {
+	for _, c := range []struct {
+		got, want string
+	}{
+		{string(AppendHex64(nil, 0)), "0x0"},
+		{string(AppendHex64(nil, 0x2a)), "0x2a"},
+		{string(AppendHex64(nil, 0xffffffff)), "0xffffffff"},
+		{string(AppendHex64(nil, 0x100000000)), "0x100000000"},
+		{string(AppendHex64([]byte("a "), 0xfeff_0000_0000_0001)), "a 0xfeff000000000001"},
+		{string(AppendInt(nil, 0)), "0"},
+		{string(AppendInt(nil, -38)), "-38"},
+		{string(AppendInt(nil, 1<<63-1)), "9223372036854775807"},
+		{string(AppendInt(nil, -1<<63)), "-9223372036854775808"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}

@@ -17,11 +17,8 @@
 //     idle guest does not burn its vCPU.
 //   - Exit is SCHEDOP_shutdown: poweroff for status 0, crash otherwise.
 //
-// Everything before the runtime that does not depend on which Go runtime
-// runs on top is package pvh, shared with the stock-Go kernel: the 32-bit
-// entry and long mode, the hypercall page, the start info, shared info,
-// the console and the fatal path. TamaGo's own cpuinit overwrites %ebx,
-// where PVH passes the start info, so the board brings its own (build tag
-// linkcpuinit, start_tamago_amd64.s): it calls pvh.Entry, then early
-// (early.go), which runs pvh's steps and sizes the runtime's RAM.
+// The bring-up before the runtime is package pvh's, shared with the
+// stock-Go kernel. TamaGo's own cpuinit overwrites %ebx, the start info's
+// address, so the board brings its own (build tag linkcpuinit): it calls
+// pvh.Entry, then early, which runs pvh's steps and sizes the RAM.
 package xenpvh

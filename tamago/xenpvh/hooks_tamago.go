@@ -11,6 +11,7 @@ import (
 	"github.com/usbarmory/tamago/amd64"
 
 	"github.com/goxen/goxen/hypercall"
+	"github.com/goxen/goxen/internal/numfmt"
 	"github.com/goxen/goxen/pvh"
 )
 
@@ -75,7 +76,7 @@ func exit(code int32) {
 		pvh.Shutdown(hypercall.SHUTDOWN_poweroff)
 	}
 	var b [24]byte
-	pvh.Fatal("exit status ", pvh.AppendDec(b[:0], int64(code)))
+	pvh.Fatal("exit status ", numfmt.AppendInt(b[:0], int64(code)))
 }
 
 // idle sleeps in Xen until the runtime's next timer (until, in Xen system
@@ -89,5 +90,5 @@ func idle(until int64) {
 	if until == math.MaxInt64 || until-now > 1e9 {
 		until = now + 1e9
 	}
-	poll(until)
+	pvh.PollConsole(until)
 }

@@ -1,7 +1,7 @@
 package xenpvh
 
 import (
-	"github.com/goxen/goxen/pvh"
+	"github.com/goxen/goxen/internal/numfmt"
 	"github.com/goxen/goxen/startinfo"
 )
 
@@ -51,15 +51,15 @@ func (e planError) Append(b []byte) []byte {
 	switch e.Kind {
 	case planNoRAM:
 		b = append(b, "no RAM at RamStart "...)
-		b = pvh.AppendHex(b, RamStart)
+		b = numfmt.AppendHex64(b, RamStart)
 		b = append(b, " in the memory map"...)
 	case planTooSmall:
 		b = append(b, "RAM ["...)
-		b = pvh.AppendHex(b, e.Start)
+		b = numfmt.AppendHex64(b, e.Start)
 		b = append(b, ", "...)
-		b = pvh.AppendHex(b, e.End)
+		b = numfmt.AppendHex64(b, e.End)
 		b = append(b, ") is too small: image, 4 MiB of heap and the stack need it to reach "...)
-		b = pvh.AppendHex(b, e.Need)
+		b = numfmt.AppendHex64(b, e.Need)
 	default:
 		b = append(b, "no error"...)
 	}
