@@ -6,6 +6,9 @@ import (
 	"github.com/goxen/goxen/pvh"
 )
 
+// consolePort is the console ring's event channel (initConsole).
+var consolePort uint32
+
 // initConsole has package pvh pick the main console (dom0 writes with
 // console_io; a domU finds its ring and event channel in HVM params) and
 // keeps the ring's event channel among the ports an idle vCPU waits on.
@@ -14,8 +17,7 @@ func initConsole() {
 	pvh.FindConsole()
 	if pfn, port, ok := pvh.ConsoleRing(); ok {
 		consolePort = port
-		idlePorts[0] = consolePort
-		idleNPort = 1
+		addIdlePort(port)
 		frames.Reserve(mm.PAddr(pfn<<12), mm.PAddr(pfn<<12+4096))
 	}
 }

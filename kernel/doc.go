@@ -9,41 +9,53 @@
 //
 // # The boot path
 //
-// Read boot.go top-down; it is the order things happen.
+// Read boot.go top-down: boot lists the steps in the order they happen,
+// each in a file named for what it does. The steps that do not depend on
+// which Go runtime runs on top are package pvh's, shared with the TamaGo
+// board (tamago/xenpvh).
 //
-//  1. PVH entry (entry_amd64.s). Xen jumps to the address in the
-//     XEN_ELFNOTE_PHYS32_ENTRY note in 32-bit flat mode, paging off,
-//     %ebx pointing at struct hvm_start_info, no stack. The Go assembler
-//     cannot write 32-bit code, so these bytes are hand-encoded and a
-//     test disassembles them with x86asm. The stub learns its own address
-//     with a call/pop (borrowing the start info's version word as a
-//     4-byte stack), identity-maps 0-4 GiB with 2 MiB pages, loads a GDT
-//     and enters long mode.
-//  2. Long mode. boot clears .bss (found through the kernel's own ELF
-//     header, loaded just below the text), installs its GDT, a TSS whose
-//     IST stacks catch faults, and the IDT.
+//  1. PVH entry. Xen jumps to the address in the XEN_ELFNOTE_PHYS32_ENTRY
+//     note, pvhEntry (entry_amd64.s), in 32-bit flat mode, paging off,
+//     %ebx pointing at struct hvm_start_info, no stack. pvhEntry borrows
+//     a word of the start info as a stack and calls pvh.Entry, which
+//     identity-maps 0-4 GiB with 2 MiB pages, loads a GDT, enters long
+//     mode and returns to pvhEntry's 64-bit half on an early stack; that
+//     calls boot.
+//  2. The image. boot clears .bss (zeroBSS, image.go, which finds the
+//     kernel's own ELF header just below the text) and keeps pvh's TLS
+//     block as the kernel's.
 //  3. Hypercall page. Xen's CPUID leaves (0x40000000...) name an MSR;
 //     writing a page address to it makes Xen fill the page with one
 //     32-byte stub per hypercall (vmcall or vmmcall, whichever this CPU
-//     needs). init.go checks the page with a disassembler later.
-//  4. Start info. Decoded by package startinfo. A version 0 start info
-//     (Xen gives one to a PVH dom0) has no memory map: the kernel asks
-//     XENMEM_memory_map instead. RAM above 1 MiB, minus the image, goes
-//     to the frame allocator (package kernel/mm).
-//  5. Shared info. XENMEM_add_to_physmap puts Xen's shared info page at
-//     a free frame: event channel bitmaps and the pvclock time.
-//  6. Console. A domU reads HVM_PARAM_CONSOLE_PFN/_EVTCHN and writes the
-//     ring (package console); dom0 has no ring and uses console_io.
-//     Port 0xe9, copied into Xen's log, carries everything before that
-//     and every fatal message.
-//  7. Grant table and xenstore. The grant table's frames are mapped in a
-//     hole of the memory map (grants.go). A domU connects to xenstore
-//     through HVM_PARAM_STORE_PFN/_EVTCHN, reads its name and domid,
-//     advertises poweroff and reboot and watches control/shutdown
-//     (xenbus.go, control.go); a PVH dom0 has no xenstore and says so.
-//  8. The Go runtime. Like a Linux kernel starting a process, boot builds
-//     a stack with argc, argv, envp and auxv (AT_PAGESZ, AT_RANDOM) and
-//     jumps to the ELF entry point, _rt0_amd64_linux.
+//     needs). pvh.InstallHypercallPage compares every stub, byte for
+//     byte, with what Xen writes.
+//  4. Traps. The kernel's GDT, a TSS whose IST stacks catch faults, and
+//     the IDT (trap.go): from here a fault prints registers, not a triple
+//     fault.
+//  5. Start info. pvh.ReadStartInfo copies and checks it (package
+//     startinfo). A version 0 start info (Xen gives one to a PVH dom0)
+//     has no memory map: pvh asks XENMEM_memory_map instead.
+//  6. Shared info. XENMEM_add_to_physmap puts Xen's shared info page over
+//     a page of the image (pvh.MapSharedInfo): event channel bitmaps and
+//     the pvclock. Upcalls stay masked until step 9.
+//  7. Memory. RAM above 1 MiB, minus the image, goes to the frame
+//     allocator (mem.go, package kernel/mm); the first MiB is unmapped to
+//     catch nil dereferences and the image's text and read-only data are
+//     made read-only (protect.go).
+//  8. Console. pvh.FindConsole: a domU reads HVM_PARAM_CONSOLE_PFN/_EVTCHN
+//     and writes the ring (package console); dom0 has no ring and uses
+//     console_io. Port 0xe9, copied into Xen's log, carries everything
+//     before that (replayed on the console) and every fatal message; a
+//     console that fails moves output to port 0xe9 for good.
+//  9. Events, grant table and xenstore. The upcall vector and VIRQ_TIMER
+//     (events.go). The grant table's frames are mapped in a hole of the
+//     memory map (grants.go). A domU connects to xenstore through
+//     HVM_PARAM_STORE_PFN/_EVTCHN, reads its name and domid, advertises
+//     poweroff and reboot and watches control/shutdown (xenbus.go,
+//     control.go); a PVH dom0 has no xenstore and says so.
+//  10. The Go runtime. Like a Linux kernel starting a process (process.go),
+//     boot builds a stack with argc, argv, envp and auxv (AT_PAGESZ,
+//     AT_RANDOM) and jumps to the ELF entry point, _rt0_amd64_linux.
 //
 // # Running the Go runtime at ring 0
 //
@@ -72,8 +84,9 @@
 // cannot starve sysmon. Kernel code runs with interrupts off; an upcall
 // the platform delivers into it anyway (seen under nested emulation) is
 // recognised by its context, acknowledged and handled before the next
-// return to the program, so it can neither overwrite a saved context nor
-// interrupt the kernel for ever.
+// return to the program (return.go), so it can neither overwrite a saved
+// context nor interrupt the kernel for ever. platform.go gathers what the
+// kernel does about the emulated CPU's faults.
 //
 // # Memory the program cannot touch
 //

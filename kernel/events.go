@@ -23,14 +23,11 @@ const (
 )
 
 var (
-	kernelIRQs        uint64 // upcalls that arrived in kernel code with IF set (counted by irqEntry)
-	maskedIRQs        uint64 // upcalls delivered although IF was clear (counted by irqEntry)
-	reportedKernelIRQ bool
-	timerPort         uint32
-	haveTimer         bool
-	timerArmed        int64       // deadline programmed into Xen; 0 = none
-	ist4              [16384]byte // must match IST4_SIZE (trap_amd64.s)
-	tickPending       bool
+	timerPort   uint32
+	haveTimer   bool
+	timerArmed  int64       // deadline programmed into Xen; 0 = none
+	ist4        [16384]byte // must match IST4_SIZE (trap_amd64.s)
+	tickPending bool
 )
 
 func initEvents() {
@@ -55,11 +52,6 @@ func initEvents() {
 	upcallPendingByte = uintptr(unsafe.Pointer(&shared.VcpuInfo[0].EvtchnUpcallPending))
 	shared.VcpuInfo[0].EvtchnUpcallMask = 0
 }
-
-// upcallPendingByte is &vcpu_info.evtchn_upcall_pending, which irqEntry
-// clears for an upcall it defers; the selector bits stay, and
-// beforeUserReturn scans them.
-var upcallPendingByte uintptr
 
 // handleEvents takes every pending event: console activity wakes console
 // readers and writers; the timer marks a scheduling tick.
@@ -97,12 +89,7 @@ func onEvent(port uint32) {
 // interrupt is the event upcall, taken while the Go program ran.
 func interrupt(f *frame) {
 	checkFS(f, "interrupt", f.rip)
-	if kernelIRQs+maskedIRQs != 0 && !reportedKernelIRQ {
-		reportedKernelIRQ = true
-		klog().s("note: the platform delivered event upcalls into kernel code (").dec(int64(kernelIRQs)).
-			s(" with interrupts enabled behind the kernel's back, ").dec(int64(maskedIRQs)).
-			s(" with them disabled); they were deferred").print()
-	}
+	reportDeferredUpcalls()
 	eventSeen = false
 	handleEvents()
 	noteEmptyUpcall()
@@ -124,38 +111,4 @@ func armTimer(now, earliest int64) {
 	}
 	hypercall.VcpuSetSingleshotTimer(0, uint64(d), 0)
 	timerArmed = d
-}
-
-// Upcalls that find no pending event. A few are normal (an event handled
-// by an earlier scan); an endless run of them is an interrupt the
-// platform keeps delivering with nothing behind it, which would starve
-// the program: the vCPU never runs a user instruction between two.
-var (
-	eventSeen           bool
-	emptyUpcalls        uint64 // in all
-	emptyUpcallsInARow  uint64
-	reportedEmptyStorms bool
-)
-
-const emptyUpcallStorm = 10000
-
-// noteEmptyUpcall counts an upcall that found nothing. After a long run of
-// them it yields the physical CPU once (the VM exit and entry make Xen
-// and the emulated CPU recompute what is pending) and says so, once.
-func noteEmptyUpcall() {
-	if eventSeen {
-		emptyUpcallsInARow = 0
-		return
-	}
-	emptyUpcalls++
-	emptyUpcallsInARow++
-	if emptyUpcallsInARow%emptyUpcallStorm != 0 {
-		return
-	}
-	if !reportedEmptyStorms {
-		reportedEmptyStorms = true
-		klog().s("note: ").dec(int64(emptyUpcallsInARow)).s(" event upcalls in a row found no event (").
-			dec(int64(emptyUpcalls)).s(" in all): the platform keeps interrupting; yielding to Xen").print()
-	}
-	hypercall.SchedYield()
 }

@@ -10,12 +10,9 @@ import (
 // (replayed on the main console when it is up) and for every fatal
 // message.
 
-var (
-	consolePort uint32 // event channel of the console ring
-	// consoleWriting is set while the console is written: the ring's wait
-	// handles events, and nothing it does may write to the console.
-	consoleWriting bool
-)
+// consoleWriting is set while the console is written: the ring's wait
+// handles events, and nothing it does may write to the console.
+var consoleWriting bool
 
 // consoleRingOn reports whether the main console is the ring (it may
 // fail and move to port 0xe9 for good).

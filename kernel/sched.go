@@ -59,13 +59,24 @@ type thread struct {
 
 var (
 	threads   [maxThreads]thread
-	cur       int       // index of the running thread
-	kstackTop uintptr   // read by syscallEntry: the running thread's kernel stack
-	userSP    uintptr   // scratch for syscallEntry
-	nextTID   int32     = 1
-	idlePorts [2]uint32 // the console's and xenstore's event channels
+	cur       int     // index of the running thread
+	kstackTop uintptr // read by syscallEntry: the running thread's kernel stack
+	userSP    uintptr // scratch for syscallEntry
+	nextTID   int32   = 1
+)
+
+// idlePorts are the event channels an idle vCPU waits on (SCHEDOP_poll):
+// the console's and xenstore's, as initConsole and initXenstore add them.
+var (
+	idlePorts [2]uint32
 	idleNPort int
 )
+
+// addIdlePort adds an event channel that wakes an idle vCPU.
+func addIdlePort(port uint32) {
+	idlePorts[idleNPort] = port
+	idleNPort++
+}
 
 func currentTID() int32 { return threads[cur].tid }
 

@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"github.com/goxen/goxen/evtchn"
 	"github.com/goxen/goxen/hypercall"
 	"github.com/goxen/goxen/kernel/mm"
 )
@@ -152,54 +151,6 @@ func post(n int, sig int) {
 	if sigs[n].mask&sigbit(sig) == 0 && disposition(sigactions[sig][0], sig) != sigDiscard {
 		interruptWait(n)
 	}
-}
-
-// beforeUserReturn runs on every way back into the program: take the
-// events that came in meanwhile, switch threads if the tick came, deliver
-// a pending, unblocked signal and keep the timer armed.
-//
-// Taking events here, rather than letting Xen raise the upcall the moment
-// IRETQ enables interrupts, also keeps the return path clear of the one
-// place where QEMU's emulated SVM has been seen to deliver an upcall on
-// top of itself (trap.go, upcallRedelivered).
-func beforeUserReturn(f *frame) {
-	checkFS(f, "return", f.rip)
-	if shared != nil && (storeKicked || evtchn.Waiting(&shared.VcpuInfo[0])) {
-		handleEvents()
-	}
-	// One clock read and one deadline scan serve both the switch and the
-	// timer (each RDTSC is a VM exit where Xen emulates the TSC).
-	now, earliest := nanotime(), earliestDeadline()
-	if tickPending || earliest != 0 && earliest <= now {
-		// Preempt: let every other runnable thread have a turn. This is
-		// also where sleepers whose time has come are woken, here rather
-		// than by a timer armed in the past that would fire at IRETQ.
-		tickPending = false
-		reschedule()
-		now, earliest = nanotime(), earliestDeadline()
-	}
-	// Signals with no handler to run are settled at once; one handler
-	// frame is built per return, the rest wait for the next.
-	s := &sigs[cur]
-pending:
-	for ready := s.pending &^ s.mask; ready != 0; ready = s.pending &^ s.mask {
-		sig := 1
-		for ready&1 == 0 {
-			ready >>= 1
-			sig++
-		}
-		s.pending &^= sigbit(sig)
-		switch disposition(sigactions[sig][0], sig) {
-		case sigTerminate:
-			terminate(sig)
-		case sigRunHandler:
-			if !deliver(sig, 0, 0, &f.fx, &f.gpRegs, &f.iretFrame) {
-				terminate(sigSEGV) // no stack to run the handler on: Linux forces SIGSEGV
-			}
-			break pending
-		}
-	}
-	armTimer(now, earliest)
 }
 
 // What becomes of a signal, by what the program set with rt_sigaction.

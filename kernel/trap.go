@@ -173,19 +173,6 @@ func fatalTrap(f *trapFrame, cr2 uint64) {
 	shutdown(hypercall.SHUTDOWN_crash)
 }
 
-// upcallRedelivered is called (through trap) when irqEntry sees an upcall
-// arrive while an earlier one is still on the IST stack: its frame has overwritten the
-// earlier frame, so the interrupted thread's RIP, RSP and RFLAGS are
-// gone and it cannot be resumed. A correct CPU never does this (the
-// interrupt gate clears IF); QEMU's emulated SVM, under Xen, sometimes
-// does. Crash with the reason rather than resume garbage or spin.
-func upcallRedelivered(f *trapFrame) {
-	klog().s("platform fault: an event upcall was delivered again on top of its own delivery, which overwrote the interrupted context of thread ").
-		dec(int64(currentTID())).s(" (a fault of the emulated CPU, not of the program)").printAll()
-	printRegs(f, 0)
-	shutdown(hypercall.SHUTDOWN_crash)
-}
-
 // printRegs prints a frame's registers, four to a line.
 func printRegs(f *trapFrame, cr2 uint64) {
 	regs := [...]struct {

@@ -98,8 +98,9 @@ TEXT forkReturn<>(SB),NOSPLIT|NOFRAME,$0
 // empty: move the CPU's frame there from the IST stack and save the rest,
 // so the handler may switch threads (preemption).
 //
-// Under nested emulation (Xen under QEMU's software SVM) upcalls also
-// arrive while kernel code runs: with IF clear, or with IF set although
+// Under nested emulation (Xen under QEMU's software SVM; platform.go
+// explains the emulated CPU's faults) upcalls also arrive while kernel
+// code runs: with IF clear, or with IF set although
 // no kernel code sets it. Such an upcall must not touch the kernel stack,
 // which is in use, and must not be taken for the program's: it returns at
 // once with IF clear, and the events are scanned before the program runs

@@ -112,8 +112,7 @@ func initXenstore() {
 		return
 	}
 	haveStore = true
-	idlePorts[idleNPort] = storePort
-	idleNPort++
+	addIdlePort(storePort)
 	evtchn.Unmask(storePort)
 
 	var domid, name [64]byte
