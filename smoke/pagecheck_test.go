@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
@@ -9,29 +8,18 @@ import (
 	"github.com/goxen/goxen/hypercall"
 )
 
-// xenPage builds a hypercall page the way Xen (4.13 and later) does: fill
-// with int3 (0xcc), then per 32-byte slot "b8 <nr:le32> 0f 01 c1|d9 c3",
-// except slot 23 (iret) which gets ud2 (0f 0b).
-// xen/arch/x86/domain.c: init_hypercall_page;
-// xen/arch/x86/hvm/vmx/vmx.c, xen/arch/x86/hvm/svm/svm.c.
+// xenPage builds a hypercall page the way Xen (4.13 and later) does:
+// int3 (0xcc) everywhere, then each slot's stub (hypercall.ExpectedStub,
+// whose bytes hypercall's own tests check against Xen's encoding).
+// xen/arch/x86/domain.c: init_hypercall_page.
 func xenPage(v hypercall.Vendor) []byte {
 	p := make([]byte, hypercall.PageSize)
 	for i := range p {
 		p[i] = 0xcc
 	}
-	last := byte(0xc1)
-	if v == hypercall.VendorAMD {
-		last = 0xd9
-	}
 	for nr := 0; nr < hypercall.NumSlots; nr++ {
-		s := p[nr*hypercall.SlotSize:]
-		if nr == hypercall.HYPERVISOR_iret {
-			s[0], s[1] = 0x0f, 0x0b
-			continue
-		}
-		s[0] = 0xb8
-		binary.LittleEndian.PutUint32(s[1:], uint32(nr))
-		s[5], s[6], s[7], s[8] = 0x0f, 0x01, last, 0xc3
+		stub, n := hypercall.ExpectedStub(nr, v)
+		copy(p[nr*hypercall.SlotSize:], stub[:n])
 	}
 	return p
 }
