@@ -12,19 +12,7 @@ package numfmt
 func AppendHex(b []byte, v uint32) []byte { return AppendHex64(b, uint64(v)) }
 
 // AppendDec appends v in decimal ("0", "42", "4294967295").
-func AppendDec(b []byte, v uint32) []byte {
-	var tmp [10]byte
-	i := len(tmp)
-	for {
-		i--
-		tmp[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	return append(b, tmp[i:]...)
-}
+func AppendDec(b []byte, v uint32) []byte { return AppendInt(b, int64(v)) }
 
 // AppendHex64 appends v as AppendHex does, for 64 bits.
 func AppendHex64(b []byte, v uint64) []byte {
