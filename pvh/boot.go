@@ -115,8 +115,7 @@ func Now() int64 {
 // HVM_PARAM_CONSOLE_PFN and _EVTCHN; a ring outside Entry's identity
 // map, or no ring at all, leaves output on port 0xe9 and says so there.
 // Either way the boot messages so far are replayed on the new console.
-// wait is how the flavour sleeps while the ring is full (see
-// SetConsoleWait).
+// While the ring is full, writers sleep as SetConsoleWait says.
 func FindConsole() {
 	if StartInfo.Flags&startinfo.SIF_INITDOMAIN != 0 {
 		out.useConsoleIO()
