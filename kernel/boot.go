@@ -1,9 +1,6 @@
 package kernel
 
-import (
-	"github.com/goxen/goxen/hypercall"
-	"github.com/goxen/goxen/pvh"
-)
+import "github.com/goxen/goxen/pvh"
 
 // boot is the kernel's path from the 64-bit entry to the Go runtime: the
 // steps, in the order they happen, each in a file named for what it does.
@@ -15,23 +12,22 @@ func boot() {
 	zeroBSS()                  // image.go: clear .bss, find the image's segments
 	keepEarlyTLS()             // trap.go: pvh's TLS block stays the kernel's
 	pvh.InstallHypercallPage() // pvh: Xen's CPUID leaves, the hypercall page
-	klog().s("PVH entry, long mode, hypercall page at ").hex(uint64(hypercall.Page())).print()
-	initTraps()           // trap.go: GDT, TSS, IDT: faults are reported
-	pvh.ReadStartInfo()   // pvh: start info and memory map
-	reportStartInfo()     // startinfo.go
-	pvh.MapSharedInfo()   // pvh: shared info (events, pvclock)
-	shared = pvh.Shared() // clock.go
-	initMemory()          // mem.go: the frame allocator and address space
-	guardLowMemory()      // mem.go: the first MiB unmapped (nil guard)
-	protectImage()        // protect.go: text and rodata read-only
-	initConsole()         // console.go: ring (domU) or console_io (dom0)
-	startOfDay()          // startofday.go: what the kernel found
-	initEvents()          // events.go: upcalls and the timer VIRQ
-	initGrantTable()      // grants.go
-	initXenstore()        // xenbus.go
-	initThreads()         // sched.go
-	initSyscalls()        // syscall.go: SYSCALL lands in syscallEntry
-	enterGo()             // process.go: the Linux process start
+	reportEntry()              // startofday.go
+	initTraps()                // trap.go: GDT, TSS, IDT: faults are reported
+	pvh.ReadStartInfo()        // pvh: start info and memory map
+	reportStartInfo()          // startinfo.go
+	mapSharedInfo()            // clock.go: pvh maps shared info (events, pvclock)
+	initMemory()               // mem.go: the frame allocator and address space
+	guardLowMemory()           // mem.go: the first MiB unmapped (nil guard)
+	protectImage()             // protect.go: text and rodata read-only
+	initConsole()              // console.go: ring (domU) or console_io (dom0)
+	startOfDay()               // startofday.go: what the kernel found
+	initEvents()               // events.go: upcalls and the timer VIRQ
+	initGrantTable()           // grants.go
+	initXenstore()             // xenbus.go
+	initThreads()              // sched.go
+	initSyscalls()             // syscall.go: SYSCALL lands in syscallEntry
+	enterGo()                  // process.go: the Linux process start
 }
 
 // booted is true once boot has run: package init code uses it to tell a

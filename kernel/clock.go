@@ -1,7 +1,7 @@
 package kernel
 
 import (
-	"github.com/goxen/goxen/hypercall"
+	"github.com/goxen/goxen/pvh"
 	"github.com/goxen/goxen/sharedinfo"
 )
 
@@ -10,14 +10,16 @@ import (
 // time is nanoseconds since Xen booted and serves as CLOCK_MONOTONIC;
 // the wallclock fields give the real time at system time zero.
 
-var shared *sharedinfo.SharedInfo // mapped by initSharedInfo; nil until then
+var shared *sharedinfo.SharedInfo // nil until mapSharedInfo
 
-func nanotime() int64 {
-	if shared == nil {
-		return 0
-	}
-	return int64(sharedinfo.ReadTime(&shared.VcpuInfo[0].Time, hypercall.RDTSC))
+// mapSharedInfo has package pvh map the shared info page and keeps it.
+func mapSharedInfo() {
+	pvh.MapSharedInfo()
+	shared = pvh.Shared()
 }
+
+// nanotime is Xen system time in ns: CLOCK_MONOTONIC.
+func nanotime() int64 { return pvh.Now() }
 
 // walltime is the real time in nanoseconds since 1970.
 func walltime() int64 {

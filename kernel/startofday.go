@@ -7,6 +7,11 @@ import (
 
 var haveRDRAND bool
 
+// reportEntry says the kernel got to long mode and has a hypercall page.
+func reportEntry() {
+	klog().s("PVH entry, long mode, hypercall page at ").hex(uint64(hypercall.Page())).print()
+}
+
 // startOfDay reports what the kernel found: Xen, the TSC, the image and
 // free RAM, and RDRAND.
 func startOfDay() {
