@@ -62,6 +62,9 @@
 // (TestChannelsAndVChan's first version): dom0 wrote 1 MiB at full speed,
 // QEMU read all of it (the socket's queue was empty), the guest drained
 // in[] to the last byte QEMU produced, and 58-64 KiB never arrived. Paced
-// at 1 KiB per 4 ms every byte did. Channels are for low bandwidth, as
-// channel.txt says; for bulk data use a vchan.
+// at 1 KiB per 4 ms most runs got every byte, not all. What is safe is
+// never to have more than in[] holds (1 KiB) in flight towards the guest:
+// the test's dom0 side sends a KiB and waits for the guest's one-byte
+// acknowledgement. Channels are for low bandwidth, as channel.txt says;
+// for bulk data use a vchan.
 package channel
