@@ -29,24 +29,20 @@ func tamago(t *testing.T) string {
 	return g
 }
 
-// buildHello builds examples/hello for GOOS=tamago as `make kernel-tamago`
-// does.
+// buildHello builds examples/hello for GOOS=tamago with `make
+// kernel-tamago`, so the flavour's tags and link flags live in one place
+// (tamago/tamago.mk), as the stock kernel's live in package linker.
 func buildHello(t *testing.T) string {
 	t.Helper()
 	g := tamago(t)
 	out := filepath.Join(t.TempDir(), "hello-tamago.elf")
-	cmd := exec.Command(g, "build", "-tags", "linkcpuinit,linkramstart", "-trimpath",
-		"-ldflags", "-T 0x101000 -R 0x1000", "-o", out, "./examples/hello")
+	cmd := exec.Command("make", "--no-print-directory", "kernel-tamago", "TAMAGO="+g, "PROG=./examples/hello", "OUT="+out)
 	cmd.Dir = "../.."
-	cmd.Env = append(os.Environ(), "GOOS=tamago", "GOOSPKG=github.com/usbarmory/tamago", "GOARCH=amd64", "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s build: %v\n%s", g, err, b)
-	}
-	fi, err := os.Stat(out)
+	b, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("make kernel-tamago: %v\n%s", err, b)
 	}
-	t.Logf("TamaGo hello: %d bytes", fi.Size())
+	t.Logf("%s", b)
 	return out
 }
 
