@@ -3,39 +3,29 @@
 package boxtest
 
 import (
-	"os"
-	"os/exec"
+	"bytes"
+	"context"
 	"path/filepath"
 	"testing"
 
 	"github.com/goxen/goxen/box"
 	"github.com/goxen/goxen/internal/boxtesting"
-	"github.com/goxen/goxen/linker"
+	"github.com/goxen/goxen/internal/kernelbuild"
 )
 
-// buildKernel builds the main package at dir (relative to the module root)
-// into a PVH ELF, as `make kernel` does.
+// buildKernel builds the main package at pkg (relative to the module root)
+// into a PVH ELF with what `goxen build` and `make kernel` run
+// (kernelbuild.Build: package linker's flags, then Xen's notes).
 func buildKernel(t *testing.T, pkg string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), filepath.Base(pkg)+".elf")
-	cmd := exec.Command("go", "build", "-ldflags="+linker.LDFlags(), "-o", out+".go", pkg)
-	cmd.Dir = "../.."
-	cmd.Env = append(os.Environ(), linker.BuildEnv()...)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	var log bytes.Buffer
+	ks, err := kernelbuild.Build(context.Background(), kernelbuild.Options{
+		Dir: "../..", Packages: []string{pkg}, Output: out, Log: &log})
+	if err != nil || len(ks) != 1 {
+		t.Fatalf("building %s: %v\n%s", pkg, err, log.String())
 	}
-	in, err := os.ReadFile(out + ".go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	elf, err := linker.AddNotes(in, linker.Options{})
-	if err != nil {
-		t.Fatalf("adding Xen notes: %v", err)
-	}
-	if err := os.WriteFile(out, elf, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("kernel %s: %d bytes", pkg, len(elf))
+	t.Logf("kernel %s: %d bytes, image ends at %#x", pkg, ks[0].Size, ks[0].LoadEnd)
 	return out
 }
 
