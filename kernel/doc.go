@@ -121,6 +121,22 @@
 // argument. GOMAXPROCS=1 (there is one vCPU) is set unless the command
 // line sets it.
 //
+// # Files: the console and Xen's devices
+//
+// fds 0, 1 and 2 are the console; the runtime's epoll instance and
+// eventfd are the rest of what a plain Go program opens. Beside them the
+// kernel offers three of Linux's Xen devices, with Linux's interfaces, so
+// a program's Xen code runs unchanged in a Linux domain:
+//
+//   - /dev/xen/xenbus: xenstore messages (xenbus.go; package xenstore);
+//   - /dev/xen/evtchn: event channels bound, notified and waited for
+//     (evtchndev.go; evtchn.Device, evtchn.Port);
+//   - /dev/xen/gntalloc: pages granted to another domain and mapped
+//     (gntallocdev.go; gnttab.Alloc).
+//
+// Packages channel (PV channels) and vchan build on them. systable.go
+// lists every system call and how completely it is answered.
+//
 // # Shutdown
 //
 // exit_group(0) powers the domain off (or reboots it, if that is what
