@@ -3,14 +3,13 @@ package gnttab
 import (
 	"testing"
 	"unsafe"
+
+	"github.com/goxen/goxen/internal/layouttest"
 )
 
 // Expectations read off xen/include/public/grant_table.h for x86_64
 // (natural C alignment: u16 at 2, u32 at 4, u64 at 8).
-type fieldAt struct {
-	name      string
-	got, want uintptr
-}
+type fieldAt = layouttest.Field
 
 func TestLayouts(t *testing.T) {
 	var (
@@ -19,11 +18,7 @@ func TestLayouts(t *testing.T) {
 		sv SetVersionArg
 		gv GetVersionArg
 	)
-	for _, c := range []struct {
-		header         string
-		size, wantSize uintptr
-		fields         []fieldAt
-	}{
+	layouttest.Check(t, []layouttest.Struct{
 		{"struct grant_entry_v1", unsafe.Sizeof(e), 8, []fieldAt{
 			{"flags", unsafe.Offsetof(e.Flags), 0},
 			{"domid", unsafe.Offsetof(e.Domid), 2},
@@ -41,16 +36,7 @@ func TestLayouts(t *testing.T) {
 			{"dom", unsafe.Offsetof(gv.Dom), 0},
 			{"pad", unsafe.Offsetof(gv.Pad), 2},
 			{"version", unsafe.Offsetof(gv.Version), 4}}},
-	} {
-		if c.size != c.wantSize {
-			t.Errorf("%s: size %d, want %d", c.header, c.size, c.wantSize)
-		}
-		for _, f := range c.fields {
-			if f.got != f.want {
-				t.Errorf("%s: %s at %d, want %d", c.header, f.name, f.got, f.want)
-			}
-		}
-	}
+	})
 	if unsafe.Sizeof(qs.Status) != 2 || unsafe.Alignof(e) != 4 {
 		t.Errorf("status is %d bytes, entry alignment %d", unsafe.Sizeof(qs.Status), unsafe.Alignof(e))
 	}

@@ -4,22 +4,16 @@ import (
 	"math"
 	"testing"
 	"unsafe"
+
+	"github.com/goxen/goxen/internal/layouttest"
 )
 
 // Each expectation below is read off the x86_64 C header named in the
 // case (natural C alignment: u16 at 2, u32 at 4, u64 at 8).
-type fieldAt struct {
-	name string
-	got  uintptr
-	want uintptr
-}
-
-type layoutCase struct {
-	header   string
-	size     uintptr
-	wantSize uintptr
-	fields   []fieldAt
-}
+type (
+	fieldAt    = layouttest.Field
+	layoutCase = layouttest.Struct
+)
 
 func TestLayouts(t *testing.T) {
 	var (
@@ -82,16 +76,7 @@ func TestLayouts(t *testing.T) {
 			{"timeout_abs_ns", unsafe.Offsetof(sst.TimeoutAbsNs), 0},
 			{"flags", unsafe.Offsetof(sst.Flags), 8}}},
 	}
-	for _, c := range cases {
-		if c.size != c.wantSize {
-			t.Errorf("%s: size %d, want %d", c.header, c.size, c.wantSize)
-		}
-		for _, f := range c.fields {
-			if f.got != f.want {
-				t.Errorf("%s: %s at %d, want %d", c.header, f.name, f.got, f.want)
-			}
-		}
-	}
+	layouttest.Check(t, cases)
 }
 
 func TestDecodeE820(t *testing.T) {

@@ -3,15 +3,13 @@ package sharedinfo
 import (
 	"testing"
 	"unsafe"
+
+	"github.com/goxen/goxen/internal/layouttest"
 )
 
 // Each expectation below is read off the x86_64 C header named in the
 // case (natural C alignment: u16 at 2, u32 at 4, u64 at 8).
-type fieldAt struct {
-	name string
-	got  uintptr
-	want uintptr
-}
+type fieldAt = layouttest.Field
 
 func TestLayouts(t *testing.T) {
 	var (
@@ -21,12 +19,7 @@ func TestLayouts(t *testing.T) {
 		asi ArchSharedInfo
 		si  SharedInfo
 	)
-	cases := []struct {
-		header   string
-		size     uintptr
-		wantSize uintptr
-		fields   []fieldAt
-	}{
+	cases := []layouttest.Struct{
 		{"xen.h: struct vcpu_time_info", unsafe.Sizeof(ti), 32, []fieldAt{
 			{"version", unsafe.Offsetof(ti.Version), 0},
 			{"pad0", unsafe.Offsetof(ti.Pad0), 4},
@@ -63,16 +56,7 @@ func TestLayouts(t *testing.T) {
 			{"wc_sec_hi", unsafe.Offsetof(si.WcSecHi), 3084},
 			{"arch", unsafe.Offsetof(si.Arch), 3088}}},
 	}
-	for _, c := range cases {
-		if c.size != c.wantSize {
-			t.Errorf("%s: size %d, want %d", c.header, c.size, c.wantSize)
-		}
-		for _, f := range c.fields {
-			if f.got != f.want {
-				t.Errorf("%s: %s at %d, want %d", c.header, f.name, f.got, f.want)
-			}
-		}
-	}
+	layouttest.Check(t, cases)
 }
 
 // The vcpu_info slots must also land where Xen puts them inside the page.
