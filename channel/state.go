@@ -1,6 +1,9 @@
 package channel
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // State is a xenbus device state (enum xenbus_state in
 // xen/include/public/io/xenbus.h), as frontends and backends write it to
@@ -101,4 +104,4 @@ func frontendStep(ph phase, back State) step {
 }
 
 // closeTimeout bounds Close's wait for the backend.
-const closeTimeout = 10e9
+const closeTimeout = 10 * time.Second

@@ -55,20 +55,7 @@ var (
 
 func waitEvtchnDev(slot int) uintptr { return 101 + 2*uintptr(slot) } // odd: never a futex word
 
-func evtchnOpen() int64 {
-	for i := range evtchnDevs {
-		if !evtchnDevs[i] {
-			fd := allocFD(fdEvtchn)
-			if fd < 0 {
-				return fd
-			}
-			evtchnDevs[i] = true
-			fds[fd].slot = int8(i)
-			return fd
-		}
-	}
-	return -eMFILE
-}
+func evtchnOpen() int64 { return openSlot(evtchnDevs[:], fdEvtchn) }
 
 func evtchnClose(slot int) {
 	for i := range devPorts {
@@ -108,11 +95,11 @@ func evtchnIoctl(slot int, req uint64, arg uintptr) int64 {
 				break
 			}
 		}
-		if free < 0 || a[0] > 0x7fef { // DOMID_FIRST_RESERVED (xen.h)
-			if free < 0 {
-				return -eNOSPC
-			}
+		if a[0] > 0x7fef { // DOMID_FIRST_RESERVED (xen.h)
 			return -eINVAL
+		}
+		if free < 0 {
+			return -eNOSPC
 		}
 		var port uint32
 		var rc int

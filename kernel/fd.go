@@ -46,6 +46,23 @@ func allocFD(k fdKind) int64 {
 	return -eMFILE
 }
 
+// openSlot opens a file of a device whose open files are the true entries
+// of used: it takes a free entry and a descriptor pointing at it.
+func openSlot(used []bool, k fdKind) int64 {
+	for i := range used {
+		if !used[i] {
+			fd := allocFD(k)
+			if fd < 0 {
+				return fd
+			}
+			used[i] = true
+			fds[fd].slot = int8(i)
+			return fd
+		}
+	}
+	return -eMFILE
+}
+
 func closeFD(fd int) int64 {
 	if fd < 3 || fd >= maxFDs || fds[fd].kind == fdNone {
 		return -eBADF

@@ -71,18 +71,7 @@ func gntallocOpen() int64 {
 	if !haveGrant {
 		return -eNODEV
 	}
-	for i := range gntallocs {
-		if !gntallocs[i] {
-			fd := allocFD(fdGntalloc)
-			if fd < 0 {
-				return fd
-			}
-			gntallocs[i] = true
-			fds[fd].slot = int8(i)
-			return fd
-		}
-	}
-	return -eMFILE
+	return openSlot(gntallocs[:], fdGntalloc)
 }
 
 func gntallocClose(slot int) {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/goxen/goxen/evtchn"
@@ -298,7 +299,8 @@ func (c *Conn) Close() error {
 	return nil
 }
 
-const closeTimeout = 5e9
+// closeTimeout bounds Close's removal of the xenstore keys.
+const closeTimeout = 5 * time.Second
 
 func (c *Conn) release() {
 	if c.port != nil {
