@@ -6,26 +6,9 @@ import (
 	"github.com/goxen/goxen/internal/ring"
 )
 
-// Memory ordering, for every index access below.
-//
-// The backend runs on another CPU and reads and writes the page concurrently,
-// so two things must hold:
-//
-//  1. The compiler must not cache an index in a register or reorder a data
-//     access across an index access. Plain Go loads and stores give no such
-//     promise; sync/atomic does (the Go memory model makes atomics
-//     sequentially consistent, and the compiler treats them as barriers).
-//  2. The CPU must make the data visible before the index that publishes it.
-//     On x86 stores are not reordered with older stores, and loads are not
-//     reordered with older loads or with later stores (TSO). So once the
-//     compiler keeps program order, the hardware keeps it too: a compiler
-//     barrier is all the protocol needs.
-//
-// On amd64 atomic.LoadUint32 is a plain MOV and atomic.StoreUint32 is an
-// XCHG, which is a full fence: slightly more than x86 requires, but Go has no
-// compiler-only barrier and one XCHG per batch costs nothing next to the
-// hypercall that follows it. sync/atomic is an intrinsic here and touches no
-// runtime state, so it is safe before the runtime starts.
+// Memory ordering: every index access below goes through sync/atomic, as
+// package internal/ring's doc explains once for all of Xen's byte rings
+// (console, xenstore, vchan).
 
 // Ring drives the guest end of a console page. The zero value is not usable:
 // set Page, and normally Kick and Wait. A Ring is not safe for concurrent use;

@@ -50,7 +50,8 @@ func (e *IndexError) Error() string {
 }
 
 // byteRing is one direction: indices in the shared page, data in a
-// power-of-two buffer.
+// power-of-two buffer. The indices are loaded and published with
+// sync/atomic, as package internal/ring's doc explains.
 type byteRing struct {
 	cons, prod *uint32
 	data       []byte

@@ -6,28 +6,9 @@ import (
 	"github.com/goxen/goxen/internal/ring"
 )
 
-// Memory ordering, for every access to the page's integer fields below.
-//
-// The server runs on another CPU and reads and writes the page concurrently,
-// so two things must hold:
-//
-//  1. The compiler must not cache an index in a register or move a data
-//     access across an index access. Plain Go loads and stores promise
-//     neither; sync/atomic does (the Go memory model makes atomics
-//     sequentially consistent, and the compiler treats them as barriers).
-//  2. The CPU must make the data visible before the index that publishes
-//     it, and must not read data before the index that covers it. x86 is
-//     TSO: stores are not reordered with older stores, loads not with older
-//     loads or later stores, so program order is enough. On amd64
-//     atomic.LoadUint32 is a plain MOV and atomic.StoreUint32 an XCHG (a
-//     full fence, more than needed; one per batch costs nothing next to
-//     the event-channel hypercall that follows). On weaker CPUs (arm64)
-//     Go's atomics are acquire/release or stronger, which is again what the
-//     protocol needs: the producer's data stores happen before its index
-//     store, the consumer's index load happens before its data loads.
-//
-// sync/atomic is an intrinsic and touches no runtime state, so it is safe in
-// a system-call handler and before the runtime starts.
+// Memory ordering: every access to the page's integer fields below goes
+// through sync/atomic, as package internal/ring's doc explains once for
+// all of Xen's byte rings (console, xenstore, vchan).
 
 // Ring drives the guest end of a xenstore page: it writes request bytes into
 // req[] and reads reply and event bytes out of rsp[]. It knows nothing about

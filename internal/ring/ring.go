@@ -7,11 +7,37 @@
 // It moves data, checks index pairs and keeps a producer's kicks to one a
 // batch (Batch). Loading and publishing the indices, with the memory
 // ordering that needs, stays with the callers, which know the page's
-// layout.
+// layout, in the one way described below.
 //
 // The kernel calls these functions from its system-call handlers and
 // before the Go runtime exists: they import only numfmt, allocate nothing and
 // store no pointer, so they need neither the heap nor a write barrier.
+//
+// # Memory ordering
+//
+// Every caller loads and publishes the indices the same way. The peer (a
+// backend, xenstored, another guest) runs on another CPU and reads and
+// writes the page concurrently, so two things must hold:
+//
+//  1. The compiler must not cache an index in a register or move a data
+//     access across an index access. Plain Go loads and stores promise
+//     neither; sync/atomic does (the Go memory model makes atomics
+//     sequentially consistent, and the compiler treats them as barriers).
+//  2. The CPU must make the data visible before the index that publishes
+//     it, and must not read data before the index that covers it. x86 is
+//     TSO: stores are not reordered with older stores, loads not with older
+//     loads or later stores, so program order is enough. On amd64
+//     atomic.LoadUint32 is a plain MOV and atomic.StoreUint32 an XCHG (a
+//     full fence, more than needed; one per batch costs nothing next to
+//     the event-channel hypercall that follows). On weaker CPUs (arm64)
+//     Go's atomics are acquire/release or stronger, which is again what the
+//     protocol needs: the producer's data stores happen before its index
+//     store, the consumer's index load happens before its data loads.
+//
+// So callers load both indices with atomic.LoadUint32, copy with Put or
+// Get, and publish the moved index with atomic.StoreUint32. sync/atomic is
+// an intrinsic and touches no runtime state, so it is safe in a
+// system-call handler and before the runtime starts.
 package ring
 
 // InFlight returns the bytes between cons and prod (prod-cons, modulo 2^32:
