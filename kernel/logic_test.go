@@ -128,3 +128,48 @@ func TestSendProcessSignal(t *testing.T) {
 		t.Error("a signal that would be discarded woke a thread")
 	}
 }
+
+// appendMs prints a boot timeline's figures: milliseconds, two decimals,
+// truncated, with a sign for a step that ran "backwards" (a clock fault
+// must show, not wrap).
+func TestAppendMs(t *testing.T) {
+	for _, c := range []struct {
+		ns   int64
+		want string
+	}{
+		{0, "0.00"},
+		{9_999, "0.00"},
+		{10_000, "0.01"},
+		{12_345_678, "12.34"},
+		{1_000_000_000, "1000.00"},
+		{-1_500_000, "-1.50"},
+	} {
+		var b [24]byte
+		if got := string(appendMs(b[:0], c.ns)); got != c.want {
+			t.Errorf("appendMs(%d) = %q, want %q", c.ns, got, c.want)
+		}
+	}
+}
+
+// A return to the program reads the clock only when the timer needs it;
+// every case where skipping would lose a wakeup or a tick reads it.
+func TestNeedClock(t *testing.T) {
+	for _, c := range []struct {
+		tick, timer     bool
+		armed, earliest int64
+		want            bool
+		why             string
+	}{
+		{false, true, 500, 0, false, "armed, no sleeper: the timer brings the next tick"},
+		{false, true, 500, 500, false, "a sleeper due at the armed expiry"},
+		{false, true, 500, 900, false, "a sleeper due after the armed expiry"},
+		{true, true, 500, 0, true, "the tick came"},
+		{false, true, 0, 0, true, "nothing armed (the timer fired and was taken)"},
+		{false, true, 500, 400, true, "a sleeper due before the armed expiry"},
+		{false, false, 500, 0, true, "no timer: only the clock wakes sleepers"},
+	} {
+		if got := needClock(c.tick, c.timer, c.armed, c.earliest); got != c.want {
+			t.Errorf("%s: needClock = %v, want %v", c.why, got, c.want)
+		}
+	}
+}

@@ -20,10 +20,17 @@ func beforeUserReturn(f *frame) {
 	if shared != nil && (storeKicked || evtchn.Waiting(&shared.VcpuInfo[0])) {
 		handleEvents()
 	}
-	// One clock read and one deadline scan serve both the switch and the
-	// timer (each RDTSC is a VM exit where Xen emulates the TSC).
-	now, earliest := nanotime(), earliestDeadline()
-	if tickPending || earliest != 0 && earliest <= now {
+	// The clock is read only when the timer needs attention (each RDTSC
+	// is a VM exit where Xen emulates the TSC, and this runs at the end
+	// of every system call); then one read and one deadline scan serve
+	// both the switch and the timer.
+	earliest := earliestDeadline()
+	clock := needClock(tickPending, haveTimer, timerArmed, earliest)
+	var now int64
+	if clock {
+		now = nanotime()
+	}
+	if clock && (tickPending || earliest != 0 && earliest <= now) {
 		// Preempt: let every other runnable thread have a turn. This is
 		// also where sleepers whose time has come are woken, here rather
 		// than by a timer armed in the past that would fire at IRETQ.
@@ -52,5 +59,19 @@ pending:
 			break pending
 		}
 	}
-	armTimer(now, earliest)
+	if clock {
+		armTimer(now, earliest)
+	}
+}
+
+// needClock says whether a return to the program must read the clock:
+// when the tick came (tickPending), when there is no timer to rely on,
+// when none is armed, or when a sleeper's deadline comes before the
+// armed expiry. Otherwise the armed timer raises VIRQ_TIMER by the next
+// tick or the earliest deadline, whichever is first (armTimer), and the
+// upcall that brings it returns through here with tickPending set:
+// nothing is due before then. A timer that expired but whose event is
+// not yet handled is caught the same way, one upcall later.
+func needClock(tickPending, haveTimer bool, armed, earliest int64) bool {
+	return tickPending || !haveTimer || armed == 0 || earliest != 0 && earliest < armed
 }

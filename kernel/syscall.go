@@ -92,6 +92,7 @@ var (
 func syscallGo(f *frame) {
 	checkFS(f, "system call", f.rax)
 	nr := f.rax
+	counts.syscalls++
 	checkG(f, nr)
 	if nr == sysRtSigreturn {
 		rtSigreturn(f) // restores every register, RAX included

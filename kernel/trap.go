@@ -116,6 +116,7 @@ func trap(f *trapFrame) {
 	if f.vector == 14 {
 		cr2 = readCR2()
 		if errno := pageFault(uintptr(cr2), f.errcode&2 != 0); errno == 0 {
+			counts.faults++
 			return
 		}
 	}

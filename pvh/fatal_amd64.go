@@ -29,5 +29,7 @@ func Shutdown(reason uint32) {
 // halt stops the vCPU until the next interrupt (io_amd64.s).
 func halt()
 
-// outb writes one byte to an I/O port (io_amd64.s).
-func outb(port uint16, b byte)
+// outsb writes n bytes from p to an I/O port with REP OUTSB (io_amd64.s).
+//
+//go:noescape
+func outsb(port uint16, p *byte, n int)

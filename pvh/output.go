@@ -204,6 +204,15 @@ func (o *output) useConsoleIO() {
 	o.replay()
 }
 
+// mainAt is Xen system time when the main console was chosen, just
+// before the replay put its first byte there: a boot timeline's "first
+// console byte". 0 until then.
+var mainAt int64
+
+// MainConsoleAt is the Xen system time (ns) at which the main console
+// (ring or console_io) took its first byte, or 0 if none has.
+func MainConsoleAt() int64 { return mainAt }
+
 // useRing switches to the console ring on page, kicking port.
 func (o *output) useRing(page *console.Interface, port uint32) {
 	o.ring = console.Ring{
@@ -219,6 +228,7 @@ func (o *output) useRing(page *console.Interface, port uint32) {
 
 // replay copies the boot messages so far onto the new main console.
 func (o *output) replay() {
+	mainAt = hw.now()
 	o.write(o.early[:o.earlyLen])
 	if o.earlyLost > 0 {
 		m := append(msgBuf[:0], "goxen: ("...)

@@ -17,9 +17,13 @@ var hw = hardware{
 	now:       Now,
 }
 
+// writeE9 writes p to port 0xe9 with one string instruction: under
+// hardware virtualisation every port write is a VM exit, and at one exit
+// per byte the boot messages written before the console ring is found
+// took tens of milliseconds of an emulated box's boot.
 func writeE9(p []byte) {
-	for _, c := range p {
-		outb(0xe9, c)
+	if len(p) > 0 {
+		outsb(0xe9, &p[0], len(p))
 	}
 }
 

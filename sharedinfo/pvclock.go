@@ -78,6 +78,38 @@ func ReadTime(t *VcpuTimeInfo, rdtsc func() uint64) uint64 {
 	}
 }
 
+// Snapshot copies the live vcpu_time_info by ReadTime's rule: the copy is
+// taken while Version is even and the same before and after. Use it to
+// convert several TSC values by one record (SignedTime).
+func Snapshot(t *VcpuTimeInfo) VcpuTimeInfo {
+	for {
+		v1 := atomic.LoadUint32(&t.Version)
+		c := VcpuTimeInfo{
+			Version:        v1,
+			TSCTimestamp:   atomic.LoadUint64(&t.TSCTimestamp),
+			SystemTimeNs:   atomic.LoadUint64(&t.SystemTimeNs),
+			TSCToSystemMul: atomic.LoadUint32(&t.TSCToSystemMul),
+		}
+		w := atomic.LoadUint32((*uint32)(unsafe.Pointer(&t.TSCShift)))
+		c.TSCShift, c.Flags = int8(uint8(w)), uint8(w>>8)
+		if v1&1 == 0 && v1 == atomic.LoadUint32(&t.Version) {
+			return c
+		}
+	}
+}
+
+// SignedTime is SystemTime for a TSC value read at any moment, before the
+// record's stamp too: such a tsc is scaled backwards from the stamp,
+// where Xen's unsigned arithmetic would wrap. A boot timeline needs it:
+// the kernel reads the TSC at its entry, before any clock record is
+// known, and converts the readings once shared info is mapped.
+func (t *VcpuTimeInfo) SignedTime(tsc uint64) int64 {
+	if tsc >= t.TSCTimestamp {
+		return int64(t.SystemTime(tsc))
+	}
+	return int64(t.SystemTimeNs) - int64(ScaleDelta(t.TSCTimestamp-tsc, t.TSCToSystemMul, t.TSCShift))
+}
+
 // Wallclock returns the wall-clock time (seconds and nanoseconds since the
 // Unix epoch, as adjusted by the toolstack) that corresponds to Xen system
 // time 0. Add the current system time to get "now"; see WallTime. It

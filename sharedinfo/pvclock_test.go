@@ -2,7 +2,9 @@ package sharedinfo
 
 import (
 	"math/big"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // refScale is the header's formula in arbitrary precision, truncated to 64
@@ -174,4 +176,41 @@ func FuzzScaleDelta(f *testing.F) {
 			t.Fatalf("ScaleDelta(%d, %#x, %d) = %d, want %d", delta, mul, shift, got, want)
 		}
 	})
+}
+
+// A TSC read before the record's stamp converts to an earlier time, not
+// to one wrapped far into the future.
+func TestSignedTime(t *testing.T) {
+	ti := VcpuTimeInfo{TSCTimestamp: 1_000_000, SystemTimeNs: 5_000_000_000, TSCToSystemMul: 3435973837, TSCShift: -1}
+	for _, c := range []struct {
+		tsc  uint64
+		want int64
+	}{
+		{1_000_000 + 2_500_000_000, 6_000_000_000},
+		{1_000_000, 5_000_000_000},
+		{1_000_000 - 250_000, 4_999_900_000},
+		{0, 4_999_600_000},
+	} {
+		if got := ti.SignedTime(c.tsc); got != c.want {
+			t.Errorf("SignedTime(%d) = %d, want %d", c.tsc, got, c.want)
+		}
+	}
+}
+
+// Snapshot retries an update in progress and copies every field.
+func TestSnapshot(t *testing.T) {
+	ti := VcpuTimeInfo{Version: 3, TSCTimestamp: 100, SystemTimeNs: 7, TSCToSystemMul: 9, TSCShift: -2, Flags: 1}
+	done := make(chan VcpuTimeInfo)
+	go func() { done <- Snapshot(&ti) }()
+	select {
+	case <-done:
+		t.Fatal("Snapshot returned while the version was odd")
+	case <-time.After(20 * time.Millisecond):
+	}
+	atomic.StoreUint32(&ti.Version, 4)
+	got := <-done
+	want := VcpuTimeInfo{Version: 4, TSCTimestamp: 100, SystemTimeNs: 7, TSCToSystemMul: 9, TSCShift: -2, Flags: 1}
+	if got != want {
+		t.Fatalf("Snapshot = %+v, want %+v", got, want)
+	}
 }
