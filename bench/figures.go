@@ -142,6 +142,14 @@ func Figures(s *Session, sz Sizes) []Figure {
 		runs(LabelHello, "gone_ms"), runs(LabelPeer, "gone_ms"), runs(LabelFloor, "gone_ms"), nil)
 	lower("boot.cpu", "Guest CPU time, whole run", "ms", "getdomaininfo cpu_time at shutdown",
 		runs(LabelHello, "cpu_ms"), runs(LabelPeer, "cpu_ms"), runs(LabelFloor, "cpu_ms"), nil)
+	lower("boot.entry", "In guest: unpause → PVH entry", "ms", "goxen: TSC at the kernel's entry, on Xen's clock",
+		fig(LabelBenchGoxen, "boot.unpause-entry"), nan, nan, nil)
+	lower("boot.guest-first-byte", "In guest: unpause → first console byte", "ms", "goxen: Xen time at the console's first byte",
+		fig(LabelBenchGoxen, "boot.unpause-first-byte"), nan, nan, nil)
+	lower("boot.go", "In guest: unpause → Go runtime entered", "ms", "goxen: TSC after the last boot step",
+		fig(LabelBenchGoxen, "boot.unpause-go"), nan, nan, nil)
+	lower("boot.runtime", "In guest: unpause → Go runtime up", "ms", "goxen: Xen time in package kernel's init",
+		fig(LabelBenchGoxen, "boot.unpause-runtime"), nan, nan, nil)
 	lower("boot.main", "In guest: boot → main.main", "ms", "goxen: Xen time from unpause; Linux: CLOCK_BOOTTIME",
 		fig(LabelBenchGoxen, "boot.unpause-main"), fig(LabelBenchLinux, "boot.unpause-main"), nan, p(reported))
 	lower("boot.cpu-main", "In guest: vCPU time to main.main", "ms", "goxen: runstate running time",

@@ -25,7 +25,11 @@ type BootTimes struct {
 	Created    int64 // vCPU 0 was created (the domain was built)
 	Unpaused   int64 // vCPU 0 first became runnable: the unpause
 	KernelInit int64 // package kernel's init ran: the Go runtime was up
-	Now        int64 // when BootClock read the runstate
+	// From the boot timeline (reportBoot): the kernel's entry (its first
+	// TSC reading), the main console's first byte, and the jump into the
+	// Go runtime. 0 when not known.
+	Entry, FirstByte, GoEntered int64
+	Now                         int64 // when BootClock read the runstate
 	// The vCPU's runstate times at Now (ns): what it spent running (in
 	// the guest or in Xen on its behalf), waiting for a physical CPU,
 	// blocked (waiting for an event) and offline (paused).
@@ -58,6 +62,10 @@ var counts struct {
 // the first reading comes before the first step clears .bss.
 var stepTSC = [len(bootSteps) + 1]uint64{len(bootSteps): 1}
 
+// bootAt keeps two moments of the timeline (Xen system time) for
+// BootClock.
+var bootAt struct{ entry, goEntered int64 }
+
 // reportBoot prints the boot timeline: when, counted from Xen's unpause,
 // the kernel was entered, the main console took its first byte and the
 // Go runtime is entered; then what each step took, in the order they
@@ -69,12 +77,13 @@ func reportBoot() {
 		return
 	}
 	snap := sharedinfo.Snapshot(&pvh.Shared().VcpuInfo[0].Time)
-	at := func(tsc uint64) int64 { return snap.SignedTime(tsc) - t.Unpaused }
-	l := klog().s("boot: entry ").ms(at(stepTSC[0])).s(" ms after the unpause")
+	bootAt.entry = snap.SignedTime(stepTSC[0])
+	bootAt.goEntered = snap.SignedTime(stepTSC[len(bootSteps)])
+	l := klog().s("boot: entry ").ms(bootAt.entry - t.Unpaused).s(" ms after the unpause")
 	if c := pvh.MainConsoleAt(); c != 0 {
 		l = l.s(", first console byte ").ms(c - t.Unpaused)
 	}
-	l.s(", Go runtime ").ms(at(stepTSC[len(bootSteps)])).print()
+	l.s(", Go runtime ").ms(bootAt.goEntered - t.Unpaused).print()
 	l = klog().s("boot steps (ms):")
 	for i := range bootSteps {
 		if i > 0 {
@@ -103,6 +112,7 @@ func BootClock() (t BootTimes, ok bool) {
 	}
 	t, ok = readBootTimes()
 	t.KernelInit = kernelInitAt
+	t.Entry, t.FirstByte, t.GoEntered = bootAt.entry, pvh.MainConsoleAt(), bootAt.goEntered
 	return t, ok
 }
 

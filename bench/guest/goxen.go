@@ -23,6 +23,16 @@ func bootFigures() {
 		return
 	}
 	ms := func(ns int64) float64 { return float64(ns) / 1e6 }
+	// The kernel's boot timeline: its entry, the first console byte and
+	// the jump into the Go runtime.
+	for _, m := range []struct {
+		name string
+		at   int64
+	}{{"boot.unpause-entry", t.Entry}, {"boot.unpause-first-byte", t.FirstByte}, {"boot.unpause-go", t.GoEntered}} {
+		if m.at > 0 {
+			emit(m.name, ms(m.at-t.Unpaused), "ms")
+		}
+	}
 	emit("boot.unpause-main", ms(t.Now-t.Unpaused), "ms")
 	if t.KernelInit > 0 {
 		emit("boot.unpause-runtime", ms(t.KernelInit-t.Unpaused), "ms")
