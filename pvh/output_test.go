@@ -33,7 +33,7 @@ func newFakeOut(t *testing.T) *fakeOut {
 		},
 		now: func() int64 { return 0 },
 	}
-	t.Cleanup(func() { out, hw = output{}, oldHW })
+	t.Cleanup(func() { out, hw, mainAt = output{}, oldHW, 0 })
 	return f
 }
 
@@ -159,5 +159,21 @@ func TestOutputReplayEarly(t *testing.T) {
 	}
 	if f.e9.String() != "goxen: booting\n" {
 		t.Errorf("port 0xe9 got %q", f.e9.String())
+	}
+}
+
+// The boot timeline's "first console byte" is the moment the main
+// console is chosen and the replay begins; before that it is unknown.
+func TestMainConsoleAt(t *testing.T) {
+	f := newFakeOut(t)
+	hw.now = func() int64 { return 4242 }
+	puts("early\n")
+	if MainConsoleAt() != 0 {
+		t.Fatalf("MainConsoleAt = %d before any main console, want 0", MainConsoleAt())
+	}
+	f.consumed = true
+	out.useRing(&f.page, 7)
+	if MainConsoleAt() != 4242 {
+		t.Fatalf("MainConsoleAt = %d after useRing, want the time of the replay", MainConsoleAt())
 	}
 }
