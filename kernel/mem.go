@@ -64,10 +64,16 @@ func pageFault(addr uintptr, write bool) int {
 func checkFrame(addr uintptr) {
 	pte, _ := space.PT.Lookup(mm.VAddr(addr) &^ (mm.PageSize - 1))
 	pa := uintptr(pte & mm.PTEAddrMask)
-	if pa >= imageStart && pa < imageEnd || pa < 1<<20 || frames.BadFrees() != 0 {
+	if frameOwned(pa, imageStart, imageEnd) || frames.BadFrees() != 0 {
 		klog().s("fatal: frame allocator handed out memory in use: va ").hex(uint64(addr)).s(" got frame ").hex(uint64(pa)).
 			s(", image [").hex(uint64(imageStart)).s(", ").hex(uint64(imageEnd)).s("), bad frees ").dec(int64(frames.BadFrees())).fatal()
 	}
+}
+
+// frameOwned reports whether the frame at pa belongs to something other
+// than the allocator: the nil guard or the image [start, end).
+func frameOwned(pa, start, end uintptr) bool {
+	return pa < nilGuard || pa >= start && pa < end
 }
 
 // mapStack maps a demand-zero stack of n bytes in sp for what (named in
@@ -97,51 +103,45 @@ func kmap(n uint64) uintptr {
 	return base
 }
 
-// guardLowMemory unmaps the first MiB, address 0 above all. The Go
-// compiler relies on a load or store through a nil pointer faulting (it
-// omits explicit checks for small offsets, as Linux never maps page 0);
-// the entry code's 2 MiB identity pages map it. The first 2 MiB are
-// remapped with 4 KiB pages, leaving [0, 1 MiB) not present. Nothing the
-// kernel needs lives there: the start info has been copied.
+// nilGuard is the size of the nil guard: [0, nilGuard) is never mapped,
+// so a load or store through a nil pointer faults. The Go compiler relies
+// on that: it omits explicit nil checks before accesses at offsets below
+// 4 KiB (cmd/compile/internal/ssa/nilcheck.go, minZeroPage), as Linux
+// never maps page 0. 64 KiB is Linux's default vm.mmap_min_addr on x86
+// (CONFIG_DEFAULT_MMAP_MIN_ADDR), which leaves room for a larger offset
+// from a nil base (a field of a big struct). Nothing else needs the
+// PC's legacy first MiB in a PVH guest: there is no BIOS, and Xen puts
+// the start info after the image and its special pages near 4 GiB
+// (xen/include/public/arch-x86/hvm/start_info.h, docs/misc/pvh.pandoc).
+// So RAM from nilGuard up is the allocator's, which in a small guest
+// (memory = 4) is a third of what the program gets.
+const nilGuard = 64 << 10
+
+// guardLowMemory unmaps the nil guard, [0, nilGuard). The entry code's
+// 2 MiB identity pages map it; the first 2 MiB page is split into 4 KiB
+// pages (the same table protectImage uses for an image in that page) and
+// the guard's entries cleared. Nothing the kernel needs lives there: the
+// start info has been copied.
 func guardLowMemory() {
-	pt, ok := frames.Alloc()
-	if !ok {
-		fatal("no frame for the low page table", nil)
+	guardLow(splitLargePage(0))
+	for va := uintptr(0); va < nilGuard; va += mm.PageSize {
+		invlpg(va)
 	}
-	t := identity{}.Table(pt)
-	for i := range t {
-		pa := uint64(i) << 12
-		if pa >= 1<<20 {
-			t[i] = pa | mm.PTEPresent | mm.PTEWrite
-		} else {
-			t[i] = 0
-		}
+}
+
+// guardLow clears the entries of the nil guard in t, the 4 KiB page table
+// of the first 2 MiB, and leaves the rest as they are.
+func guardLow(t *[512]uint64) {
+	for i := 0; i < nilGuard>>12; i++ {
+		t[i] = 0
 	}
-	pd := identity{}.Table(mm.PAddr(pvh.PageTables() + 0x2000))
-	pd[0] = uint64(pt) | mm.PTEPresent | mm.PTEWrite
-	invlpg(0)
 }
 
 // initMemory gives every RAM frame of the memory map to the frame
-// allocator, except the first MiB and the kernel image. The start info
+// allocator, except the nil guard and the kernel image. The start info
 // has been copied, so the pages Xen put it in are free now.
 func initMemory() {
-	for i := 0; i < si.NMemmap; i++ {
-		e := &si.Memmap[i]
-		if e.Type != startinfo.XEN_HVM_MEMMAP_TYPE_RAM {
-			continue
-		}
-		start, end := e.Addr, e.Addr+e.Size
-		if start < 1<<20 {
-			start = 1 << 20
-		}
-		if end > uint64(mm.MaxPhys) {
-			end = uint64(mm.MaxPhys)
-		}
-		if start < end {
-			frames.AddFree(mm.PAddr(start), mm.PAddr(end))
-		}
-	}
+	freeRAM(si.Memmap[:si.NMemmap], func(start, end mm.PAddr) { frames.AddFree(start, end) })
 	frames.Reserve(mm.PAddr(imageStart), mm.PAddr(imageEnd))
 	for i := 0; i < si.NModules; i++ {
 		m := &si.Modules[i]
@@ -151,4 +151,22 @@ func initMemory() {
 		fatal("less than 1 MiB of free RAM in the memory map", nil)
 	}
 	initSpace()
+}
+
+// freeRAM calls add with each RAM range of memmap, clipped to
+// [nilGuard, mm.MaxPhys): the guard stays unmapped and the frame
+// allocator manages nothing above MaxPhys.
+func freeRAM(memmap []startinfo.MemmapEntry, add func(start, end mm.PAddr)) {
+	for i := range memmap {
+		e := &memmap[i]
+		if e.Type != startinfo.XEN_HVM_MEMMAP_TYPE_RAM {
+			continue
+		}
+		start, end := e.Addr, e.Addr+e.Size
+		start = max(start, nilGuard)
+		end = min(end, uint64(mm.MaxPhys))
+		if start < end {
+			add(mm.PAddr(start), mm.PAddr(end))
+		}
+	}
 }

@@ -7,9 +7,13 @@ import "fmt"
 // `kernel` target (which runs goxen build) and the tests use these.
 
 // TextAddress is where the Go linker is told to put the text (-T): the
-// ELF header and program headers land one page below it, and the whole
-// image sits between MinPhys and MaxPhys, as PVH requires.
-const TextAddress = 0x200000
+// ELF header and program headers land one page below it (the linker's
+// default -R on linux/amd64 is 4 KiB), so the image starts at MinPhys,
+// 1 MiB, the lowest address PVH allows. Starting there rather than at
+// 2 MiB keeps the image's end low: a small program fits in memory = 4
+// (issue 15), and the kernel gives the RAM below the image, above its
+// 64 KiB nil guard, to its frame allocator.
+const TextAddress = 0x101000
 
 // MinPhys and MaxPhys bound the physical addresses a PT_LOAD may use:
 // PVH starts the guest in 32-bit protected mode with paging off, so the
@@ -27,7 +31,7 @@ const (
 	GOARCH = "amd64"
 )
 
-// LDFlags is the -ldflags value of a kernel build: "-T 0x200000".
+// LDFlags is the -ldflags value of a kernel build: "-T 0x101000".
 func LDFlags() string { return fmt.Sprintf("-T %#x", TextAddress) }
 
 // BuildEnv is what a kernel build adds to the go command's environment:

@@ -195,7 +195,7 @@ func TestErrors(t *testing.T) {
 					t.Errorf("%+v", e)
 				}
 			},
-			want: []string{"lies outside every executable PT_LOAD", "physical address", "#2 R-X paddr [0x1ff000,", "#3 R-- paddr"},
+			want: []string{"lies outside every executable PT_LOAD", "physical address", "#2 R-X paddr [0x100000,", "#3 R-- paddr"},
 		},
 		{
 			name: "entry symbol in rodata", base: miniSeed, opt: Options{EntrySymbol: "ro"},

@@ -28,7 +28,7 @@ func TestMainHelp(t *testing.T) {
 			t.Errorf("%q: exit %d, stderr %q", args, code, errOut)
 		}
 		for _, want := range []string{"usage: goxen <command> [arguments]", "\n  build  ", "\n  run    ", "\n  xl     ", "\n  help   ",
-			`import _ "github.com/goxen/goxen/kernel"`, "linked at 0x200000", "goxen build ", "goxen run ", "goxen xl NAME.elf"} {
+			`import _ "github.com/goxen/goxen/kernel"`, "linked at 0x101000", "goxen build ", "goxen run ", "goxen xl NAME.elf"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%q: help lacks %q:\n%s", args, want, out)
 			}

@@ -234,7 +234,7 @@ func TestBuildKernel(t *testing.T) {
 	if !slices.Equal(got, []string{"out/two.elf", "out/t.elf"}) && !slices.Equal(got, []string{"out/t.elf", "out/two.elf"}) {
 		t.Errorf("./... built %q", got)
 	}
-	if !strings.Contains(log, "skipping example.com/t/lib: package lib, not main") || !strings.Contains(log, "-ldflags=-T 0x200000") {
+	if !strings.Contains(log, "skipping example.com/t/lib: package lib, not main") || !strings.Contains(log, "-ldflags=-T 0x101000") {
 		t.Errorf("verbose log:\n%s", log)
 	}
 	if _, err, _ := build(t, Options{Dir: dir, Packages: []string{"./..."}, Output: "one.elf"}); err == nil ||
@@ -285,7 +285,7 @@ func answer() int { return int(C.forty_two()) }
 		{name: "load address above 4 GiB", require: true, files: map[string]string{"main.go": kernelMain},
 			opt:   Options{LDFlags: "-T 0x100001000"},
 			check: func(err error) bool { var re *linker.RangeError; return errors.As(err, &re) },
-			want:  "is not inside [0x100000, 0x100000000); link with -ldflags='-T 0x200000' or similar (your -ldflags set -T 0x100001000; without it goxen links at 0x200000)"},
+			want:  "is not inside [0x100000, 0x100000000); link with -ldflags='-T 0x101000' or similar (your -ldflags set -T 0x100001000; without it goxen links at 0x101000)"},
 		{name: "stripped", require: true, files: map[string]string{"main.go": kernelMain},
 			opt:   Options{LDFlags: "-s -w"},
 			check: func(err error) bool { return err != nil }, want: "-s strips the symbol table"},

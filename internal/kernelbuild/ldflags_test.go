@@ -65,7 +65,7 @@ func TestSplitQuoted(t *testing.T) {
 // The one place that says how a kernel is linked also is what a build
 // uses: the flags go build gets start with it.
 func TestLinkerFlagsAreTheOnePlace(t *testing.T) {
-	if got := linker.LDFlags(); got != "-T 0x200000" {
+	if got := linker.LDFlags(); got != "-T 0x101000" {
 		t.Errorf("linker.LDFlags() = %q", got)
 	}
 	lf, _ := MergeLDFlags("-w")

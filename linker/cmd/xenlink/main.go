@@ -81,7 +81,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *entry != "" {
 		v, err := strconv.ParseUint(*entry, 0, 64)
 		if err != nil || v == 0 {
-			fmt.Fprintf(stderr, "xenlink: -entry %q: want a non-zero address such as 0x200000\n", *entry)
+			fmt.Fprintf(stderr, "xenlink: -entry %q: want a non-zero address such as 0x101000\n", *entry)
 			return 2
 		}
 		opt.Entry = v

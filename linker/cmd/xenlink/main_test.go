@@ -102,8 +102,8 @@ func TestOutputFlag(t *testing.T) {
 
 func TestEntryFlag(t *testing.T) {
 	p := guest(t)
-	code, out, errOut := xenlink("-entry", "0x200000", p)
-	if code != 0 || !strings.Contains(out, "PHYS32_ENTRY=0x200000 (-entry), 4 notes") {
+	code, out, errOut := xenlink("-entry", "0x101000", p)
+	if code != 0 || !strings.Contains(out, "PHYS32_ENTRY=0x101000 (-entry), 4 notes") {
 		t.Errorf("exit %d, %q %q", code, out, errOut)
 	}
 }
