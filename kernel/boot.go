@@ -22,7 +22,7 @@ var bootSteps = [...]bootStep{
 	{"report start info", reportStartInfo},       // startinfo.go
 	{"shared info", mapSharedInfo},               // clock.go: pvh maps shared info (events, pvclock)
 	{"memory", initMemory},                       // mem.go: the frame allocator and address space
-	{"low guard", guardLowMemory},                // mem.go: the first MiB unmapped (nil guard)
+	{"low guard", guardLowMemory},                // mem.go: the first 64 KiB unmapped (nil guard)
 	{"protect", protectImage},                    // protect.go: text and rodata read-only
 	{"console", initConsole},                     // console.go: ring (domU) or console_io (dom0)
 	{"start of day", startOfDay},                 // startofday.go: what the kernel found

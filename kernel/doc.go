@@ -2,7 +2,7 @@
 //
 // A main package imports this package for its side effects and is built
 // with the stock Go toolchain (GOOS=linux GOARCH=amd64 CGO_ENABLED=0,
-// linked at 0x200000: package linker's LDFlags and BuildEnv); `goxen
+// linked at 0x101000: package linker's LDFlags and BuildEnv); `goxen
 // build` (or `make kernel`, which runs it) then adds Xen's ELF notes. The Go runtime is not modified: the kernel gives it,
 // inside the guest, what a Linux kernel would: a process stack, threads,
 // memory and the handful of system calls the runtime makes.
@@ -38,8 +38,8 @@
 //  6. Shared info. XENMEM_add_to_physmap puts Xen's shared info page over
 //     a page of the image (pvh.MapSharedInfo): event channel bitmaps and
 //     the pvclock. Upcalls stay masked until step 9.
-//  7. Memory. RAM above 1 MiB, minus the image, goes to the frame
-//     allocator (mem.go, package kernel/mm); the first MiB is unmapped to
+//  7. Memory. RAM above 64 KiB, minus the image, goes to the frame
+//     allocator (mem.go, package kernel/mm); the first 64 KiB are unmapped to
 //     catch nil dereferences and the image's text and read-only data are
 //     made read-only (protect.go).
 //  8. Console. pvh.FindConsole: a domU reads HVM_PARAM_CONSOLE_PFN/_EVTCHN
@@ -111,7 +111,7 @@
 // and crash the domain. mmap, munmap
 // and madvise go to package kernel/mm, which maps pages on first touch
 // (demand-zero): hello reserves over a gigabyte of address space but runs
-// in 5 MiB. CLOCK_MONOTONIC is Xen system time from pvclock;
+// in 4 MiB. CLOCK_MONOTONIC is Xen system time from pvclock;
 // CLOCK_REALTIME adds Xen's wallclock.
 //
 // # Command line and environment

@@ -154,8 +154,9 @@ func ConsoleRing() (pfn uint64, port uint32, ok bool) {
 
 // IdentityPage is the address of page frame pfn if Entry's identity map
 // covers it and it is RAM a guest may be given: at or above 1 MiB (below
-// is the PC's legacy area, and the kernel leaves the first MiB unmapped
-// to catch nil dereferences) and below 4 GiB.
+// is the PC's legacy area, where Xen puts no ring page, and the stock-Go
+// kernel leaves the first 64 KiB unmapped to catch nil dereferences) and
+// below 4 GiB.
 func IdentityPage(pfn uint64) (uintptr, bool) {
 	if pfn < 1<<20>>12 || pfn >= 4<<30>>12 {
 		return 0, false

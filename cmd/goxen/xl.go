@@ -34,7 +34,7 @@ type xlOptions struct {
 var xlActions = []string{"destroy", "restart", "rename-restart", "preserve", "coredump-destroy", "coredump-restart", "soft-reset"}
 
 // minMemory is the smallest default memory in MiB: a small program's
-// image ends below 5 MiB and needs little more (hello runs in 5).
+// image ends below 4 MiB and needs little more (hello runs in 4).
 const minMemory = 32
 
 // defaultMemory is the memory goxen xl gives a kernel whose image ends at

@@ -44,7 +44,7 @@ func defaultXL() xlOptions {
 	return xlOptions{KernelPath: "/srv/kernels/hello.elf", VCPUs: 1, OnPoweroff: "destroy", OnReboot: "restart", OnCrash: "destroy"}
 }
 
-var helloInfo = kernelInfo{Entry: 0x2d16e0, End: 0x4d0000}
+var helloInfo = kernelInfo{Entry: 0x1bbc40, End: 0x373000}
 
 func TestXLConfigDefaults(t *testing.T) {
 	cfg, err := xlConfig(defaultXL(), helloInfo)
@@ -58,8 +58,8 @@ func TestXLConfigDefaults(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("keys\n%v\nwant\n%v", got, want)
 	}
-	for _, c := range []string{"xl create -c hello.cfg", "xl create -n hello.cfg", "xl shutdown hello", "(0x2d16e0)",
-		"The image ends at 4.8 MiB", "#cmdline = \"\"", "before a \"--\""} {
+	for _, c := range []string{"xl create -c hello.cfg", "xl create -n hello.cfg", "xl shutdown hello", "(0x1bbc40)",
+		"The image ends at 3.4 MiB", "#cmdline = \"\"", "before a \"--\""} {
 		if !strings.Contains(cfg, c) {
 			t.Errorf("config lacks %q", c)
 		}
@@ -106,7 +106,7 @@ func TestXLConfigErrors(t *testing.T) {
 		want string
 	}{
 		{func(o *xlOptions) { o.KernelPath = "hello.elf" }, "is not absolute"},
-		{func(o *xlOptions) { o.Memory = 4 }, "-memory 4: the image alone ends at 4.8 MiB (Xen loads it at its physical addresses); give at least 5"},
+		{func(o *xlOptions) { o.Memory = 3 }, "-memory 3: the image alone ends at 3.4 MiB (Xen loads it at its physical addresses); give at least 4"},
 		{func(o *xlOptions) { o.Memory = -1 }, "want a positive size"},
 		{func(o *xlOptions) { o.VCPUs = 0 }, "-vcpus 0"},
 		{func(o *xlOptions) { o.Name = "a b" }, `-name "a b": use letters, digits`},
@@ -124,9 +124,9 @@ func TestXLConfigErrors(t *testing.T) {
 			t.Errorf("%+v: error %v, want %q\n%s", o, err, c.want, cfg)
 		}
 	}
-	// 5 MiB holds a 4.8 MiB image: hello runs in memory = 5.
+	// 4 MiB holds a 3.4 MiB image: hello runs in memory = 4.
 	o := defaultXL()
-	o.Memory = 5
+	o.Memory = 4
 	if _, err := xlConfig(o, helloInfo); err != nil {
 		t.Error(err)
 	}
