@@ -111,7 +111,9 @@
 // and crash the domain. mmap, munmap
 // and madvise go to package kernel/mm, which maps pages on first touch
 // (demand-zero): hello reserves over a gigabyte of address space but runs
-// in 4 MiB. CLOCK_MONOTONIC is Xen system time from pvclock;
+// in 4 MiB. A page the program may touch but no frame can back ends the
+// program with SIGKILL and a line that says so, as Linux's OOM killer
+// would (mem.go, outOfMemory). CLOCK_MONOTONIC is Xen system time from pvclock;
 // CLOCK_REALTIME adds Xen's wallclock.
 //
 // # Command line and environment

@@ -46,16 +46,32 @@ func initSpace() {
 }
 
 // pageFault resolves a demand-zero fault; a non-zero errno means the
-// address is not mapped for this access.
+// address is not mapped for this access. With no frame left for a page
+// the program may touch, the program is killed (outOfMemory).
 func pageFault(addr uintptr, write bool) int {
 	if mm.VAddr(addr) < userLo {
 		return eFAULT
 	}
 	errno := space.Fault(mm.VAddr(addr), write)
-	if errno == 0 {
+	switch errno {
+	case 0:
 		checkFrame(addr)
+	case eNOMEM:
+		outOfMemory(addr)
 	}
 	return errno
+}
+
+// outOfMemory ends the program when a page it may touch cannot get a
+// frame: RAM is exhausted and nothing can be reclaimed (no swap, no page
+// cache). Turning the fault into SIGSEGV would mislead (the address is
+// valid), and delivering it needs memory too. Linux's OOM killer, in the
+// same spot, kills the process with SIGKILL (mm/oom_kill.c); so does
+// this, after a line that names the cause.
+func outOfMemory(addr uintptr) {
+	klog().s("out of memory: no free frame for the page at ").hex(uint64(addr)).s(" (").dec(int64(frames.TotalCount() * 4)).
+		s(" KiB of RAM, all in use); killing the program (SIGKILL), as Linux's OOM killer does").printAll()
+	terminate(sigKILL)
 }
 
 // checkFrame makes sure the frame now behind addr is not part of the

@@ -14,6 +14,7 @@ import (
 // (possibly edited) context back.
 
 const (
+	sigKILL = 9
 	sigSEGV = 11
 
 	saOnstack = 0x08000000
@@ -347,7 +348,7 @@ func userWritable(lo, hi uint64) bool {
 		if pte, ok := space.PT.Lookup(mm.VAddr(p)); ok && pte&mm.PTEWrite != 0 {
 			continue
 		}
-		if space.Fault(mm.VAddr(p), true) != 0 {
+		if pageFault(uintptr(p), true) != 0 {
 			return false
 		}
 	}

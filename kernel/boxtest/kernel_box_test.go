@@ -71,3 +71,13 @@ func TestHelloSmallMemory(t *testing.T) {
 	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 4})
 	expect(t, r, box.PoweredOff, "hello, world")
 }
+
+// A program that runs out of RAM is killed with a line that says so, as
+// by Linux's OOM killer (SIGKILL, exit status 137), not left to a page
+// fault the kernel cannot resolve. memory = 4 runs out fast.
+func TestOutOfMemory(t *testing.T) {
+	k := buildKernel(t, "./kernel/boxtest/testdata/oom")
+	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 4})
+	expect(t, r, box.Crashed, "allocating until out of memory", "goxen: out of memory: no free frame for the page at ",
+		"killed by signal 9", "exit status 137")
+}
