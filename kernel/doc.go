@@ -22,8 +22,9 @@
 //     mode and returns to pvhEntry's 64-bit half on an early stack; that
 //     calls boot.
 //  2. The image. boot clears .bss (zeroBSS, image.go, which finds the
-//     kernel's own ELF header just below the text) and keeps pvh's TLS
-//     block as the kernel's.
+//     kernel's own ELF header just below the text), all but pvh's early
+//     page tables and stack, which are in use, and keeps pvh's TLS block
+//     as the kernel's.
 //  3. Hypercall page. Xen's CPUID leaves (0x40000000...) name an MSR;
 //     writing a page address to it makes Xen fill the page with one
 //     32-byte stub per hypercall (vmcall or vmmcall, whichever this CPU

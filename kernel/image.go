@@ -13,8 +13,11 @@ var (
 // zeroBSS finds the kernel's own ELF header (Xen loads it with the first
 // segment, just below the text) and clears each writable segment's memory
 // past its file contents: .bss and .noptrbss. Xen's loader clears them
-// too; doing it here keeps the kernel correct under any loader.
+// too; doing it here keeps the kernel correct under any loader. It skips
+// pvh's early regions (pvh.EarlyRegions), which lie in .noptrbss: it runs
+// on that early stack, with CR3 pointing at those page tables.
 func zeroBSS() {
+	holes := pvh.EarlyRegions()
 	h := pvh.EntryAddr() &^ 0xfff
 	for n := 0; ; n++ {
 		if *(*uint32)(at(h)) == 0x464c457f { // "\x7fELF"
@@ -50,10 +53,46 @@ func zeroBSS() {
 			nsegs++
 		}
 		if flags&2 != 0 && memsz > filesz { // PF_W
-			clear(bytesAt(vaddr+filesz, int(memsz-filesz)))
+			var parts [len(holes) + 1]pvh.Region
+			n := bssParts(pvh.Region{Start: vaddr + filesz, End: vaddr + memsz}, holes[:], parts[:])
+			for _, p := range parts[:n] {
+				clear(bytesAt(p.Start, int(p.End-p.Start)))
+			}
 		}
 	}
 	// Only now, with .bss clear, may .bss variables be set.
 	imageStart, imageEnd, goEntry = h, end, entry
 	imageSegs, nImageSegs = segs, nsegs
+}
+
+// bssParts writes to out the parts of r that no hole covers, in address
+// order, and returns how many there are. Holes may come in any order,
+// overlap, or lie partly or wholly outside r; out needs room for
+// len(holes)+1 parts. It is zeroBSS's arithmetic, kept apart so that a
+// host test can check it: it runs before the Go runtime, so it allocates
+// nothing.
+func bssParts(r pvh.Region, holes []pvh.Region, out []pvh.Region) int {
+	n := 0
+	cur := r.Start
+	for cur < r.End {
+		// The hole that starts first among those still ahead of cur.
+		next := -1
+		for i, h := range holes {
+			if h.Start < h.End && h.End > cur && h.Start < r.End &&
+				(next < 0 || h.Start < holes[next].Start) {
+				next = i
+			}
+		}
+		if next < 0 {
+			out[n] = pvh.Region{Start: cur, End: r.End}
+			return n + 1
+		}
+		h := holes[next]
+		if h.Start > cur {
+			out[n] = pvh.Region{Start: cur, End: h.Start}
+			n++
+		}
+		cur = h.End // > cur, so the loop ends
+	}
+	return n
 }

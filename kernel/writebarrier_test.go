@@ -52,7 +52,7 @@ var wbRoots = []struct {
 	boot    bool
 }{
 	{wbPVHEntry, "PVH entry (entry_amd64.s, then pvh.Entry), before the runtime", true},
-	// pvh.Entry's first 264 bytes are 32-bit code, which decodes as
+	// pvh.Entry's first 275 bytes are 32-bit code, which decodes as
 	// nonsense in 64-bit mode, and it calls its continuation through a
 	// register: name the continuation too.
 	{"github.com/goxen/goxen/kernel.boot", "boot path, before the runtime", true},

@@ -16,11 +16,14 @@
 //
 //  1. Entry (entry_amd64.s). A flavour's entry calls it with the start
 //     info's version word borrowed as a 4-byte stack; the return address
-//     it pushes is the flavour's 64-bit continuation. Entry builds page
-//     tables that identity-map 0-4 GiB with 2 MiB pages (RAM, the image,
-//     and the console and xenstore pages Xen puts just below 4 GiB), a
-//     GDT, enters long mode, and calls the continuation on an early stack
-//     with a TLS block whose g passes Go's stack checks.
+//     it pushes is the flavour's 64-bit continuation. Entry clears and
+//     builds page tables that identity-map 0-4 GiB with 2 MiB pages (RAM,
+//     the image, and the console and xenstore pages Xen puts just below
+//     4 GiB), a GDT, enters long mode, and calls the continuation on an
+//     early stack with a TLS block whose g passes Go's stack checks. The
+//     tables and the stack are zero-valued, in .noptrbss, so they take
+//     no room in the file; code that clears .bss later must skip them
+//     (EarlyRegions).
 //  2. InstallHypercallPage. Xen announces itself in CPUID leaves
 //     0x40000000 and up; one names an MSR, and writing a page's address
 //     to it makes Xen fill the page with a stub per hypercall, vmcall or

@@ -1,10 +1,18 @@
 package pvh
 
+import "unsafe"
+
 // Symbols shared with entry_amd64.s.
 //
-// The stock-Go kernel clears .bss itself after Entry has run, so
-// everything Entry writes lives in .data: these variables get non-zero
-// initial values (a zero value would put them in .bss).
+// Entry's two large regions, bootTables and earlyStack, are zero-valued,
+// so they land in .noptrbss and take no room in the kernel's file (the
+// 96 KiB would otherwise be .data bytes, nearly a twentieth of a small
+// kernel). Entry clears bootTables itself before it builds the tables,
+// and needs nothing of earlyStack. Code that clears .bss after Entry has
+// run (kernel.zeroBSS) must leave both alone: they are in use while it
+// runs (EarlyRegions). The two words below are written by Entry and read
+// later, so they keep non-zero initial values, which puts them in .data
+// where such a clear does not reach.
 
 // Entry is the 32-bit PVH entry point shared by both flavours. A flavour's
 // own entry (the one the PHYS32_ENTRY note or TamaGo's cpuinit names)
@@ -21,12 +29,29 @@ func EarlyFS() uint64
 
 // bootTables is where Entry builds the first page tables and GDT: seven
 // pages plus slack for page alignment. The page tables stay in use for
-// the life of the guest. The last element keeps the array in .data.
-var bootTables = [8 * 512]uint64{8*512 - 1: 0x900d}
+// the life of the guest. Entry zeroes it before use.
+var bootTables [8 * 512]uint64
 
 // earlyStack is the stack of the continuation, until a Go runtime takes
 // over with its own.
-var earlyStack = [65536]byte{65535: 1}
+var earlyStack [65536]byte
+
+// Region is the address range [Start, End).
+type Region struct{ Start, End uintptr }
+
+// EarlyRegions returns bootTables and earlyStack: memory in .noptrbss that
+// is in use from Entry on, as page tables (CR3 points there) and as the
+// stack of the code that runs before a Go runtime. A kernel that clears
+// .bss itself after Entry (kernel.zeroBSS) must skip these ranges, or it
+// would clear the stack it runs on and the page tables that map it.
+func EarlyRegions() [2]Region {
+	t := uintptr(unsafe.Pointer(&bootTables))
+	s := uintptr(unsafe.Pointer(&earlyStack))
+	return [2]Region{
+		{t, t + unsafe.Sizeof(bootTables)},
+		{s, s + unsafe.Sizeof(earlyStack)},
+	}
+}
 
 var (
 	startInfoPA  uint64 = 1 // physical address of hvm_start_info, from %ebx

@@ -13,17 +13,20 @@ import (
 // RIP-relative LEAL, which the linker fills in; it is checked separately.
 var entryListing = []string{
 	"cld",
-	"pop edi",    // the flavour's continuation
+	"pop edx",    // the flavour's continuation
 	"call .+0x0", // to the next instruction: pushes its address
 	"pop ebp",
 	"mov dword ptr [ebx+0x4], ecx",
 	"lea eax, ptr [DISP]",
 	"add eax, ebp",
-	"add eax, 0xa",
-	"add eax, 0xfff",
-	"and eax, 0xfffff000",
-	"mov esi, eax",
-	"mov dword ptr [esi+0x6110], edi",
+	"add eax, 0xa", // eax = &bootTables
+	"mov edi, eax",
+	"lea esi, ptr [eax+0xfff]",
+	"and esi, 0xfffff000", // esi = the tables' page-aligned base
+	"xor eax, eax",        // bootTables is in .noptrbss: clear it all
+	"mov ecx, 0x2000",
+	"rep stosd dword ptr [edi]",
+	"mov dword ptr [esi+0x6110], edx",
 	"lea edx, ptr [esi+0x1003]",
 	"mov dword ptr [esi], edx",
 	"lea edx, ptr [esi+0x2003]",
@@ -61,7 +64,7 @@ var entryListing = []string{
 	"and ecx, 0xfffffff3",
 	"or ecx, 0x80000023",
 	"mov cr0, ecx",
-	"lea edx, ptr [ebp+0x101]",
+	"lea edx, ptr [ebp+0x10c]",
 	"mov dword ptr [esi+0x6108], edx",
 	"mov word ptr [esi+0x610c], 0x8",
 	"jmp far ptr [esi+0x6108]",
@@ -70,7 +73,7 @@ var entryListing = []string{
 const (
 	entryCallReturn = 7   // offset of "pop ebp": the EIP the call pushes
 	entryLeaEnd     = 17  // offset just past the RIP-relative LEAL
-	entry64         = 264 // offset of the first 64-bit instruction
+	entry64         = 275 // offset of the first 64-bit instruction
 )
 
 func entryBytes() []byte {
@@ -128,9 +131,9 @@ func TestPVHEntryListing(t *testing.T) {
 	if got := uint32(leaDisp + entry + entryCallReturn + (entryLeaEnd - entryCallReturn)); got != uint32(want) {
 		t.Errorf("stub computes bootTables = %#x, want %#x", got, want)
 	}
-	// The far jump goes to ebp+0x101 = entry+7+257 = entry+264.
-	if entryCallReturn+0x101 != entry64 {
-		t.Errorf("far jump target offset %d, want %d", entryCallReturn+0x101, entry64)
+	// The far jump goes to ebp+0x10c = entry+7+268 = entry+275.
+	if entryCallReturn+0x10c != entry64 {
+		t.Errorf("far jump target offset %d, want %d", entryCallReturn+0x10c, entry64)
 	}
 	// The first 64-bit instruction must decode in 64-bit mode as the
 	// assembler's "MOVL $0x10, AX".
@@ -140,15 +143,32 @@ func TestPVHEntryListing(t *testing.T) {
 	}
 }
 
-// TestBootTablesFit checks that seven aligned pages always fit in bootTables
-// without touching the marker that keeps it in .data.
+// TestBootTablesFit checks that seven aligned pages always fit in
+// bootTables, the 32 KiB Entry clears.
 func TestBootTablesFit(t *testing.T) {
 	base := uintptr(unsafe.Pointer(&bootTables))
 	p := (base + 0xfff) &^ 0xfff
 	end := p + 0x7000
-	marker := base + uintptr(len(bootTables)-1)*8
-	if end > marker {
-		t.Fatalf("aligned tables end at %#x, past the marker at %#x", end, marker)
+	if limit := base + unsafe.Sizeof(bootTables); end > limit {
+		t.Fatalf("aligned tables end at %#x, past bootTables' end at %#x", end, limit)
 	}
+	if n := unsafe.Sizeof(bootTables) / 4; n != 0x2000 {
+		t.Errorf("bootTables is %d dwords; Entry's rep stosd clears 0x2000", n)
+	}
+	if n := unsafe.Sizeof(earlyStack); n != 65536 {
+		t.Errorf("earlyStack is %d bytes; Entry sets SP to earlyStack+65536", n)
+	}
+}
 
+// TestEarlyRegions checks that EarlyRegions names exactly bootTables and
+// earlyStack: zeroBSS skips what it returns.
+func TestEarlyRegions(t *testing.T) {
+	r := EarlyRegions()
+	want := [2]Region{
+		{uintptr(unsafe.Pointer(&bootTables)), uintptr(unsafe.Pointer(&bootTables)) + 8*512*8},
+		{uintptr(unsafe.Pointer(&earlyStack)), uintptr(unsafe.Pointer(&earlyStack)) + 65536},
+	}
+	if r != want {
+		t.Errorf("EarlyRegions() = %#x, want %#x", r, want)
+	}
 }
