@@ -196,3 +196,16 @@ type OptionError struct {
 func (e *OptionError) Error() string {
 	return fmt.Sprintf("linker: option %s=%q: %s", e.Option, e.Value, e.Reason)
 }
+
+// StripError reports a section that Strip cannot keep correct once the
+// sections it drops are gone: one that links to a dropped section, or one
+// that would be renumbered while a dynamic symbol table names sections by
+// number.
+type StripError struct {
+	Section string
+	Reason  string
+}
+
+func (e *StripError) Error() string {
+	return fmt.Sprintf("linker: cannot strip section %s: %s", e.Section, e.Reason)
+}

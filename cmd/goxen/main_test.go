@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"debug/elf"
+	"errors"
 	"flag"
 	"os"
 	"os/exec"
@@ -63,7 +65,8 @@ func TestCommandHelp(t *testing.T) {
 			if !regexp.MustCompile(`(?m)^  -` + regexp.QuoteMeta(f.Name) + `[ \t\n]`).MatchString(want) {
 				t.Errorf("%s help does not describe -%s", c.name, f.Name)
 			}
-			if c.name != "run" && !strings.Contains(c.usage, "[-"+f.Name+" ") && !strings.Contains(c.usage, "[-"+f.Name+"]") {
+			if c.name != "run" && !strings.Contains(c.usage, "[-"+f.Name+" ") && !strings.Contains(c.usage, "[-"+f.Name+"]") &&
+				!strings.Contains(c.usage, "[-"+f.Name+"=") {
 				t.Errorf("%s usage line %q lacks -%s", c.name, c.usage, f.Name)
 			}
 		})
@@ -120,13 +123,32 @@ func TestBuildCommand(t *testing.T) {
 	dir := userModule(t)
 	t.Chdir(dir)
 	code, out, errOut := run("build")
-	re := regexp.MustCompile(`^goxen: mymodule\.elf: \d+\.\d MiB \((\d+) bytes\), example\.com/mymodule, entry 0x[0-9a-f]+, image ends at \d+\.\d MiB\n$`)
+	re := regexp.MustCompile(`^goxen: mymodule\.elf: \d+\.\d MiB \((\d+) bytes\), example\.com/mymodule, entry 0x[0-9a-f]+, image ends at \d+\.\d MiB; symbols and DWARF in mymodule\.elf\.dbg \(\d+\.\d MiB\)\n$`)
 	if code != 0 || !re.MatchString(out) {
 		t.Fatalf("goxen build: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	st, err := os.Stat(filepath.Join(dir, "mymodule.elf"))
 	if err != nil || re.FindStringSubmatch(out)[1] != strconv.FormatInt(st.Size(), 10) {
 		t.Errorf("mymodule.elf: %v, %v; output %q", st, err, out)
+	}
+	// The boot image has no symbols; the .dbg beside it has them.
+	for name, want := range map[string]bool{"mymodule.elf": false, "mymodule.elf.dbg": true} {
+		f, err := elf.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Symbols(); (err == nil) != want {
+			t.Errorf("%s: symbols: %v, want them %v", name, err, want)
+		}
+		f.Close()
+	}
+	// -strip=false: one file, with its symbols.
+	code, out, errOut = run("build", "-strip=false", "-o", "whole.elf")
+	if code != 0 || !strings.HasSuffix(out, " MiB\n") || strings.Contains(out, ".dbg") {
+		t.Errorf("-strip=false: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "whole.elf.dbg")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("-strip=false wrote whole.elf.dbg (%v)", err)
 	}
 
 	code, _, errOut = run("build", "-ldflags", "-T 0x1000")

@@ -12,6 +12,11 @@
 // the main module (*CgoError). After linking, package linker's checks of
 // the ELF (load addresses PVH can reach, the entry symbol) come back as
 // a *LinkError wrapping linker's own error.
+//
+// The kernel is written stripped (no symbol table, no DWARF: Xen reads
+// neither), and the same kernel unstripped beside it, NAME.elf.dbg, for
+// debuggers and symbol tools (gdb, addr2line, go tool nm, objdump); see
+// Options.NoStrip.
 package kernelbuild
 
 import (
@@ -59,6 +64,13 @@ type Options struct {
 	// several packages, or when it is an existing directory or ends in a
 	// slash, it is a directory that receives NAME.elf for each.
 	Output string
+	// NoStrip writes the kernel with its symbol table and DWARF, and no
+	// Output+linker.DebugSuffix beside it. By default the kernel is
+	// stripped (linker.Strip: Xen reads none of that, and it is a third
+	// of a small kernel's file) and the unstripped kernel, the same
+	// loaded bytes, goes to Output+linker.DebugSuffix for debuggers and
+	// symbol tools.
+	NoStrip bool
 
 	Tags     string // go build -tags
 	LDFlags  string // user's -ldflags, merged by MergeLDFlags
@@ -79,10 +91,15 @@ type Options struct {
 // Kernel is one ELF written by Build.
 type Kernel struct {
 	Package string // import path of the main package
-	Path    string // the ELF
+	Path    string // the ELF to boot
 	Size    int    // its size in bytes
-	Entry   uint64 // XEN_ELFNOTE_PHYS32_ENTRY
-	LoadEnd uint64 // end of the highest PT_LOAD: what the image occupies, .bss included
+	// Debug is the same kernel with its symbols and DWARF,
+	// Path+linker.DebugSuffix ("" with Options.NoStrip, when Path has
+	// them); DebugSize is its size.
+	Debug     string
+	DebugSize int
+	Entry     uint64 // XEN_ELFNOTE_PHYS32_ENTRY
+	LoadEnd   uint64 // end of the highest PT_LOAD: what the image occupies, .bss included
 }
 
 // builder carries one Build's settings.
@@ -531,7 +548,9 @@ func (b *builder) outputs(mains []*listPackage) ([]string, error) {
 }
 
 // build runs go build for one main package into a temporary file beside
-// out, adds Xen's notes and writes out.
+// out, adds Xen's notes (the entry symbol is looked up in the linked
+// ELF's symbol table), and writes out: stripped, with the unstripped
+// kernel beside it, unless NoStrip.
 func (b *builder) build(p *listPackage, out string, lf LinkFlags, all []*listPackage) (Kernel, error) {
 	k := Kernel{Package: p.ImportPath, Path: out}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
@@ -572,12 +591,12 @@ func (b *builder) build(p *listPackage, out string, lf LinkFlags, all []*listPac
 	if err != nil {
 		return k, err
 	}
-	data, res, err := linker.Report(in, linker.Options{})
+	full, res, err := linker.Report(in, linker.Options{})
 	if err != nil {
 		return k, &LinkError{Package: p.ImportPath, UserT: lf.UserT, Err: err}
 	}
-	k.Size, k.Entry = len(data), res.Entry
-	if f, err := elf.NewFile(bytes.NewReader(data)); err == nil {
+	k.Entry = res.Entry
+	if f, err := elf.NewFile(bytes.NewReader(full)); err == nil {
 		for _, ph := range f.Progs {
 			if ph.Type == elf.PT_LOAD {
 				k.LoadEnd = max(k.LoadEnd, ph.Paddr+ph.Memsz)
@@ -585,10 +604,28 @@ func (b *builder) build(p *listPackage, out string, lf LinkFlags, all []*listPac
 		}
 	}
 	b.logf("%s: %d Xen notes added, PHYS32_ENTRY %#x (%s)", p.ImportPath, res.Notes, res.Entry, res.Source)
-	if err := writeFile(out, data); err != nil {
+	dbg := out + linker.DebugSuffix
+	if b.opt.NoStrip {
+		// A .dbg from an earlier build would no longer match the kernel.
+		if err := os.Remove(dbg); err == nil {
+			b.logf("removed %s, left by an earlier stripped build", dbg)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return k, err
+		}
+		k.Size = len(full)
+		return k, writeFile(out, full)
+	}
+	boot, err := linker.Strip(full)
+	if err != nil {
+		return k, &LinkError{Package: p.ImportPath, Strip: true, Err: err}
+	}
+	b.logf("%s: stripped %d -> %d bytes; symbols and DWARF in %s", p.ImportPath, len(full), len(boot), dbg)
+	if err := writeFile(dbg, full); err != nil {
 		return k, err
 	}
-	return k, nil
+	k.Debug, k.DebugSize = dbg, len(full)
+	k.Size = len(boot)
+	return k, writeFile(out, boot)
 }
 
 // writeFile replaces path atomically.

@@ -221,6 +221,28 @@ func TestBuildKernel(t *testing.T) {
 	if k.Entry < linker.TextAddress || k.LoadEnd <= k.Entry || k.LoadEnd > 64<<20 {
 		t.Errorf("entry %#x, load end %#x", k.Entry, k.LoadEnd)
 	}
+	checkDebugFile(t, k, f)
+
+	// NoStrip: the kernel keeps its symbols, and the .dbg of the
+	// stripped build, which no longer matches, is gone.
+	ks, err, _ = build(t, Options{Dir: dir, NoStrip: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ks[0].Debug != "" || ks[0].DebugSize != 0 {
+		t.Errorf("NoStrip: Kernel %+v names a .dbg", ks[0])
+	}
+	if _, err := os.Stat(k.Path + linker.DebugSuffix); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("NoStrip left %s%s: %v", k.Path, linker.DebugSuffix, err)
+	}
+	if whole, err := elf.Open(k.Path); err != nil {
+		t.Error(err)
+	} else {
+		if _, err := whole.Symbols(); err != nil || whole.Section(".debug_info") == nil {
+			t.Errorf("NoStrip: symbols %v, DWARF %v", err, whole.Section(".debug_info") != nil)
+		}
+		whole.Close()
+	}
 
 	// A wildcard skips package lib and builds both main packages into a directory.
 	ks, err, log := build(t, Options{Dir: dir, Packages: []string{"./..."}, Output: "out/", Verbose: true})
@@ -240,6 +262,86 @@ func TestBuildKernel(t *testing.T) {
 	if _, err, _ := build(t, Options{Dir: dir, Packages: []string{"./..."}, Output: "one.elf"}); err == nil ||
 		!strings.Contains(err.Error(), "-o must name a directory") {
 		t.Errorf("two packages into one file: %v", err)
+	}
+}
+
+// checkDebugFile checks that k's boot image, f, has neither symbols nor
+// DWARF, and that k.Debug is the same kernel with both: the same PT_LOADs
+// and loaded sections, and the entry symbol at Xen's PHYS32_ENTRY. It
+// also checks, in those symbols, that pvh's early page tables and stack
+// take no room in the file.
+func checkDebugFile(t *testing.T, k Kernel, f *elf.File) {
+	t.Helper()
+	if k.Debug != k.Path+linker.DebugSuffix {
+		t.Fatalf("Debug = %q, want %q", k.Debug, k.Path+linker.DebugSuffix)
+	}
+	if _, err := f.Symbols(); !errors.Is(err, elf.ErrNoSymbols) {
+		t.Errorf("%s has symbols (%v)", k.Path, err)
+	}
+	for _, s := range f.Sections {
+		if strings.HasPrefix(s.Name, ".debug_") || s.Name == ".strtab" {
+			t.Errorf("%s has section %s", k.Path, s.Name)
+		}
+	}
+	dbg, err := elf.Open(k.Debug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dbg.Close()
+	if st, err := os.Stat(k.Debug); err != nil {
+		t.Error(err)
+	} else if int(st.Size()) != k.DebugSize || k.DebugSize <= k.Size {
+		t.Errorf("%s: %d bytes; Kernel says %d (boot image %d)", k.Debug, st.Size(), k.DebugSize, k.Size)
+	}
+	if dbg.Section(".debug_info") == nil {
+		t.Errorf("%s has no DWARF", k.Debug)
+	}
+	var loads []elf.ProgHeader
+	for _, p := range dbg.Progs {
+		if p.Type == elf.PT_LOAD {
+			loads = append(loads, p.ProgHeader)
+		}
+	}
+	var i int
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD {
+			if i >= len(loads) || loads[i] != p.ProgHeader {
+				t.Errorf("PT_LOAD %d: %+v, in the .dbg %+v", i, p.ProgHeader, loads)
+			}
+			i++
+		}
+	}
+	for _, s := range f.Sections {
+		if s.Flags&elf.SHF_ALLOC == 0 || s.Type == elf.SHT_NOBITS {
+			continue
+		}
+		a, err1 := s.Data()
+		d := dbg.Section(s.Name)
+		if d == nil {
+			t.Errorf("%s: no section %s", k.Debug, s.Name)
+			continue
+		}
+		b, err2 := d.Data()
+		if err1 != nil || err2 != nil || !bytes.Equal(a, b) || s.Addr != d.Addr {
+			t.Errorf("section %s differs from the .dbg's (%v, %v)", s.Name, err1, err2)
+		}
+	}
+	syms, err := dbg.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]elf.Symbol{}
+	for _, s := range syms {
+		found[s.Name] = s
+	}
+	if e, ok := found[linker.DefaultEntrySymbol+".abi0"]; !ok || e.Value != k.Entry {
+		t.Errorf("%s: %s is %#x (found %v), PHYS32_ENTRY %#x", k.Debug, linker.DefaultEntrySymbol, e.Value, ok, k.Entry)
+	}
+	for _, n := range []string{"bootTables", "earlyStack"} {
+		s, ok := found["github.com/goxen/goxen/pvh."+n]
+		if !ok || int(s.Section) >= len(dbg.Sections) || dbg.Sections[s.Section].Type != elf.SHT_NOBITS {
+			t.Errorf("pvh.%s (found %v) is not in a NOBITS section: it takes room in the file", n, ok)
+		}
 	}
 }
 
@@ -309,7 +411,7 @@ func answer() int { return int(C.forty_two()) }
 			if len(ks) != 0 {
 				t.Errorf("built %v anyway", ks)
 			}
-			if m, _ := filepath.Glob(filepath.Join(dir, "*.elf")); len(m) > 0 {
+			if m, _ := filepath.Glob(filepath.Join(dir, "*.elf*")); len(m) > 0 {
 				t.Errorf("left %q behind", m)
 			}
 		})

@@ -111,14 +111,19 @@ func (e *CgoError) Error() string {
 
 // LinkError reports an ELF that package linker refuses: load addresses
 // outside the range PVH can reach (*linker.RangeError), no entry symbol,
-// not an x86-64 executable, ... Unwrap gives linker's error.
+// not an x86-64 executable, ..., or (Strip set) one linker.Strip cannot
+// strip. Unwrap gives linker's error.
 type LinkError struct {
 	Package string
 	UserT   string // the user's -T, if any
+	Strip   bool   // linker.Strip refused the ELF, which has Xen's notes
 	Err     error
 }
 
 func (e *LinkError) Error() string {
+	if e.Strip {
+		return fmt.Sprintf("%s: the kernel cannot be stripped: %v; Options.NoStrip (goxen build -strip=false) keeps it whole", e.Package, e.Err)
+	}
 	s := fmt.Sprintf("%s: the linked ELF cannot boot as a PVH guest: %v", e.Package, e.Err)
 	if e.UserT != "" {
 		s += fmt.Sprintf(" (your -ldflags set -T %s; without it goxen links at %#x)", e.UserT, linker.TextAddress)

@@ -24,7 +24,9 @@ type LinkFlags struct {
 // 0x200000") in front of the user's -ldflags value. It refuses what
 // cannot give a bootable kernel before anything is built:
 //   - -s, which strips the symbol table in which the Xen notes' entry
-//     point (the kernel's pvhEntry) is looked up;
+//     point (the kernel's pvhEntry) is looked up; the build strips the
+//     kernel itself once the notes are in (linker.Strip), keeping the
+//     symbols in NAME.elf.dbg;
 //   - a per-package form ("pattern=flags"), which would replace the
 //     kernel's flags for the packages it matches;
 //   - unbalanced quotes.
@@ -58,7 +60,7 @@ func MergeLDFlags(user string) (LinkFlags, error) {
 				on = b
 			}
 			if on {
-				return LinkFlags{}, fmt.Errorf("-ldflags %q: -s strips the symbol table, where goxen finds the PVH entry point (%s) for Xen's notes; drop -s (-w alone drops the DWARF data)", user, linker.DefaultEntrySymbol)
+				return LinkFlags{}, fmt.Errorf("-ldflags %q: -s strips the symbol table, where goxen finds the PVH entry point (%s) for Xen's notes; drop -s: the kernel ELF goxen writes is stripped anyway, its symbols and DWARF kept in NAME.elf%s (-w leaves the DWARF out of that too)", user, linker.DefaultEntrySymbol, linker.DebugSuffix)
 			}
 		case "T":
 			if !hasVal {
