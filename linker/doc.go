@@ -57,4 +57,17 @@
 // output of a second run is byte-for-byte the output of the first. If the
 // file instead already has a PHYS32_ENTRY note from another tool, that
 // note is validated and kept and nothing is added.
+//
+// # Why Strip
+//
+// Xen's loader (xen/common/libelf) reads the ELF header, the program
+// headers, the PT_LOAD contents and the notes; it copies the symbol
+// table only for a guest that asks with XEN_ELFNOTE_BSD_SYMTAB, which
+// ours does not, and never reads DWARF. The symbol table and DWARF that
+// the Go linker writes are for debuggers and symbol tools, and are about
+// a third of a small kernel's file. Strip drops every section without
+// SHF_ALLOC but the notes and the section names, leaving every loaded
+// byte where it was, so that the unstripped file, kept beside the
+// stripped one (DebugSuffix), describes the very kernel that boots. The
+// entry symbol must be looked up before: Report first, then Strip.
 package linker

@@ -24,10 +24,9 @@ const DebugSuffix = ".dbg"
 // Strip returns a copy of in without what only debuggers and symbol tools
 // read: every section without SHF_ALLOC (DWARF's .debug_*, .symtab,
 // .strtab) except notes (SHT_NOTE) and the section name table, which is
-// rebuilt with only the names still used. A loader never looks at those
-// sections (Xen's libelf reads PT_LOAD, PT_NOTE and, failing notes there,
-// SHT_NOTE sections), and in a Go-linked kernel they are about 0.9 MB of
-// a 2.8 MB hello.
+// rebuilt with only the names still used. Xen's loader does not read
+// those sections (see the package doc), and in a Go-linked kernel they
+// are about 0.9 MB of a 2.8 MB hello.
 //
 // Every byte up to the end of the last PT_LOAD's file contents (the ELF
 // and program headers and all loaded data) stays where it is, unchanged

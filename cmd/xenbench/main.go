@@ -34,6 +34,7 @@ import (
 	"github.com/goxen/goxen/bench/plot"
 	"github.com/goxen/goxen/box"
 	"github.com/goxen/goxen/internal/kernelbuild"
+	"github.com/goxen/goxen/linker"
 )
 
 func main() {
@@ -111,17 +112,16 @@ func hostName() string {
 
 // artifacts are the built files.
 type artifacts struct {
-	hello, helloW, benchGoxen, benchLinux, helloLinux, dom0 string
-	sizes                                                   bench.Sizes
-	nmHello                                                 string // go tool nm -size -sort size of hello.elf
-	nmLinux                                                 string
+	hello, benchGoxen, benchLinux, helloLinux, dom0 string
+	sizes                                           bench.Sizes
+	nmHello                                         string // go tool nm -size -sort size of hello.elf.dbg (hello.elf has no symbols)
+	nmLinux                                         string // ... of the unstripped Linux hello
 }
 
 func buildAll(dir string) (*artifacts, error) {
 	ctx := context.Background()
 	a := &artifacts{
 		hello:      filepath.Join(dir, "hello.elf"),
-		helloW:     filepath.Join(dir, "hello-w.elf"),
 		benchGoxen: filepath.Join(dir, "bench-goxen.elf"),
 		benchLinux: filepath.Join(dir, "bench-linux"),
 		helloLinux: filepath.Join(dir, "hello-linux"),
@@ -139,8 +139,7 @@ func buildAll(dir string) (*artifacts, error) {
 		return cmd.Run()
 	}
 	for _, step := range []func() error{
-		func() error { return kernel(a.hello, "./examples/hello", "", "") },
-		func() error { return kernel(a.helloW, "./examples/hello", "", "-w") },
+		func() error { return kernel(a.hello, "./examples/hello", "", "") }, // and hello.elf.dbg
 		func() error { return kernel(a.benchGoxen, "./bench/guest", "goxen", "") },
 		func() error { return linux(a.benchLinux, "./bench/guest", "") },
 		// Only main.go: examples/hello's board_linux.go imports the kernel.
@@ -151,7 +150,15 @@ func buildAll(dir string) (*artifacts, error) {
 			return nil, err
 		}
 	}
-	for p, n := range map[string]*int64{a.hello: &a.sizes.Hello, a.helloW: &a.sizes.HelloNoDWARF, a.helloLinux: &a.sizes.LinuxHello} {
+	// The stripped Linux hello has no symbols: build the unstripped one
+	// too, for its size and symbols.
+	linuxFull := a.helloLinux + "-full"
+	if err := linux(linuxFull, "./examples/hello/main.go", ""); err != nil {
+		return nil, err
+	}
+	helloDbg := a.hello + linker.DebugSuffix
+	for p, n := range map[string]*int64{a.hello: &a.sizes.Hello, helloDbg: &a.sizes.HelloDebug,
+		a.helloLinux: &a.sizes.LinuxHello, linuxFull: &a.sizes.LinuxHelloFull} {
 		fi, err := os.Stat(p)
 		if err != nil {
 			return nil, err
@@ -165,12 +172,8 @@ func buildAll(dir string) (*artifacts, error) {
 		}
 		return string(b)
 	}
-	a.nmHello = nm(a.hello)
-	// The stripped Linux hello has no symbols: size the unstripped one.
-	full := a.helloLinux + "-full"
-	if err := linux(full, "./examples/hello/main.go", ""); err == nil {
-		a.nmLinux = nm(full)
-	}
+	a.nmHello = nm(helloDbg)
+	a.nmLinux = nm(linuxFull)
 	return a, nil
 }
 

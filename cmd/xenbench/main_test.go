@@ -45,9 +45,13 @@ func TestReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &artifacts{sizes: bench.Sizes{Hello: 3e6, LinuxHello: 1.5e6}}
+	a := &artifacts{sizes: bench.Sizes{Hello: 3e6, HelloDebug: 4e6, LinuxHello: 1.5e6, LinuxHelloFull: 2e6}}
 	md := report("header", s, bench.Figures(s, a.sizes), a)
 	for _, want := range []string{"# goxen against Linux", "header", "| Kernel ELF of hello | MB | 3.000 | 1.500 | 2.00× |",
+		"| Kernel ELF of hello with symbols and DWARF | MB | 4.000 | 2.000 | 2.00× |",
+		"| goxen build: hello.elf, what Xen boots | 3000000 |", "| hello.elf.dbg: the same kernel with symbols and DWARF | 4000000 |",
+		"| go build -ldflags='-s -w', linux/amd64 | 1500000 |", "| go build, linux/amd64 | 2000000 |",
+		"| section | goxen hello.elf | Linux -s -w |", "`go tool nm -size` of hello.elf.dbg",
 		"## Boot of `hello-goxen`", "     10.0  goxen: PVH entry", "smallest: **32 MiB**", "- done"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)

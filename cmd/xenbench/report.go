@@ -49,13 +49,16 @@ func report(header string, s *bench.Session, figs []bench.Figure, a *artifacts) 
 		w("```\n\n")
 	}
 	w("## Where the bytes of hello go\n\n")
-	w("| ELF | bytes |\n|---|---:|\n| goxen build (default) | %d |\n| goxen build -ldflags=-w | %d |\n| go build -ldflags='-s -w', linux/amd64 | %d |\n\n",
-		a.sizes.Hello, a.sizes.HelloNoDWARF, a.sizes.LinuxHello)
-	w("Sections by file size:\n\n")
+	w("| ELF | bytes |\n|---|---:|\n")
+	w("| goxen build: hello.elf, what Xen boots | %d |\n", a.sizes.Hello)
+	w("| hello.elf.dbg: the same kernel with symbols and DWARF | %d |\n", a.sizes.HelloDebug)
+	w("| go build -ldflags='-s -w', linux/amd64 | %d |\n", a.sizes.LinuxHello)
+	w("| go build, linux/amd64 | %d |\n\n", a.sizes.LinuxHelloFull)
+	w("Sections of the boot image by file size, against the stripped Linux hello:\n\n")
 	sections := map[string]map[string]int64{}
 	var order []string
 	seen := map[string]bool{}
-	for _, e := range []struct{ name, path string }{{"goxen", a.hello}, {"goxen -w", a.helloW}, {"Linux -s -w", a.helloLinux}} {
+	for _, e := range []struct{ name, path string }{{"goxen", a.hello}, {"Linux", a.helloLinux}} {
 		ss, _, err := bench.ELFSections(e.path)
 		if err != nil {
 			continue
@@ -69,11 +72,11 @@ func report(header string, s *bench.Session, figs []bench.Figure, a *artifacts) 
 			}
 		}
 	}
-	w("| section | goxen | goxen -w | Linux -s -w |\n|---|---:|---:|---:|\n")
+	w("| section | goxen hello.elf | Linux -s -w |\n|---|---:|---:|\n")
 	for _, name := range order {
-		w("| %s | %d | %d | %d |\n", name, sections["goxen"][name], sections["goxen -w"][name], sections["Linux -s -w"][name])
+		w("| %s | %d | %d |\n", name, sections["goxen"][name], sections["Linux"][name])
 	}
-	w("\nSymbols by package (`go tool nm -size`; the Linux column is the unstripped build of the same hello), the 20 largest for goxen:\n\n")
+	w("\nSymbols by package (`go tool nm -size` of hello.elf.dbg and of the unstripped Linux hello), the 20 largest for goxen:\n\n")
 	gx, lx := bench.PackageSizes(a.nmHello), bench.PackageSizes(a.nmLinux)
 	lmap := map[string]int64{}
 	var ltotal, gtotal int64

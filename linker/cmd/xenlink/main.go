@@ -1,11 +1,14 @@
 // Command xenlink adds the Xen ELF notes that make a Go-linked ELF
 // bootable as a Xen PVH guest.
 //
-//	xenlink [-entry-symbol S] [-entry ADDR] [-guest-os NAME] [-o OUT] IN
+//	xenlink [-entry-symbol S] [-entry ADDR] [-guest-os NAME] [-strip] [-o OUT] IN
 //	xenlink -show IN
 //
 // Without -o the file is rewritten in place. Running it twice gives the
-// same bytes as running it once. See package github.com/goxen/goxen/linker.
+// same bytes as running it once. With -strip the output also loses its
+// symbol table and DWARF (linker.Strip), once the entry symbol has been
+// looked up; keep the input with -o to debug it. See package
+// github.com/goxen/goxen/linker.
 package main
 
 import (
@@ -34,9 +37,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		guest = fs.String("guest-os", linker.DefaultGuestOS, "`name` written to XEN_ELFNOTE_GUEST_OS")
 		out   = fs.String("o", "", "write the result to `file` instead of rewriting IN in place")
 		show  = fs.Bool("show", false, "print the Xen notes of IN (as Xen's loader finds them) and change nothing")
+		strip = fs.Bool("strip", false, "also drop the symbol table and DWARF, which Xen does not read (the loaded bytes stay as they are)")
 	)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: xenlink [-entry-symbol S] [-entry ADDR] [-guest-os NAME] [-o OUT] IN\n")
+		fmt.Fprintf(stderr, "usage: xenlink [-entry-symbol S] [-entry ADDR] [-guest-os NAME] [-strip] [-o OUT] IN\n")
 		fmt.Fprintf(stderr, "       xenlink -show IN\n\n")
 		fmt.Fprintf(stderr, "Adds Xen ELF notes (PHYS32_ENTRY, GUEST_OS, XEN_VERSION, LOADER) to a Go-linked\n")
 		fmt.Fprintf(stderr, "x86-64 ELF so that Xen boots it as a PVH guest. The PT_GNU_STACK program header\n")
@@ -87,6 +91,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		opt.Entry = v
 	}
 	result, res, err := linker.Report(data, opt)
+	if err == nil && *strip {
+		result, err = linker.Strip(result)
+		res.Size = len(result)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "xenlink: %s: %v\n", in, err)
 		return 1

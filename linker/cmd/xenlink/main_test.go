@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -39,7 +40,7 @@ func TestHelp(t *testing.T) {
 		if code != 0 {
 			t.Errorf("%s: exit %d", h, code)
 		}
-		for _, flag := range []string{"-entry-symbol", "-entry ", "-guest-os", "-o ", "-show", "usage: xenlink"} {
+		for _, flag := range []string{"-entry-symbol", "-entry ", "-guest-os", "-o ", "-show", "-strip", "usage: xenlink"} {
 			if !strings.Contains(errOut, flag) {
 				t.Errorf("%s output lacks %q:\n%s", h, flag, errOut)
 			}
@@ -98,6 +99,35 @@ func TestOutputFlag(t *testing.T) {
 		t.Errorf("-show of input: %q", show)
 	}
 	t.Log(out)
+}
+
+// -strip: the notes as without it, no symbols, and a second run (with
+// the entry given, as the symbol is gone) changes nothing.
+func TestStripFlag(t *testing.T) {
+	p := guest(t)
+	whole := filepath.Join(t.TempDir(), "whole.elf")
+	if code, _, errOut := xenlink("-entry-symbol", guestSymbol, "-o", whole, p); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	code, out, errOut := xenlink("-entry-symbol", guestSymbol, "-strip", p)
+	m := regexp.MustCompile(`PHYS32_ENTRY=(0x[0-9a-f]+) .*, 4 notes, size (\d+) bytes\n$`).FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	stripped, _ := os.ReadFile(p)
+	w, _ := os.ReadFile(whole)
+	if m[2] != strconv.Itoa(len(stripped)) || len(stripped) >= len(w) {
+		t.Errorf("stripped to %d bytes (summary %s), from %d", len(stripped), m[2], len(w))
+	}
+	if want, _ := linker.Strip(w); !bytes.Equal(stripped, want) {
+		t.Error("-strip differs from linker.Strip of the unstripped output")
+	}
+	if code, _, errOut := xenlink("-entry", m[1], "-strip", p); code != 0 {
+		t.Errorf("second run: exit %d: %s", code, errOut)
+	}
+	if again, _ := os.ReadFile(p); !bytes.Equal(again, stripped) {
+		t.Error("second run changed the stripped file")
+	}
 }
 
 func TestEntryFlag(t *testing.T) {
