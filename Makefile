@@ -39,7 +39,7 @@ test-host: ## host tests (parsers, rings, ELF notes, fuzz seed corpora)
 test-box: ## box tests: boot guests under real Xen in QEMU (installs packages)
 	TAMAGO=$(TAMAGO) $(GO) test -tags box -count=1 -p 1 -timeout 60m -v ./box/ ./kernel/boxtest/ ./cmd/goxen/ ./tamago/boxtest/
 
-kernel: ## build PROG (a main package importing the kernel) into a PVH ELF at OUT, with goxen build
+kernel: ## build PROG (a main package importing the kernel) into a PVH ELF at OUT (symbols in OUT.dbg), with goxen build
 	$(GO) run ./cmd/goxen build -o $(OUT) $(GOXENFLAGS) $(PROG)
 
 run: ## build examples/hello and boot it as a domU under Xen in QEMU, showing its console

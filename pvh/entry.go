@@ -36,7 +36,8 @@ var bootTables [8 * 512]uint64
 // over with its own.
 var earlyStack [65536]byte
 
-// Region is the address range [Start, End).
+// Region is the address range [Start, End): how EarlyRegions names the
+// memory a .bss clear must skip.
 type Region struct{ Start, End uintptr }
 
 // EarlyRegions returns bootTables and earlyStack: memory in .noptrbss that

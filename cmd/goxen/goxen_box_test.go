@@ -57,10 +57,13 @@ func TestUserModule(t *testing.T) {
 	dir := userModule(t)
 
 	out, _, code := goxenIn(t, bin, dir, "build")
-	if code != 0 || !regexp.MustCompile(`^goxen: mymodule\.elf: [0-9.]+ MiB \(\d+ bytes\), example\.com/mymodule, entry 0x[0-9a-f]+, image ends at [0-9.]+ MiB\n$`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`^goxen: mymodule\.elf: [0-9.]+ MiB \(\d+ bytes\), example\.com/mymodule, entry 0x[0-9a-f]+, image ends at [0-9.]+ MiB; symbols and DWARF in mymodule\.elf\.dbg \([0-9.]+ MiB\)\n$`).MatchString(out) {
 		t.Fatalf("goxen build: exit %d, stdout %q", code, out)
 	}
-	kernel := filepath.Join(dir, "mymodule.elf")
+	kernel := filepath.Join(dir, "mymodule.elf") // stripped: what boots below
+	if _, err := os.Stat(kernel + ".dbg"); err != nil {
+		t.Errorf("goxen build wrote no .dbg beside the kernel: %v", err)
+	}
 	// The box gives a domU physical CPUs of its own, away from dom0's (see
 	// box.XLConfig): so must the second guest, hence the cpus line.
 	const xlCmdline = "GREETING=bonjour -- from goxen xl"
