@@ -276,17 +276,7 @@ func Report(in []byte, opt Options) ([]byte, Result, error) {
 			Name: nameOff, Type: shtNote,
 			Off: region, Size: uint64(len(blob)), Addralign: 4,
 		})
-		for len(out)%8 != 0 {
-			out = append(out, 0)
-		}
-		shoff := uint64(len(out))
-		for _, s := range sects {
-			var b [shdrSize]byte
-			s.put(b[:])
-			out = append(out, b[:]...)
-		}
-		le.PutUint64(out[offEShoff:], shoff)
-		le.PutUint16(out[offEShnum:], uint16(len(sects)))
+		out = appendSectionTable(out, sects)
 	}
 
 	res.Entry = entry
@@ -331,4 +321,23 @@ func (f *file) virtToPhys(v uint64) (uint64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// appendSectionTable appends a section header table of sects to out,
+// 8-byte aligned, and points the ELF header's e_shoff and e_shnum at it.
+// (Report and Strip both write a new table at the end of the file: the
+// old one cannot grow or shrink in place.)
+func appendSectionTable(out []byte, sects []sect) []byte {
+	for len(out)%8 != 0 {
+		out = append(out, 0)
+	}
+	shoff := uint64(len(out))
+	for _, s := range sects {
+		var b [shdrSize]byte
+		s.put(b[:])
+		out = append(out, b[:]...)
+	}
+	le.PutUint64(out[offEShoff:], shoff)
+	le.PutUint16(out[offEShnum:], uint16(len(sects)))
+	return out
 }

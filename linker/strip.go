@@ -201,17 +201,7 @@ func Strip(in []byte) ([]byte, error) {
 		}
 		sects = append(sects, s)
 	}
-	for len(out)%8 != 0 {
-		out = append(out, 0)
-	}
-	shoff := uint64(len(out))
-	for _, s := range sects {
-		var b [shdrSize]byte
-		s.put(b[:])
-		out = append(out, b[:]...)
-	}
-	le.PutUint64(out[offEShoff:], shoff)
-	le.PutUint16(out[offEShnum:], uint16(len(sects)))
+	out = appendSectionTable(out, sects)
 	if f.shstrndx != 0 {
 		le.PutUint16(out[offEShstrndx:], uint16(newIdx[f.shstrndx]))
 	}
