@@ -99,15 +99,20 @@ func Snapshot(t *VcpuTimeInfo) VcpuTimeInfo {
 }
 
 // SignedTime is SystemTime for a TSC value read at any moment, before the
-// record's stamp too: such a tsc is scaled backwards from the stamp,
+// record's stamp too: the distance from the stamp is taken as a signed
+// 64-bit count, and a tsc before the stamp is scaled backwards from it,
 // where Xen's unsigned arithmetic would wrap. A boot timeline needs it:
 // the kernel reads the TSC at its entry, before any clock record is
-// known, and converts the readings once shared info is mapped.
+// known, and converts the readings once shared info is mapped. Comparing
+// tsc with the stamp as unsigned numbers would be wrong too: a stamp
+// taken before the guest's TSC passed zero is "negative" (seen in the
+// box), and only the difference means anything.
 func (t *VcpuTimeInfo) SignedTime(tsc uint64) int64 {
-	if tsc >= t.TSCTimestamp {
-		return int64(t.SystemTime(tsc))
+	d := int64(tsc - t.TSCTimestamp)
+	if d >= 0 {
+		return int64(t.SystemTimeNs + ScaleDelta(uint64(d), t.TSCToSystemMul, t.TSCShift))
 	}
-	return int64(t.SystemTimeNs) - int64(ScaleDelta(t.TSCTimestamp-tsc, t.TSCToSystemMul, t.TSCShift))
+	return int64(t.SystemTimeNs) - int64(ScaleDelta(uint64(-d), t.TSCToSystemMul, t.TSCShift))
 }
 
 // Wallclock returns the wall-clock time (seconds and nanoseconds since the

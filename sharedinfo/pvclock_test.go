@@ -195,6 +195,21 @@ func TestSignedTime(t *testing.T) {
 			t.Errorf("SignedTime(%d) = %d, want %d", c.tsc, got, c.want)
 		}
 	}
+	// A record stamped before the guest's TSC passed zero (its stamp
+	// wrapped, as seen in the box under an emulated TSC): Xen's unsigned
+	// difference is right, and so must SignedTime be.
+	ti.TSCTimestamp = ^uint64(0) - 249_999 // -250_000
+	for _, c := range []struct {
+		tsc  uint64
+		want int64
+	}{
+		{0, 5_000_100_000},
+		{^uint64(0) - 999_999, 4_999_700_000},
+	} {
+		if got := ti.SignedTime(c.tsc); got != c.want {
+			t.Errorf("SignedTime(%d) = %d, want %d", c.tsc, got, c.want)
+		}
+	}
 }
 
 // Snapshot retries an update in progress and copies every field.
