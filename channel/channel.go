@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/goxen/goxen/console"
@@ -336,9 +337,11 @@ func ringError(err error) error {
 	return err
 }
 
-// Close walks the state machine down (Closing, then Closed, once the
-// backend has let go of the ring) and releases the page and the port.
-// The channel can be opened again.
+// Close waits until the backend has read everything written (drain),
+// walks the state machine down (Closing, then Closed, once the backend
+// has let go of the ring) and releases the page and the port. Bytes the
+// backend never read make it return an error saying how many. The
+// channel can be opened again.
 func (c *Channel) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -357,7 +360,16 @@ func (c *Channel) Close() error {
 
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
-	err := c.setState(ctx, StateClosing)
+	// What was written reaches the other side before the ring goes: the
+	// backend stops reading out[] once it sees Closing.
+	err := drain(ctx, c.wr.Pending, c.port.Changed, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.eof
+	})
+	if err2 := c.setState(ctx, StateClosing); err == nil {
+		err = err2
+	}
 	if err == nil {
 		err = c.waitClosed(ctx)
 	}
@@ -369,6 +381,39 @@ func (c *Channel) Close() error {
 		return fmt.Errorf("channel %q: closing: %w", c.Name, err)
 	}
 	return nil
+}
+
+// drainPoll is how often drain looks at out[] when no event comes: a
+// backend need not signal after it consumed output.
+const drainPoll = 5 * time.Millisecond
+
+// drain waits until the backend has consumed everything in out[]
+// (pending reports 0), waking on the port's events (changed) and every
+// drainPoll. Bytes that can no longer reach the other side are an error
+// that says how many: the backend left Connected (ended), ctx ran out, or
+// the ring's indices went bad.
+func drain(ctx context.Context, pending func() (int, error), changed func() <-chan struct{}, ended func() bool) error {
+	tick := time.NewTicker(drainPoll)
+	defer tick.Stop()
+	for {
+		ev := changed()
+		n, err := pending()
+		if err != nil {
+			return ringError(err)
+		}
+		if n == 0 {
+			return nil
+		}
+		if ended() {
+			return fmt.Errorf("%d bytes written were not read: the backend left", n)
+		}
+		select {
+		case <-ev:
+		case <-tick.C:
+		case <-ctx.Done():
+			return fmt.Errorf("%d bytes written were not read by the backend: %w", n, ctx.Err())
+		}
+	}
 }
 
 // waitClosed waits for the backend to leave Connected (it unmaps the ring
