@@ -61,27 +61,21 @@ func (t *VcpuTimeInfo) TSCFrequency() uint64 {
 //
 // xen/include/public/xen.h: struct vcpu_time_info (version comment)
 func ReadTime(t *VcpuTimeInfo, rdtsc func() uint64) uint64 {
-	for {
-		v1 := atomic.LoadUint32(&t.Version)
-		stamp := atomic.LoadUint64(&t.TSCTimestamp)
-		sys := atomic.LoadUint64(&t.SystemTimeNs)
-		mul := atomic.LoadUint32(&t.TSCToSystemMul)
-		// tsc_shift is a byte; load the aligned word holding it (with
-		// flags and padding) atomically. x86 is little endian, so the
-		// shift is the low byte.
-		w := atomic.LoadUint32((*uint32)(unsafe.Pointer(&t.TSCShift)))
-		tsc := rdtsc()
-		v2 := atomic.LoadUint32(&t.Version)
-		if v1&1 == 0 && v1 == v2 {
-			return sys + ScaleDelta(tsc-stamp, mul, int8(uint8(w)))
-		}
-	}
+	c, tsc := snapshot(t, rdtsc)
+	return c.SystemTime(tsc)
 }
 
 // Snapshot copies the live vcpu_time_info by ReadTime's rule: the copy is
 // taken while Version is even and the same before and after. Use it to
 // convert several TSC values by one record (SignedTime).
 func Snapshot(t *VcpuTimeInfo) VcpuTimeInfo {
+	c, _ := snapshot(t, nil)
+	return c
+}
+
+// snapshot is ReadTime's and Snapshot's version loop: it copies the
+// record and, if rdtsc is not nil, reads the TSC inside the same window.
+func snapshot(t *VcpuTimeInfo, rdtsc func() uint64) (VcpuTimeInfo, uint64) {
 	for {
 		v1 := atomic.LoadUint32(&t.Version)
 		c := VcpuTimeInfo{
@@ -90,10 +84,17 @@ func Snapshot(t *VcpuTimeInfo) VcpuTimeInfo {
 			SystemTimeNs:   atomic.LoadUint64(&t.SystemTimeNs),
 			TSCToSystemMul: atomic.LoadUint32(&t.TSCToSystemMul),
 		}
+		// tsc_shift is a byte; load the aligned word holding it (with
+		// flags and padding) atomically. x86 is little endian, so the
+		// shift is the low byte.
 		w := atomic.LoadUint32((*uint32)(unsafe.Pointer(&t.TSCShift)))
 		c.TSCShift, c.Flags = int8(uint8(w)), uint8(w>>8)
+		var tsc uint64
+		if rdtsc != nil {
+			tsc = rdtsc()
+		}
 		if v1&1 == 0 && v1 == atomic.LoadUint32(&t.Version) {
-			return c
+			return c, tsc
 		}
 	}
 }
@@ -110,7 +111,7 @@ func Snapshot(t *VcpuTimeInfo) VcpuTimeInfo {
 func (t *VcpuTimeInfo) SignedTime(tsc uint64) int64 {
 	d := int64(tsc - t.TSCTimestamp)
 	if d >= 0 {
-		return int64(t.SystemTimeNs + ScaleDelta(uint64(d), t.TSCToSystemMul, t.TSCShift))
+		return int64(t.SystemTime(tsc))
 	}
 	return int64(t.SystemTimeNs) - int64(ScaleDelta(uint64(-d), t.TSCToSystemMul, t.TSCShift))
 }
