@@ -19,12 +19,24 @@ import (
 //     uint32s, and blocks until one has. One difference from Linux: a file
 //     with no port bound has nothing to wait for, and read returns 0 at
 //     once; so unbinding a port wakes a reader blocked on it.
-//   - write takes uint32 ports to unmask. Linux masks a port when it fires
-//     and needs that write; here a port is never masked (a fired port is
-//     remembered until read), so a write only checks the ports.
+//   - write takes uint32 ports to unmask. As on Linux, a port is masked
+//     when it fires (in shared info's evtchn_mask), so a peer that sends
+//     a thousand events costs one upcall; Xen keeps the later ones
+//     pending, and the program's write unmasks the port
+//     (EVTCHNOP_unmask), which delivers them as one event.
+//   - read and write move whole ports and at most a page of them, like
+//     Linux's (drivers/xen/evtchn.c: evtchn_read and evtchn_write round
+//     the count down to a multiple of 4 and clamp it to PAGE_SIZE); a
+//     write skips ports the file has not bound.
 //
 // The ports are event channels like the console's: onEvent marks them
-// fired and wakes the file's readers, and idle polls them too.
+// fired and wakes the file's readers, and idle polls the unmasked ones.
+//
+// A port may also be held by a /dev/xen/gntalloc unmap notification
+// (gntallocdev.go), as Linux's evtchn_get holds it: unbinding it, or
+// closing its file, then leaves it open in Xen, with no file, until the
+// notification has been sent (evtchnPut), so the event reaches the peer
+// and the port number cannot go to another channel in between.
 
 const (
 	maxEvtchnDevs = 8  // /dev/xen/evtchn opened at once
@@ -43,9 +55,11 @@ const (
 )
 
 type devPort struct {
-	port  uint32
-	owner int8 // slot+1 of the file that bound it; 0: free entry
-	fired bool // an event arrived that read has not returned yet
+	port   uint32
+	owner  int8  // slot+1 of the file that bound it; 0: free entry; -1: unbound, open for its holds
+	fired  bool  // an event arrived that read has not returned yet
+	masked bool  // masked at its last event; the program's write unmasks it
+	holds  uint8 // unmap notifications that will send on it (evtchnHold)
 }
 
 var (
@@ -60,12 +74,51 @@ func evtchnOpen() int64 { return openSlot(evtchnDevs[:], fdEvtchn) }
 func evtchnClose(slot int) {
 	for i := range devPorts {
 		if devPorts[i].owner == int8(slot+1) {
-			hypercall.EvtchnClose(devPorts[i].port)
-			devPorts[i] = devPort{}
+			unbindDevPort(&devPorts[i])
 		}
 	}
 	evtchnDevs[slot] = false
 	wake(waitEvtchnDev(slot), maxThreads)
+}
+
+// unbindDevPort takes a port from its file: closed in Xen, or, while an
+// unmap notification holds it, masked and kept open without a file.
+func unbindDevPort(p *devPort) {
+	if p.holds == 0 {
+		hypercall.EvtchnClose(p.port)
+		*p = devPort{}
+		return
+	}
+	evtchn.Mask(shared, p.port)
+	*p = devPort{port: p.port, owner: -1, masked: true, holds: p.holds}
+}
+
+// evtchnHold is evtchn_get: it takes a hold on port for an unmap
+// notification, if a file bound it, and reports whether it did.
+func evtchnHold(port uint32) bool {
+	for i := range devPorts {
+		p := &devPorts[i]
+		if p.owner > 0 && p.port == port && p.holds < ^uint8(0) {
+			p.holds++
+			return true
+		}
+	}
+	return false
+}
+
+// evtchnPut is evtchn_put: it lets go of a hold evtchnHold took, and
+// closes the port if that was the last thing keeping it open.
+func evtchnPut(port uint32) {
+	for i := range devPorts {
+		p := &devPorts[i]
+		if p.owner != 0 && p.port == port && p.holds > 0 {
+			p.holds--
+			if p.owner < 0 && p.holds == 0 {
+				unbindDevPort(p)
+			}
+			return
+		}
+	}
 }
 
 // devPortOf finds port among the ports the file in slot bound.
@@ -123,8 +176,7 @@ func evtchnIoctl(slot int, req uint64, arg uintptr) int64 {
 		if p == nil {
 			return -eNOTCONN
 		}
-		hypercall.EvtchnClose(p.port)
-		*p = devPort{}
+		unbindDevPort(p)
 		wake(waitEvtchnDev(slot), maxThreads)
 		return 0
 	case ioctlEvtchnNotify:
@@ -138,11 +190,21 @@ func evtchnIoctl(slot int, req uint64, arg uintptr) int64 {
 	return -eNOTTY
 }
 
-func evtchnRead(slot int, nonblock bool, buf uintptr, n int) int64 {
-	if n < 4 {
-		return -eINVAL
+// evtchnPorts is how many ports a read or write of n bytes moves: whole
+// ports, at most a page of them (Linux's count &= ~3, then PAGE_SIZE).
+func evtchnPorts(n int) int {
+	if uint(n) > 4096 {
+		return 4096 / 4
 	}
-	out := (*[1 << 20]uint32)(at(buf))[: n/4 : n/4]
+	return n / 4
+}
+
+func evtchnRead(slot int, nonblock bool, buf uintptr, n int) int64 {
+	np := evtchnPorts(n)
+	if np == 0 {
+		return 0
+	}
+	out := (*[4096 / 4]uint32)(at(buf))[:np:np]
 	for {
 		got, bound := 0, false
 		for i := range devPorts {
@@ -172,26 +234,36 @@ func evtchnRead(slot int, nonblock bool, buf uintptr, n int) int64 {
 	}
 }
 
+// evtchnWrite unmasks the file's ports among those written; others are
+// skipped, as Linux does.
 func evtchnWrite(slot int, buf uintptr, n int) int64 {
-	if n%4 != 0 {
-		return -eINVAL
+	np := evtchnPorts(n)
+	if np == 0 {
+		return 0
 	}
-	ports := (*[1 << 20]uint32)(at(buf))[: n/4 : n/4]
+	ports := (*[4096 / 4]uint32)(at(buf))[:np:np]
 	for _, port := range ports {
-		if devPortOf(slot, port) == nil {
-			return -eINVAL
+		if p := devPortOf(slot, port); p != nil && p.masked {
+			p.masked = false
+			evtchn.Unmask(port) // Xen raises the upcall for an event that waited
 		}
 	}
-	return int64(n)
+	return int64(np) * 4
 }
 
-// devPortEvent is onEvent's part for the program's ports.
+// devPortEvent is onEvent's part for the program's ports: the port is
+// masked until the program writes it back, and its file's readers woken.
+// A port only held open for an unmap notification has no reader.
 func devPortEvent(port uint32) bool {
 	for i := range devPorts {
 		p := &devPorts[i]
 		if p.owner != 0 && p.port == port {
-			p.fired = true
-			wake(waitEvtchnDev(int(p.owner-1)), maxThreads)
+			evtchn.Mask(shared, port)
+			p.masked = true
+			if p.owner > 0 {
+				p.fired = true
+				wake(waitEvtchnDev(int(p.owner-1)), maxThreads)
+			}
 			return true
 		}
 	}
@@ -199,11 +271,13 @@ func devPortEvent(port uint32) bool {
 }
 
 // pollPorts is what idle waits on: the kernel's own ports and every port
-// a program bound.
+// a program bound and has not masked. SCHEDOP_poll ends when a listed
+// port is pending, masked or not (xen/common/sched/core.c, do_poll), so a
+// masked port with events waiting would end every poll at once.
 func pollPorts(buf *[len(idlePorts) + maxDevPorts]uint32) []uint32 {
 	n := copy(buf[:], idlePorts[:idleNPort])
 	for i := range devPorts {
-		if devPorts[i].owner != 0 {
+		if devPorts[i].owner > 0 && !devPorts[i].masked {
 			buf[n] = devPorts[i].port
 			n++
 		}
