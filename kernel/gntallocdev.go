@@ -13,20 +13,30 @@ import (
 //   - ioctl IOCTL_GNTALLOC_ALLOC_GREF takes fresh zeroed frames, grants each
 //     to a domain (writable with GNTALLOC_FLAG_WRITABLE) and returns their
 //     grant references and an index;
-//   - mmap(fd, offset=index) gives the program the pages. Here that is the
-//     frames' address in the identity map: the frames are one physical run
-//     (mm.Frames.AllocRun), so the pages are one buffer, and munmap of it
-//     has nothing to undo;
+//   - mmap(fd, offset) of pages of an allocation (MAP_SHARED, as Linux
+//     wants) gives the program those pages. Here that is the frames'
+//     address in the identity map: the frames are one physical run
+//     (mm.Frames.AllocRun), so the pages are one buffer, every mapping of a
+//     page has the same address, and MAP_FIXED cannot be honoured;
+//   - munmap of mapped pages drops one mapping of each;
 //   - ioctl IOCTL_GNTALLOC_DEALLOC_GREF, or closing the file, gives the
-//     allocation up; as on Linux, pages the program still has mapped live
-//     on until munmap (libxengnttab deallocates right after mmap, and a
-//     program may close the device and keep its pages). Then the grants
-//     end and the frames are freed. A frame the other domain still maps
-//     cannot be reused (Xen would let it see the next owner's data): it is
-//     kept aside and reclaimed once the grantee lets go;
+//     allocation up. As on Linux, a page lives on while the program maps
+//     it (libxengnttab deallocates right after mmap, and a program may
+//     close the device and keep its pages): Linux counts a grant's users,
+//     one for the file and one per mapping (drivers/xen/gntalloc.c), and
+//     here each page counts its mappings. A page given up and no longer
+//     mapped is released: its grant ends and its frame is freed. Freeing
+//     it earlier would hand the next owner of the frame whatever the
+//     program still writes there. A frame the other domain still maps
+//     cannot be reused either (Xen would let it see the next owner's
+//     data): it is kept aside and reclaimed once the grantee lets go;
 //   - ioctl IOCTL_GNTALLOC_SET_UNMAP_NOTIFY names a byte to clear and/or an
-//     event to send when the pages are released, which is how a peer
-//     learns that this side went away (libxenvchan uses it).
+//     event to send when the page holding the byte is released, which is
+//     how a peer learns that this side went away (libxenvchan uses it).
+//     The port must be one bound through /dev/xen/evtchn, and the
+//     notification holds it open until the event is sent (evtchnHold), as
+//     Linux's evtchn_get does. One notification per allocation: a second
+//     one replaces the first (Linux keeps one per page).
 
 const (
 	maxGntallocs  = 8  // /dev/xen/gntalloc opened at once
@@ -47,16 +57,16 @@ const (
 
 // share is one allocation.
 type share struct {
-	owner    int8   // slot+1 of the file; 0: free; -1: released, a grant still in use
-	dropped  bool   // given up (DEALLOC or close): released once unmapped
-	mapped   bool   // the program has it mmapped
+	owner    int8   // slot+1 of the file; 0: free; -1: given up, pages live on while mapped or granted
 	n        uint32 // frames
 	pa       uintptr
 	index    uint64
 	refs     [maxSharePages]gnttab.Ref // 0 once revoked
+	maps     [maxSharePages]uint8      // the program's mappings of each page
+	freed    uint64                    // bit k: frame k is back in the allocator
 	notify   uint32                    // unmapNotify* bits
 	notifyAt uintptr                   // byte to clear
-	port     uint32                    // event to send
+	port     uint32                    // event to send (held: evtchnHold)
 }
 
 var (
@@ -118,8 +128,7 @@ func gntallocIoctl(slot int, req uint64, arg uintptr) int64 {
 		for k := uint32(0); k < count; k++ {
 			ref, err := grants.Grant(domid, uint64(s.pa>>12)+uint64(k), flags&gntallocFlagWritable == 0)
 			if err != nil {
-				s.owner = -1
-				releaseShare(s)
+				dropShare(s)
 				return -eNOSPC
 			}
 			s.refs[k] = ref
@@ -138,109 +147,176 @@ func gntallocIoctl(slot int, req uint64, arg uintptr) int64 {
 		return 0
 	case ioctlGntallocSetUnmapNotify:
 		// { u64 index (of the byte); u32 action; u32 event_channel_port }
-		idx := *(*uint64)(at(arg))
-		action := *(*uint32)(at(arg + 8))
-		s := shareAt(slot, idx&^(shareStride-1))
-		if s == nil || idx-s.index >= uint64(s.n)*4096 || action&^(unmapNotifyClearByte|unmapNotifySendEvent) != 0 {
-			return -eINVAL
-		}
-		s.notify = action
-		s.notifyAt = s.pa + uintptr(idx-s.index)
-		s.port = *(*uint32)(at(arg + 12))
-		return 0
+		return setUnmapNotify(slot, *(*uint64)(at(arg)), *(*uint32)(at(arg + 8)), *(*uint32)(at(arg + 12)))
 	}
 	return -eNOTTY
 }
 
+// setUnmapNotify is SET_UNMAP_NOTIFY, with Linux's answers
+// (gntalloc_ioctl_unmap_notify): ENOENT for a byte outside the file's
+// allocations, EINVAL for an unknown action or a port no file bound.
+func setUnmapNotify(slot int, idx uint64, action, port uint32) int64 {
+	s, k := sharePage(slot, idx)
+	if s == nil {
+		return -eNOENT
+	}
+	if action&^(unmapNotifyClearByte|unmapNotifySendEvent) != 0 {
+		return -eINVAL
+	}
+	// Hold the new port before letting the old one go: they may be the
+	// same, and this the last hold keeping it open.
+	if action&unmapNotifySendEvent != 0 && !evtchnHold(port) {
+		return -eINVAL
+	}
+	if s.notify&unmapNotifySendEvent != 0 {
+		evtchnPut(s.port)
+	}
+	s.notify = action
+	s.notifyAt = s.pa + uintptr(k)*4096 + uintptr(idx&4095)
+	s.port = port
+	return 0
+}
+
 // shareAt finds the allocation of the file in slot with this index.
 func shareAt(slot int, index uint64) *share {
-	for i := range shares {
-		if shares[i].owner == int8(slot+1) && !shares[i].dropped && shares[i].index == index {
-			return &shares[i]
-		}
+	if s, k := sharePage(slot, index); s != nil && k == 0 && index&4095 == 0 {
+		return s
 	}
 	return nil
 }
 
-// gntallocMmap maps an allocation: its frames' identity-map address.
-func gntallocMmap(slot int, length, offset uint64, flags uint32) int64 {
-	const mapFixed = 0x10
-	s := shareAt(slot, offset)
-	if s == nil || length == 0 || length > uint64(s.n)*4096 || flags&mapFixed != 0 {
-		return -eINVAL
-	}
-	s.mapped = true
-	return int64(s.pa)
-}
-
-// gntallocMunmap says whether [addr, addr+length) lies in an allocation's
-// mapped pages, which need no unmapping; an allocation given up is
-// released once the program unmaps it.
-func gntallocMunmap(addr, length uint64) bool {
+// sharePage finds the allocation of the file in slot that holds byte
+// index of the file, and the page of it that does.
+func sharePage(slot int, index uint64) (*share, uint32) {
 	for i := range shares {
 		s := &shares[i]
-		if s.owner > 0 && s.mapped && addr >= uint64(s.pa) && addr+length <= uint64(s.pa)+uint64(s.n)*4096 {
-			s.mapped = false
-			if s.dropped {
-				releaseShare(s)
+		if s.owner == int8(slot+1) && index >= s.index && index-s.index < uint64(s.n)*4096 {
+			return s, uint32((index - s.index) / 4096)
+		}
+	}
+	return nil, 0
+}
+
+// gntallocMmap maps pages of an allocation: their frames' identity-map
+// address. Linux refuses a mapping that is not MAP_SHARED (EINVAL) and
+// pages the file does not have (ENOENT, gntalloc_mmap); an offset must be
+// page-aligned (EINVAL, as for any mmap).
+func gntallocMmap(slot int, length, offset uint64, flags uint32) int64 {
+	const mapShared, mapFixed = 0x01, 0x10
+	if length == 0 || offset&4095 != 0 || flags&mapShared == 0 || flags&mapFixed != 0 {
+		return -eINVAL
+	}
+	s, k := sharePage(slot, offset)
+	if s == nil || length > uint64(s.n-k)*4096 {
+		return -eNOENT
+	}
+	end := k + uint32((length+4095)/4096)
+	for j := k; j < end; j++ {
+		if s.maps[j] == ^uint8(0) {
+			return -eNOMEM // as Linux past vm.max_map_count
+		}
+	}
+	for j := k; j < end; j++ {
+		s.maps[j]++
+	}
+	return int64(s.pa) + int64(k)*4096
+}
+
+// gntallocMunmap drops one mapping of each page in [addr, addr+length)
+// that the program maps from an allocation, releases the pages given up
+// and now unmapped, and says whether the range held such a page. Other
+// pages in the range are the kernel's memory, which the program cannot
+// map; like Linux's munmap, the call unmaps what is there.
+func gntallocMunmap(addr, length uint64) bool {
+	if addr&4095 != 0 || length == 0 || length > maxSharePages*4096 || addr+length < addr {
+		return false
+	}
+	mapped := false
+	for a := addr; a < addr+length; a += 4096 {
+		if s, k := mappedPage(a); s != nil {
+			s.maps[k]--
+			mapped = true
+		}
+	}
+	if mapped {
+		reclaimShares()
+	}
+	return mapped
+}
+
+// mappedPage finds the allocation page at identity-map address a that the
+// program maps. A frame is in at most one allocation until it is freed,
+// and a page is freed only when unmapped, so there is at most one.
+func mappedPage(a uint64) (*share, uint32) {
+	for i := range shares {
+		s := &shares[i]
+		if s.owner != 0 && a >= uint64(s.pa) && a-uint64(s.pa) < uint64(s.n)*4096 {
+			if k := uint32((a - uint64(s.pa)) / 4096); s.maps[k] > 0 {
+				return s, k
 			}
-			return true
 		}
 	}
-	return false
+	return nil, 0
 }
 
-// dropShare gives an allocation up: released now, or at its munmap.
+// dropShare gives an allocation up: its pages are released now, or at
+// their last munmap.
 func dropShare(s *share) {
-	s.dropped = true
-	if !s.mapped {
-		releaseShare(s)
-	}
+	s.owner = -1
+	releasePages(s)
 }
 
-// releaseShare does the unmap notification, ends the grants and frees the
-// frames, or keeps the allocation as a released one while a grantee still
-// maps a frame.
-func releaseShare(s *share) {
-	if s.owner > 0 {
-		if s.notify&unmapNotifyClearByte != 0 {
-			*(*byte)(at(s.notifyAt)) = 0
-		}
-		if s.notify&unmapNotifySendEvent != 0 {
-			hypercall.EvtchnSend(s.port)
-		}
-		s.notify = 0
-		s.owner = -1
+// releasePages releases the pages of an allocation given up that the
+// program no longer maps: the unmap notification of the page that has
+// its byte, the grant, the frame. A page whose grantee still maps it is
+// kept aside for reclaimShares. The allocation ends with its last page.
+func releasePages(s *share) {
+	if s.owner != -1 {
+		return
 	}
 	busy := false
 	for k := uint32(0); k < s.n; k++ {
-		if s.refs[k] == 0 {
+		if s.maps[k] > 0 || s.freed&(1<<k) != 0 {
 			continue
 		}
-		if grants.Revoke(s.refs[k]) != nil {
-			busy = true
-			continue
+		if s.notify != 0 && uint32((s.notifyAt-s.pa)/4096) == k {
+			sendUnmapNotify(s)
 		}
-		s.refs[k] = 0
-	}
-	if busy {
-		if !reportedStuck {
-			reportedStuck = true
-			klog().s("gntalloc: a grantee still maps shared pages after their release; they are kept aside until it lets go").print()
+		if s.refs[k] != 0 {
+			if grants.Revoke(s.refs[k]) != nil {
+				busy = true
+				continue
+			}
+			s.refs[k] = 0
 		}
-		return
-	}
-	for k := uint32(0); k < s.n; k++ {
 		frames.Free(mm.PAddr(s.pa) + mm.PAddr(k)*4096)
+		s.freed |= 1 << k
 	}
-	*s = share{}
+	if busy && !reportedStuck {
+		reportedStuck = true
+		klog().s("gntalloc: a grantee still maps shared pages after their release; they are kept aside until it lets go").print()
+	}
+	if s.freed == 1<<s.n-1 {
+		*s = share{}
+	}
 }
 
-// reclaimShares retries the released allocations a grantee held on to.
+// sendUnmapNotify does what SET_UNMAP_NOTIFY asked, once, and lets the
+// port go (Linux's __del_gref).
+func sendUnmapNotify(s *share) {
+	if s.notify&unmapNotifyClearByte != 0 {
+		*(*byte)(at(s.notifyAt)) = 0
+	}
+	if s.notify&unmapNotifySendEvent != 0 {
+		hypercall.EvtchnSend(s.port)
+		evtchnPut(s.port)
+	}
+	s.notify = 0
+}
+
+// reclaimShares retries the pages a grantee held on to.
 func reclaimShares() {
 	for i := range shares {
-		if shares[i].owner == -1 {
-			releaseShare(&shares[i])
-		}
+		releasePages(&shares[i])
 	}
 }

@@ -26,11 +26,11 @@ type sysInfo struct {
 
 var syscallTable = [...]sysInfo{
 	{sysRead, "read", partial, "fd 0 (console input; EIO once the input ring is hostile), eventfds, /dev/xen/xenbus, /dev/xen/evtchn (fired ports)"},
-	{sysWrite, "write", partial, "fds 1 and 2 (the console), eventfds, /dev/xen/xenbus, /dev/xen/evtchn (unmask: ports are never masked)"},
+	{sysWrite, "write", partial, "fds 1 and 2 (the console), eventfds, /dev/xen/xenbus, /dev/xen/evtchn (unmask: a port is masked when it fires until written back, as on Linux)"},
 	{sysClose, "close", supported, "also ends the epoll watches on the descriptor"},
-	{sysMmap, "mmap", partial, "anonymous mappings, demand-zero; /dev/xen/gntalloc pages (their identity-map address)"},
+	{sysMmap, "mmap", partial, "anonymous mappings, demand-zero; /dev/xen/gntalloc pages, MAP_SHARED (their identity-map address, so not MAP_FIXED)"},
 	{sysMprotect, "mprotect", supported, "read-only is enforced at ring 0 (CR0.WP)"},
-	{sysMunmap, "munmap", supported, "EINVAL outside the program's range (the kernel's memory); a no-op on /dev/xen/gntalloc pages"},
+	{sysMunmap, "munmap", supported, "EINVAL outside the program's range (the kernel's memory); on /dev/xen/gntalloc pages drops a mapping: a page given up is released at its last munmap"},
 	{sysIoctl, "ioctl", partial, "Linux's /dev/xen/evtchn (bind, unbind, notify) and /dev/xen/gntalloc (alloc, dealloc, unmap notify) requests; ENOTTY for the rest"},
 	{sysRtSigaction, "rt_sigaction", supported, ""},
 	{sysRtSigprocmask, "rt_sigprocmask", supported, "per thread"},
