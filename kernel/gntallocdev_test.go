@@ -187,7 +187,7 @@ func TestGntallocCloseAndBusyGrantee(t *testing.T) {
 	if grants.Granted(gnttab.Ref(a.refs[0])) || !frames.IsFree(mm.PAddr(pa)) {
 		t.Fatal("page 0 not reclaimed once the grantee let go")
 	}
-	if !gntallocMunmap(pa+4096, 4096) || frames.IsFree(mm.PAddr(pa+4096)) == false || shares[0] != (share{}) {
+	if !gntallocMunmap(pa+4096, 4096) || !frames.IsFree(mm.PAddr(pa+4096)) || shares[0] != (share{}) {
 		t.Fatal("page 1 not released at its munmap")
 	}
 }
@@ -274,5 +274,15 @@ func TestGntallocUnmapNotifyReplaced(t *testing.T) {
 	gntallocClose(0)
 	if c := log.calls(); len(c) != 3 || c[1] != (xenCall{hypercall.EVTCHNOP_send, 61}) || c[2] != (xenCall{hypercall.EVTCHNOP_close, 61}) {
 		t.Fatalf("Xen saw %v, want port 61 notified, then closed", c)
+	}
+}
+
+// The largest allocation ends like any other: its last page's bit in
+// the freed mask is bit 63.
+func TestGntallocLargestAllocationEnds(t *testing.T) {
+	testGntalloc(t, maxSharePages)
+	a, _ := gntallocAlloc(t, 0, maxSharePages)
+	if gntallocDealloc(0, a.index, maxSharePages) != 0 || shares[0] != (share{}) || frames.FreeCount() != maxSharePages {
+		t.Fatalf("a %d-page allocation did not end: %d frames free", maxSharePages, frames.FreeCount())
 	}
 }
