@@ -115,14 +115,14 @@ func TestGntallocRanges(t *testing.T) {
 		flags          uint32
 		want           int64
 	}{
-		{5 * 4096, a.index, mapShared, -eNOENT},         // beyond the allocation
-		{4096, a.index + 4*4096, mapShared, -eNOENT},    // past its last page
-		{1 << 63, a.index, mapShared, -eNOENT},          // a length that overflows in pages
+		{5 * 4096, a.index, mapShared, -eNOENT},          // beyond the allocation
+		{4096, a.index + 4*4096, mapShared, -eNOENT},     // past its last page
+		{1 << 63, a.index, mapShared, -eNOENT},           // a length that overflows in pages
 		{^uint64(0), a.index + 4096, mapShared, -eNOENT}, // and wraps
-		{4096, a.index + 1, mapShared, -eINVAL},         // not page-aligned
-		{0, a.index, mapShared, -eINVAL},                // nothing
-		{4096, a.index, 0x02, -eINVAL},                  // MAP_PRIVATE: Linux wants shared
-		{4096, a.index, mapShared | 0x10, -eINVAL},      // MAP_FIXED: the address is the frames'
+		{4096, a.index + 1, mapShared, -eINVAL},          // not page-aligned
+		{0, a.index, mapShared, -eINVAL},                 // nothing
+		{4096, a.index, 0x02, -eINVAL},                   // MAP_PRIVATE: Linux wants shared
+		{4096, a.index, mapShared | 0x10, -eINVAL},       // MAP_FIXED: the address is the frames'
 	} {
 		if got := gntallocMmap(0, c.length, c.offset, c.flags); got != c.want {
 			t.Errorf("mmap(len %#x, off %#x, flags %#x) = %d, want %d", c.length, c.offset, c.flags, got, c.want)
