@@ -101,7 +101,9 @@ type result struct {
 }
 
 // New starts a Client on rwc: a reader and a writer goroutine, which end
-// when the connection does. Close the Client to close rwc.
+// when the connection does. Close the Client to close rwc; rwc's Close
+// must end a Read in progress, or the reader goroutine (and whatever the
+// Read holds) outlives the Client.
 func New(rwc io.ReadWriteCloser) *Client {
 	c := &Client{
 		rwc:     rwc,
