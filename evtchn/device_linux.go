@@ -37,7 +37,7 @@ const (
 // device can be polled (evtchn_poll in drivers/xen/evtchn.c), so the
 // runtime's poller waits for events and Close can interrupt that wait;
 // the goxen kernel refuses epoll on it and os falls back to blocking
-// reads, which its UNBIND and close end instead.
+// reads, which the UNBIND of the file's last port ends instead.
 func OpenDevice() (*Device, error) {
 	f, err := openFile(DevicePath)
 	if err != nil {
@@ -62,8 +62,8 @@ var (
 )
 
 // ioctl runs an ioctl on the device's descriptor, which the os.File keeps
-// from being closed meanwhile; after Close it fails with os.ErrClosed and
-// touches no descriptor.
+// from being closed meanwhile; after Close it fails ("use of closed
+// file") and touches no descriptor.
 func (d *Device) ioctl(req uintptr, arg unsafe.Pointer) (uintptr, error) {
 	var r uintptr
 	var e syscall.Errno
@@ -107,8 +107,9 @@ func (d *Device) Notify(port uint32) error {
 	return nil
 }
 
-// Unbind closes a port bound to this device. A Wait blocked on the
-// device returns (on goxen at once; see Wait).
+// Unbind closes a port bound to this device. On goxen a Wait blocked on
+// a device left with no port returns (see Wait); Linux's UNBIND wakes no
+// reader (drivers/xen/evtchn.c), Close does (see Close).
 func (d *Device) Unbind(port uint32) error {
 	a := [1]uint32{port}
 	if _, err := d.ioctl(ioctlUnbind, unsafe.Pointer(&a)); err != nil {
