@@ -3,6 +3,8 @@ package evtchn
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
+	"os"
 	"syscall"
 	"unsafe"
 )
@@ -13,9 +15,11 @@ import (
 // works in a goxen guest and in a Linux domain, dom0 included.
 //
 // A Device is safe for concurrent use; typically one goroutine waits while
-// others notify.
+// others notify. Close ends a Wait blocked in another goroutine, in both
+// environments (see Close).
 type Device struct {
-	fd int
+	f  *os.File
+	rc syscall.RawConn // f's descriptor, only while f is open
 }
 
 // DevicePath is where the device lives.
@@ -29,17 +33,43 @@ const (
 	ioctlNotify          = 4<<16 | 'E'<<8 | 4
 )
 
-// OpenDevice opens DevicePath.
+// OpenDevice opens DevicePath. It opens it as an os.File: on Linux the
+// device can be polled (evtchn_poll in drivers/xen/evtchn.c), so the
+// runtime's poller waits for events and Close can interrupt that wait;
+// the goxen kernel refuses epoll on it and os falls back to blocking
+// reads, which the UNBIND of the file's last port ends instead.
 func OpenDevice() (*Device, error) {
-	fd, err := syscall.Open(DevicePath, syscall.O_RDWR|syscall.O_CLOEXEC, 0)
+	f, err := openFile(DevicePath)
 	if err != nil {
 		return nil, fmt.Errorf("evtchn: open %s: %w", DevicePath, err)
 	}
-	return &Device{fd: fd}, nil
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("evtchn: open %s: %w", DevicePath, err)
+	}
+	return &Device{f: f, rc: rc}, nil
 }
 
+// openFile and ioctl are the system calls; tests put a fake device behind
+// them.
+var (
+	openFile = func(path string) (*os.File, error) { return os.OpenFile(path, os.O_RDWR, 0) }
+	ioctl    = func(fd uintptr, req uintptr, arg unsafe.Pointer) (uintptr, syscall.Errno) {
+		r, _, e := syscall.Syscall(syscall.SYS_IOCTL, fd, req, uintptr(arg))
+		return r, e
+	}
+)
+
+// ioctl runs an ioctl on the device's descriptor, which the os.File keeps
+// from being closed meanwhile; after Close it fails ("use of closed
+// file") and touches no descriptor.
 func (d *Device) ioctl(req uintptr, arg unsafe.Pointer) (uintptr, error) {
-	r, _, e := syscall.Syscall(syscall.SYS_IOCTL, uintptr(d.fd), req, uintptr(arg))
+	var r uintptr
+	var e syscall.Errno
+	if err := d.rc.Control(func(fd uintptr) { r, e = ioctl(fd, req, arg) }); err != nil {
+		return 0, err
+	}
 	if e != 0 {
 		return 0, e
 	}
@@ -77,8 +107,9 @@ func (d *Device) Notify(port uint32) error {
 	return nil
 }
 
-// Unbind closes a port bound to this device. A Wait blocked on the
-// device returns (on goxen at once; see Wait).
+// Unbind closes a port bound to this device. On goxen a Wait blocked on
+// a device left with no port returns (see Wait); Linux's UNBIND wakes no
+// reader (drivers/xen/evtchn.c), Close does (see Close).
 func (d *Device) Unbind(port uint32) error {
 	a := [1]uint32{port}
 	if _, err := d.ioctl(ioctlUnbind, unsafe.Pointer(&a)); err != nil {
@@ -90,12 +121,12 @@ func (d *Device) Unbind(port uint32) error {
 // Wait blocks until one of the device's ports has fired, appends the ports
 // that did to ports and returns it, after unmasking them (Linux masks a
 // port when it fires). On goxen, a device with no port bound returns at
-// once with nothing appended.
+// once with nothing appended. After Close it fails (os.ErrClosed).
 func (d *Device) Wait(ports []uint32) ([]uint32, error) {
 	var buf [16 * 4]byte
-	n, err := syscall.Read(d.fd, buf[:])
-	for err == syscall.EINTR {
-		n, err = syscall.Read(d.fd, buf[:])
+	n, err := d.f.Read(buf[:])
+	if err == io.EOF {
+		return ports, nil // goxen: no port bound
 	}
 	if err != nil {
 		return ports, fmt.Errorf("evtchn: read %s: %w", DevicePath, err)
@@ -105,12 +136,17 @@ func (d *Device) Wait(ports []uint32) ([]uint32, error) {
 		ports = append(ports, binary.LittleEndian.Uint32(buf[i:]))
 	}
 	if n >= 4 {
-		if _, err := syscall.Write(d.fd, buf[:n&^3]); err != nil {
+		if _, err := d.f.Write(buf[:n&^3]); err != nil {
 			return ports, fmt.Errorf("evtchn: unmask %v: %w", ports[start:], err)
 		}
 	}
 	return ports, nil
 }
 
-// Close closes the device, and with it every port still bound.
-func (d *Device) Close() error { return syscall.Close(d.fd) }
+// Close closes the device, and with it every port still bound. On Linux
+// a Wait blocked in another goroutine returns: the poller wakes it (a
+// close(2) alone would not, as the sleeping read holds the file). On goxen
+// the read is a blocking one, and os closes the descriptor only after it
+// returns, which the unbinding of the file's last port makes it do (see
+// Port.Close).
+func (d *Device) Close() error { return d.f.Close() }

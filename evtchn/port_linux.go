@@ -3,6 +3,7 @@ package evtchn
 import (
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Port is one event channel a program binds through a Device of its own,
@@ -75,6 +76,13 @@ func (p *Port) Notify() error { return p.dev.Notify(p.Number) }
 
 // Close unbinds the port, ends the reading goroutine and closes the
 // device. Waiters are woken.
+//
+// The reader may be asleep in read(2). Linux's UNBIND does not wake it
+// (drivers/xen/evtchn.c: the ioctl takes the port off the file and leaves
+// evtchn_wait alone) but closing the pollable device does; goxen's device
+// is not pollable, and there the UNBIND does (a file with no port reads 0).
+// So Close does both, then waits for the reader, bounded by
+// readerExitTimeout in case neither holds.
 func (p *Port) Close() error {
 	p.mu.Lock()
 	if p.closed {
@@ -83,13 +91,20 @@ func (p *Port) Close() error {
 	}
 	p.closed = true
 	p.mu.Unlock()
-	err := p.dev.Unbind(p.Number) // wakes the reader: a device with no port returns at once
-	if err == nil {
-		<-p.loop
-	}
-	p.Wake()
+	err := p.dev.Unbind(p.Number)
 	if cerr := p.dev.Close(); err == nil {
 		err = cerr
 	}
+	select {
+	case <-p.loop:
+	case <-time.After(readerExitTimeout):
+		if err == nil {
+			err = fmt.Errorf("evtchn: port %d: the reading goroutine is still blocked after %v", p.Number, readerExitTimeout)
+		}
+	}
+	p.Wake()
 	return err
 }
+
+// readerExitTimeout bounds Close's wait for the reading goroutine.
+const readerExitTimeout = 5 * time.Second

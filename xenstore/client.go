@@ -13,6 +13,15 @@ import (
 // that stops answering without closing the connection.
 const DefaultTimeout = 30 * time.Second
 
+// How much the Client remembers for a server that does not answer: the
+// requests abandoned while their reply was awaited (whose reply is then
+// dropped quietly), and the tokens of ended watches (whose late events
+// are dropped quietly). Beyond these, the oldest are forgotten.
+const (
+	maxAbandoned = 256
+	maxRetired   = 256
+)
+
 // ConnError is the error of every request once the connection is dead: the
 // transport failed or ended, or the byte stream lost its framing. Err says
 // why (io.EOF, a *LengthError, the transport's error).
@@ -65,6 +74,10 @@ func (e *ProtocolError) Error() string {
 // request (Linux's device refuses a message longer than 4096 bytes in
 // total, header included, that way, and stays usable).
 //
+// A server that leaves requests unanswered costs bounded memory: the
+// Client remembers at most maxAbandoned requests whose callers gave up,
+// and maxRetired tokens of ended watches, forgetting the oldest first.
+//
 // Methods are safe for concurrent use.
 type Client struct {
 	rwc   io.ReadWriteCloser
@@ -75,8 +88,10 @@ type Client struct {
 	err       error // why the connection ended: ErrClosed or a *ConnError
 	nextID    uint32
 	calls     map[uint32]*call
+	abandoned int // how many of calls are abandoned
+	seq       uint64
 	watches   map[string]*Watch
-	retired   map[string]bool // tokens of ended watches: late events are dropped quietly
+	retired   map[string]uint64 // tokens of ended watches, with seq: late events are dropped quietly
 	nextToken uint64
 	timeout   time.Duration
 	onError   func(error)
@@ -92,6 +107,7 @@ type call struct {
 	msg       []byte      // header and payload
 	ch        chan result // buffered: the one result is sent under Client.mu
 	abandoned bool        // the caller gave up waiting (under Client.mu)
+	seq       uint64      // when it was abandoned (Client.seq)
 }
 
 type result struct {
@@ -101,7 +117,9 @@ type result struct {
 }
 
 // New starts a Client on rwc: a reader and a writer goroutine, which end
-// when the connection does. Close the Client to close rwc.
+// when the connection does. Close the Client to close rwc; rwc's Close
+// must end a Read in progress, or the reader goroutine (and whatever the
+// Read holds) outlives the Client.
 func New(rwc io.ReadWriteCloser) *Client {
 	c := &Client{
 		rwc:     rwc,
@@ -109,7 +127,7 @@ func New(rwc io.ReadWriteCloser) *Client {
 		done:    make(chan struct{}),
 		calls:   map[uint32]*call{},
 		watches: map[string]*Watch{},
-		retired: map[string]bool{},
+		retired: map[string]uint64{},
 		timeout: DefaultTimeout,
 	}
 	go c.reader()
@@ -180,16 +198,14 @@ func (c *Client) shutdown(err error) {
 	c.err = err
 	close(c.done)
 	for id, cl := range c.calls {
-		delete(c.calls, id)
+		c.remove(id, cl)
 		if !cl.abandoned {
 			cl.ch <- result{err: err}
 		}
 	}
 	watches := c.watches
 	c.watches = map[string]*Watch{}
-	for tok := range watches {
-		c.retired[tok] = true
-	}
+	c.retired = map[string]uint64{} // every event is dropped quietly from now on
 	c.mu.Unlock()
 	for _, w := range watches {
 		w.end(err)
@@ -260,9 +276,9 @@ func (c *Client) abandon(cl *call, queued bool, err error) (result, error) {
 	c.mu.Lock()
 	if _, pending := c.calls[cl.id]; pending {
 		if queued {
-			cl.abandoned = true
+			c.markAbandoned(cl)
 		} else {
-			delete(c.calls, cl.id)
+			c.remove(cl.id, cl)
 		}
 		c.mu.Unlock()
 		return result{}, err
@@ -271,6 +287,37 @@ func (c *Client) abandon(cl *call, queued bool, err error) (result, error) {
 	// Not pending: the result was sent (under c.mu) before we looked.
 	r := <-cl.ch
 	return r, r.err
+}
+
+// markAbandoned remembers that cl's reply is to be dropped when it comes,
+// and forgets the longest-abandoned request beyond maxAbandoned: a server
+// that never answers must not make the Client grow. A reply to a
+// forgotten request is then a ProtocolError, and a transaction it started
+// stays open on the server until the connection ends. (Its id is not
+// reused before 2^32 more requests.) c.mu is held.
+func (c *Client) markAbandoned(cl *call) {
+	c.seq++
+	cl.abandoned = true
+	cl.seq = c.seq
+	c.abandoned++
+	if c.abandoned <= maxAbandoned {
+		return
+	}
+	var oldest *call
+	for _, o := range c.calls {
+		if o.abandoned && (oldest == nil || o.seq < oldest.seq) {
+			oldest = o
+		}
+	}
+	c.remove(oldest.id, oldest)
+}
+
+// remove takes request id, cl, off the outstanding ones. c.mu is held.
+func (c *Client) remove(id uint32, cl *call) {
+	delete(c.calls, id)
+	if cl.abandoned {
+		c.abandoned--
+	}
 }
 
 // dropped handles the reply to an abandoned request. A transaction started
@@ -401,7 +448,7 @@ func (c *Client) dispatch(h Header, payload []byte) {
 		}
 		return
 	}
-	delete(c.calls, h.ReqID)
+	c.remove(h.ReqID, cl)
 	r := result{h: h}
 	switch h.Type {
 	case XS_ERROR:
@@ -427,7 +474,7 @@ func (c *Client) complete(id uint32, r result) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cl := c.calls[id]; cl != nil {
-		delete(c.calls, id)
+		c.remove(id, cl)
 		if !cl.abandoned {
 			cl.ch <- r
 		}
@@ -446,7 +493,8 @@ func (c *Client) event(h Header, payload []byte) {
 	path, token := fields[XS_WATCH_PATH], fields[XS_WATCH_TOKEN]
 	c.mu.Lock()
 	w := c.watches[token]
-	retired := c.retired[token]
+	_, retired := c.retired[token]
+	retired = retired || c.err != nil // after Close every event is late
 	c.mu.Unlock()
 	if w != nil {
 		w.push(path)

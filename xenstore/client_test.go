@@ -253,7 +253,7 @@ func TestWatch(t *testing.T) {
 			t.Errorf("after Close: Err %v, second Close %v", w.Err(), w.Close())
 		}
 		c.mu.Lock()
-		retired := c.retired[w.Token()]
+		_, retired := c.retired[w.Token()]
 		c.mu.Unlock()
 		if retired {
 			t.Error("the token is still remembered after the server confirmed XS_UNWATCH")

@@ -19,6 +19,9 @@ var openPaths = []string{
 	"/run/xenstored/socket",
 }
 
+// openFile opens a device; tests put a fake one behind it.
+var openFile = func(path string) (*os.File, error) { return os.OpenFile(path, os.O_RDWR, 0) }
+
 // Open connects to xenstore the way a process does. If the environment
 // variable XENSTORED_PATH is set (libxenstore honours it too), only that
 // path is tried. Otherwise Open tries the paths above in order and uses the
@@ -43,11 +46,13 @@ func Open() (*Client, error) {
 // socket (xenstored's). It opens the path first and dials it only when it
 // turns out to be a socket (open(2) fails ENXIO on one): a stat first
 // would ask more of the system than a device needs, and the goxen kernel
-// answers open but not stat.
+// answers open but not stat. Either way, Close releases the descriptor
+// even while the reader goroutine waits for a message (see
+// deviceTransport).
 func OpenPath(path string) (*Client, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := openFile(path)
 	if err == nil {
-		return New(f), nil
+		return New(deviceTransport(f)), nil
 	}
 	if !isSocketOpenError(err) {
 		return nil, err

@@ -562,7 +562,7 @@ func simHeader(m []byte) Header {
 
 // servePipe runs c over one end of a net.Pipe: a reader goroutine handling
 // requests and a writer goroutine sending the queue.
-func (c *simConn) servePipe(conn net.Conn) {
+func (c *simConn) servePipe(conn io.ReadWriteCloser) {
 	go func() {
 		var r simReader
 		buf := make([]byte, 1000)

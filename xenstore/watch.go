@@ -131,14 +131,31 @@ func (w *Watch) unwatch(ctx context.Context) error {
 	return err
 }
 
-// retire unregisters w; events for its token are dropped quietly from now.
+// retire unregisters w; events for its token are dropped quietly from now,
+// until the server confirms XS_UNWATCH (see unwatch) or, for a server that
+// never does, until maxRetired later tokens have been retired: the oldest
+// is then forgotten, and an event for it would be a ProtocolError.
 func (c *Client) retire(w *Watch) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.watches[w.token] == w {
 		delete(c.watches, w.token)
 	}
-	c.retired[w.token] = true
-	c.mu.Unlock()
+	if c.err != nil {
+		return // every event is dropped from now on
+	}
+	c.seq++
+	c.retired[w.token] = c.seq
+	if len(c.retired) <= maxRetired {
+		return
+	}
+	oldest, first := "", c.seq
+	for tok, seq := range c.retired {
+		if seq <= first {
+			oldest, first = tok, seq
+		}
+	}
+	delete(c.retired, oldest)
 }
 
 // push queues an event; it never blocks the reader goroutine.

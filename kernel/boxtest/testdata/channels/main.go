@@ -87,6 +87,7 @@ func main() {
 	n := <-ticks
 	fmt.Printf("ticks: %d lines\n", n)
 	consoleRate()
+	xenstoreCycles(ctx)
 	fmt.Println("channels: all done")
 }
 
@@ -258,3 +259,23 @@ func fail(what string, err error) {
 type counter struct{ n *atomic.Int64 }
 
 func (c counter) Write(p []byte) (int, error) { c.n.Add(int64(len(p))); return len(p), nil }
+
+// xenstoreCycles opens and closes a xenstore Client more often than the
+// kernel has /dev/xen/xenbus files (4, one held by xs): each Close must
+// give its file back although the Client's reader sleeps in read(2).
+func xenstoreCycles(ctx context.Context) {
+	const n = 8
+	for i := range n {
+		c, err := xenstore.Open()
+		if err != nil {
+			fail(fmt.Sprintf("xenstore Open %d of %d", i+1, n), err)
+		}
+		if _, err := c.Read(ctx, "name"); err != nil {
+			fail("xenstore read", err)
+		}
+		if err := c.Close(); err != nil {
+			fail("xenstore Close", err)
+		}
+	}
+	fmt.Printf("xenstore: %d Open/Close cycles\n", n)
+}
