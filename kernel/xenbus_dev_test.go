@@ -142,3 +142,25 @@ func TestXenbusWatchDepth(t *testing.T) {
 		t.Errorf("req[] holds %q; want data, the prefixed token and depth 2", got)
 	}
 }
+
+// A watch dropped (by XS_UNWATCH) while its XS_WATCH is in flight, and its
+// entry reused by another file: the late error reply must not drop the
+// new owner's watch.
+func TestXenbusWatchEntryReuse(t *testing.T) {
+	devReset(t)
+	xenbuses[1].used, xenbuses[1].gen = true, 1
+	xbWrite(t, 0, msg(xenstore.XS_WATCH, 1, 0, "a\x00t\x00"))
+	xbWrite(t, 0, msg(xenstore.XS_UNWATCH, 2, 0, "a\x00t\x00"))
+	xbWrite(t, 1, msg(xenstore.XS_WATCH, 3, 0, "b\x00u\x00"))
+	if xbWatches[0].state != wActive || xbWatches[0].slot != 1 {
+		t.Fatalf("entry 0 is %+v; want slot 1's watch", xbWatches[0])
+	}
+	for i := range storePend {
+		if p := &storePend[i]; p.owner == 1 && p.orig == 1 {
+			replyArrived(i, xenstore.Header{Type: xenstore.XS_ERROR, ReqID: p.id, Len: 7}, []byte("EEXIST\x00"))
+		}
+	}
+	if xbWatches[0].state != wActive || xbWatches[0].slot != 1 {
+		t.Errorf("a late refusal of slot 0's watch dropped slot 1's: entry 0 is %+v", xbWatches[0])
+	}
+}

@@ -130,8 +130,15 @@ func watchKey(p []byte) []byte {
 	return p[:min(len(p), len(path)+1+len(token)+1)]
 }
 
-// dropWatch frees an entry and closes the gap in the pool.
+// dropWatch frees an entry and closes the gap in the pool. An XS_WATCH
+// still in flight for it no longer names it: the entry may be reused
+// before that reply comes.
 func dropWatch(i int) {
+	for j := range storePend {
+		if p := &storePend[j]; p.owner != 0 && p.typ == xenstore.XS_WATCH && int(p.ref) == i {
+			p.ref = -1
+		}
+	}
 	w := xbWatches[i]
 	copy(xbWatchBytes[w.off:], xbWatchBytes[w.off+w.n:xbWatchUsed])
 	xbWatchUsed -= w.n

@@ -140,7 +140,9 @@ func storePump() {
 }
 
 // storeConnected reports whether the ring may be used now, noting the
-// start and the end of a reconnect.
+// start and the end of a reconnect. (A reconnect begun and ended between
+// two looks cannot be seen: the page then looks as before. The guest
+// starts reconnects itself; one seen here was begun by another party.)
 func storeConnected() bool {
 	if store.Connected() {
 		if storeReconnecting {
@@ -149,19 +151,26 @@ func storeConnected() bool {
 		return true
 	}
 	if !storeReconnecting {
-		storeReconnecting, storeReconnectAt = true, nanotime()
-		storeNews.reconnecting = true
+		storeReconnectBegun()
 	} else if nanotime()-storeReconnectAt > reconnectLimit {
 		storeFailed("waiting for a reconnect to end", store.Err())
 	}
 	return false
 }
 
+func storeReconnectBegun() {
+	storeReconnecting, storeReconnectAt = true, nanotime()
+	storeNews.reconnecting = true
+}
+
 // storeRingError takes an error of the ring: a reconnect in progress is
-// waited out (storeConnected), anything else ends the connection.
+// waited out (the next pump's storeConnected), anything else ends the
+// connection.
 func storeRingError(doing string, err error) {
 	if _, ok := err.(*xenstore.ConnectionError); ok {
-		storeConnected()
+		if !storeReconnecting {
+			storeReconnectBegun()
+		}
 		return
 	}
 	storeFailed(doing, err)
