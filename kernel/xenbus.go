@@ -29,7 +29,6 @@ import (
 // routed the same way: a program's token travels as "f<slot>.<gen>/token"
 // and comes back without the prefix. Everything lives in fixed arrays:
 // this runs in system calls and in the event handler.
-
 //
 // The connection itself, shared by all, is xsconn.go. This file is the
 // device, which follows Linux's drivers/xen/xenbus/xenbus_dev_frontend.c:
@@ -56,6 +55,10 @@ import (
 // file's queue, so that a reply always fits and rsp[] never waits for a
 // program. Watch events take what room is left; a program that stops
 // reading loses them (counted and reported), and nothing else waits.
+// (So a program that writes more than seven requests before it reads a
+// reply waits in write; package xenstore reads in a goroutine of its own.)
+// The tables of transactions and watches (xenbustables.go) are fixed: a
+// start or a watch past their size is answered XS_ERROR "ENOSPC".
 
 const (
 	maxXenbus   = 4     // /dev/xen/xenbus opened at once
@@ -324,11 +327,14 @@ func xenbusWrite(slot int, p []byte) int64 {
 }
 
 // xenbusRetryHeld sends the requests held for want of room, for the
-// pump.
+// pump, and wakes the writers it unblocked.
 func xenbusRetryHeld() {
 	for i := range xenbuses {
-		if xenbuses[i].used && xenbuses[i].held {
-			xenbusHandle(i)
+		if x := &xenbuses[i]; x.used && x.held {
+			if xenbusHandle(i) != 0 || !x.held {
+				x.held = false
+				wake(waitXenbusRoom(i), maxThreads)
+			}
 		}
 	}
 }
@@ -553,15 +559,6 @@ func enqueue(slot int, h xenstore.Header, payload ...[]byte) bool {
 
 func (x *xenbus) put(p []byte) {
 	x.qw += uint32(ring.Put(x.q[:], x.qw, uint32(xenbusQueue)-(x.qw-x.qr), p))
-}
-
-// xenbusWakeWriters wakes writers waiting for storeOut room.
-func xenbusWakeWriters() {
-	for i := range xenbuses {
-		if xenbuses[i].used && xenbuses[i].held {
-			wake(waitXenbusRoom(i), maxThreads)
-		}
-	}
 }
 
 // xenbusWakeAll wakes every reader and writer: the connection died.

@@ -213,10 +213,7 @@ func storeFlush() bool {
 			break
 		}
 	}
-	if moved {
-		xenbusWakeWriters()
-	}
-	return moved
+	return moved // the pump's next round sends what was held for room
 }
 
 // storeOutFree is the room in storeOut.

@@ -196,3 +196,47 @@ func TestXenbusCloseEndsWatchesAndTransactions(t *testing.T) {
 		}
 	}
 }
+
+// A write that finds no room for its reply takes the requests before it
+// (a short count) and holds that one; the pump sends it once room comes,
+// and wakes a writer waiting for it.
+func TestXenbusHeldRequestGoesLater(t *testing.T) {
+	pg := devReset(t)
+	sim := newSim(t, pg)
+	sim.nodes["k"] = "v"
+	var batch []byte
+	for r := range 9 {
+		batch = append(batch, msg(xenstore.XS_READ, uint32(r), 0, "k\x00")...)
+	}
+	one := len(batch) / 9
+	if n := xenbusWrite(0, batch); n != int64(8*one) {
+		t.Fatalf("write returned %d; want %d, the 8 requests that fit (the 8th held)", n, 8*one)
+	}
+	saved := threads[1]
+	t.Cleanup(func() { threads[1] = saved })
+	threads[1].state, threads[1].waitAddr = tBlocked, waitXenbusRoom(0)
+	sim.run()
+	if threads[1].state != tRunnable {
+		t.Error("a writer waiting for the held request was not woken when it went")
+	}
+	if hs, _ := allMsgs(t, 0); len(hs) != 8 {
+		t.Errorf("%d replies; want 8", len(hs))
+	}
+
+	// Held for a pending entry (all taken by requests of files since
+	// closed), freed by a reply nobody reads: the writer of the held
+	// request must be woken too.
+	for i := range storePend {
+		storePend[i] = pendReq{id: uint32(5000 + i), orig: 1, owner: -1, ref: -1, typ: xenstore.XS_READ}
+	}
+	xbWrite(t, 0, msg(xenstore.XS_READ, 50, 0, "k\x00"))
+	if !xenbuses[0].held {
+		t.Fatal("a request with no pending entry free was not held")
+	}
+	threads[1].state, threads[1].waitAddr = tBlocked, waitXenbusRoom(0)
+	route(xenstore.Header{Type: xenstore.XS_READ, ReqID: 5000, Len: 1}, []byte("v"))
+	storePump()
+	if xenbuses[0].held || threads[1].state != tRunnable {
+		t.Errorf("held %v, writer state %v: the request did not go, or its writer was not woken", xenbuses[0].held, threads[1].state)
+	}
+}
