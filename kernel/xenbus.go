@@ -206,6 +206,7 @@ func xenbusOpen() int64 {
 		x.gen++
 		x.qr, x.qw, x.reserved, x.held = 0, 0, 0, false
 		x.out.Reset()
+		storeNews.lostEvents[i], storeNews.lostSaid[i] = 0, 0
 		return fd
 	}
 	return -eMFILE

@@ -111,3 +111,21 @@ func TestRouting(t *testing.T) {
 		t.Error("a reply did not go into the room reserved for it")
 	}
 }
+
+// Dropped messages are told the first time, then every thousandth: the
+// box showed 262 lines for 262 dropped watch events.
+func TestWorthSaying(t *testing.T) {
+	var said uint64
+	var told []uint64
+	for c := uint64(1); c <= 2500; c++ {
+		if worthSaying(c, &said) {
+			told = append(told, c)
+		}
+	}
+	if len(told) != 3 || told[0] != 1 || told[1] != 1001 || told[2] != 2001 {
+		t.Errorf("told at %v; want 1, 1001, 2001", told)
+	}
+	if worthSaying(2001, &said) {
+		t.Error("the same count was told twice")
+	}
+}

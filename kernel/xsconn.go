@@ -94,8 +94,8 @@ type news struct {
 	dead, reconnecting, reconnected bool
 	deadWhy                         [160]byte
 	deadLen                         int
-	orphans, reported               uint64
-	lostEvents                      [maxXenbus]uint32
+	orphans, orphansSaid            uint64
+	lostEvents, lostSaid            [maxXenbus]uint64
 	watchFailed, ackFailed          bool
 	shutdown, suspend, unknown      bool
 	asked                           [32]byte // the value read from control/shutdown
@@ -416,14 +416,13 @@ func storeReport() {
 		n.reconnected = false
 		klog().s("xenstore: reconnected; requests in flight failed EIO, watches registered again, open transactions lost").print()
 	}
-	if n.orphans != n.reported && (n.reported == 0 || n.orphans-n.reported >= 1000) {
+	if worthSaying(n.orphans, &n.orphansSaid) {
 		klog().s("xenstore: replies to no request were dropped: ").dec(int64(n.orphans)).s(" so far").print()
-		n.reported = n.orphans
 	}
-	for i, c := range n.lostEvents {
-		if c != 0 {
-			klog().s("xenstore: ").dec(int64(c)).s(" watch events dropped for a /dev/xen/xenbus that is not read (fd slot ").dec(int64(i)).s(")").print()
-			n.lostEvents[i] = 0
+	for i := range n.lostEvents {
+		if worthSaying(n.lostEvents[i], &n.lostSaid[i]) {
+			klog().s("xenstore: watch events dropped for a /dev/xen/xenbus that is not read (slot ").dec(int64(i)).
+				s("): ").dec(int64(n.lostEvents[i])).s(" so far").print()
 		}
 	}
 	if n.watchFailed {
@@ -435,6 +434,17 @@ func storeReport() {
 		klog().s("xenstore: acknowledging the shutdown request failed").print()
 	}
 	shutdownReport()
+}
+
+// worthSaying reports whether a count of dropped messages should be
+// told: the first, then every thousandth, so that a flood does not flood
+// the console. It notes the count told in said.
+func worthSaying(count uint64, said *uint64) bool {
+	if count == *said || (*said != 0 && count-*said < 1000) {
+		return false
+	}
+	*said = count
+	return true
 }
 
 // xsPump is the pump and its report, for the event handler and boot.
