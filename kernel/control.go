@@ -25,28 +25,27 @@ var (
 )
 
 // xenstoreControl advertises poweroff and reboot and watches
-// control/shutdown. A refused write is noted, not fatal.
+// control/shutdown. A refused write is noted, not fatal. The watch is a
+// flag for the pump (xsconn.go), which registers it again after a
+// reconnect; its initial event makes the kernel read the key once.
 func xenstoreControl() {
 	for _, k := range [...]string{"control/feature-poweroff", "control/feature-reboot"} {
 		if !xsCall(xenstore.XS_WRITE, k, "1", true) && !storeDead {
 			klog().s("xenstore: could not write ").s(k).s(": ").bytes(trim0(kernelReply[:max(kernelReplyLen, 0)])).print()
 		}
 	}
-	if !xsCall(xenstore.XS_WATCH, "control/shutdown", shutdownToken, false) && !storeDead {
-		klog().s("xenstore: could not watch control/shutdown: ").bytes(trim0(kernelReply[:max(kernelReplyLen, 0)])).s("; xl shutdown will not be heard").print()
-	}
+	shutdownWatchNeeded, shutdownWatchSet = true, true
+	xsPump()
 }
 
-// onShutdownWatch runs when control/shutdown changed (and once when the
-// watch is set): read it; shutdownRequestRead gets the value.
-func onShutdownWatch() {
-	storeSend(buildRequest(xenstore.XS_READ, kernelID(kreqShutdown), "control/shutdown", "", false))
-}
-
+// shutdownRequestRead takes the value of control/shutdown, read after its
+// watch fired. It only records; shutdownReport prints and signals.
 func shutdownRequestRead(h xenstore.Header, v []byte) {
 	if h.Type == xenstore.XS_ERROR || len(v) == 0 {
 		return // no request (ENOENT), or our own acknowledgement
 	}
+	n := &storeNews
+	n.askedLen = copy(n.asked[:], v)
 	var reason uint32
 	switch string(v) {
 	case "poweroff", "halt":
@@ -54,19 +53,38 @@ func shutdownRequestRead(h xenstore.Header, v []byte) {
 	case "reboot":
 		reason = hypercall.SHUTDOWN_reboot
 	case "suspend":
-		klog().s("the toolstack asks for suspend, which this kernel does not support (control/feature-suspend is not set): refused, running on").print()
+		n.suspend = true
 		return
 	default:
-		klog().s("the toolstack asks for \"").bytes(v).s("\" in control/shutdown, which this kernel does not know: ignored").print()
+		n.unknown = true
 		return
 	}
 	if shutdownRequested {
 		return
 	}
 	shutdownRequested, shutdownReason = true, reason
-	storeSend(buildRequest(xenstore.XS_WRITE, kernelID(kreqAck), "control/shutdown", "", true))
-	klog().s("the toolstack asks for ").bytes(v).s(": acknowledged; SIGTERM to the program").print()
-	sendProcessSignal(sigTERM)
+	shutdownAckNeeded = true
+	n.shutdown = true
+}
+
+// shutdownReport says what the toolstack asked for and, for a shutdown,
+// sends the program SIGTERM.
+func shutdownReport() {
+	n := &storeNews
+	v := n.asked[:n.askedLen]
+	if n.suspend {
+		n.suspend = false
+		klog().s("the toolstack asks for suspend, which this kernel does not support (control/feature-suspend is not set): refused, running on").print()
+	}
+	if n.unknown {
+		n.unknown = false
+		klog().s("the toolstack asks for \"").bytes(v).s("\" in control/shutdown, which this kernel does not know: ignored").print()
+	}
+	if n.shutdown {
+		n.shutdown = false
+		klog().s("the toolstack asks for ").bytes(v).s(": acknowledged; SIGTERM to the program").print()
+		sendProcessSignal(sigTERM)
+	}
 }
 
 const sigTERM = 15

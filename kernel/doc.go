@@ -53,7 +53,8 @@
 //     memory map (grants.go). A domU connects to xenstore through
 //     HVM_PARAM_STORE_PFN/_EVTCHN, reads its name and domid, advertises
 //     poweroff and reboot and watches control/shutdown (xenbus.go,
-//     control.go); a PVH dom0 has no xenstore and says so.
+//     control.go; the connection, a pump that never waits, is xsconn.go);
+//     a PVH dom0 has no xenstore and says so.
 //  10. The Go runtime. Like a Linux kernel starting a process (process.go),
 //     boot builds a stack with argc, argv, envp and auxv (AT_PAGESZ,
 //     AT_RANDOM) and jumps to the ELF entry point, _rt0_amd64_linux.
@@ -131,7 +132,8 @@
 // kernel offers three of Linux's Xen devices, with Linux's interfaces, so
 // a program's Xen code runs unchanged in a Linux domain:
 //
-//   - /dev/xen/xenbus: xenstore messages (xenbus.go; package xenstore);
+//   - /dev/xen/xenbus: xenstore messages (xenbus.go, xenbustables.go;
+//     package xenstore);
 //   - /dev/xen/evtchn: event channels bound, notified and waited for
 //     (evtchndev.go; evtchn.Device, evtchn.Port);
 //   - /dev/xen/gntalloc: pages granted to another domain and mapped

@@ -67,6 +67,7 @@ const (
 	eNOSYS    = 38
 	eSRCH     = 3
 	eIO       = 5
+	eE2BIG    = 7
 	eTIMEDOUT = 110
 	eNODEV    = 19
 	eNOTTY    = 25

@@ -3,6 +3,7 @@ package kernel
 import (
 	"github.com/goxen/goxen/evtchn"
 	"github.com/goxen/goxen/hypercall"
+	"github.com/goxen/goxen/internal/ring"
 	"github.com/goxen/goxen/kernel/mm"
 	"github.com/goxen/goxen/pvh"
 	"github.com/goxen/goxen/startinfo"
@@ -28,64 +29,63 @@ import (
 // routed the same way: a program's token travels as "f<slot>.<gen>/token"
 // and comes back without the prefix. Everything lives in fixed arrays:
 // this runs in system calls and in the event handler.
+//
+// The connection itself, shared by all, is xsconn.go. This file is the
+// device, which follows Linux's drivers/xen/xenbus/xenbus_dev_frontend.c:
+//
+//   - a file's transactions and watches are its own: a request naming a
+//     tx_id the file did not start is answered XS_ERROR "ENOENT", and
+//     closing the file ends its transactions (aborted) and its watches
+//     (xenbus_file_release, now xenbus_worker);
+//   - an XS_WATCH or XS_UNWATCH without a NUL-terminated path and token,
+//     and an XS_TRANSACTION_END whose payload is not "T" or "F", are
+//     answered XS_ERROR "EINVAL", a header announcing more than
+//     XENSTORE_PAYLOAD_MAX fails the write E2BIG (xenbus_file_write);
+//   - after a reconnect, a transaction the server forgot ends as Linux ends
+//     one of an older xb_dev_generation_id: a commit is answered EAGAIN, an
+//     abort "OK"; other requests in it get EAGAIN.
+//
+// A write takes whole messages, any number, in pieces of any size. One
+// that cannot go yet (its reply's room, a pending entry or storeOut is
+// full) is held; the write returns what it took before, or, if nothing,
+// waits. A failure after earlier messages of the same write went out
+// returns their count: a retry does not send them twice.
+//
+// Each request in flight reserves room for its largest reply in the
+// file's queue, so that a reply always fits and rsp[] never waits for a
+// program. Watch events take what room is left; a program that stops
+// reading loses them (counted and reported), and nothing else waits.
+// (So a program that writes more than seven requests before it reads a
+// reply waits in write; package xenstore reads in a goroutine of its own.)
+// The tables of transactions and watches (xenbustables.go) are fixed: a
+// start or a watch past their size is answered XS_ERROR "ENOSPC".
 
 const (
-	maxXenbus      = 4                       // /dev/xen/xenbus opened at once
-	xenbusQueue    = 4 * xenstore.MaxMessage // bytes of replies a program has not read yet
-	maxStorePend   = 64                      // program requests awaiting their reply
-	kernelReqBit   = 1 << 31                 // request ids of the kernel's own requests
-	storeWaitLimit = 5000                    // 1 ms waits for a reconnect or a boot reply
-	shutdownToken  = "goxen-kernel/control/shutdown"
-)
-
-var (
-	store     xenstore.Ring
-	storePort uint32
-	haveStore bool
-	storeDead bool // the connection failed; said once, every use fails EIO
-
-	storeIn   xenstore.Framer // messages coming off rsp[]
-	storeHeld bool            // storeIn holds a message no queue could take yet
-
-	// The program's requests awaiting a reply.
-	storePend [maxStorePend]struct {
-		id, orig uint32
-		owner    int8 // 0: free; slot+1 of the xenbus that sent it; -1: its file was closed
-	}
-	nextStoreID uint32 = 1
-
-	// What the kernel asked and waits for (kernelReqBit | kind).
-	kernelReply     [xenstore.MaxMessage]byte
-	kernelReplyLen  int
-	kernelReplyType uint32
-	kernelReplyID   uint32 // the id waited for by xsCall; 0: none
-
-	kmsg [xenstore.MaxMessage]byte // the kernel's request being built
-
-	reportedOrphans uint64
-)
-
-// Kernel request kinds, in the low bits of its request ids.
-const (
-	kreqCall     = 1 // xsCall, at boot
-	kreqShutdown = 2 // reading control/shutdown after its watch fired
-	kreqAck      = 3 // writing "" to control/shutdown
+	maxXenbus   = 4     // /dev/xen/xenbus opened at once
+	xenbusQueue = 32768 // bytes of replies and events a program has not read; a power of two
+	maxXbTx     = 32    // transactions of all files
+	maxXbWatch  = 64    // watches of all files
+	xbWatchPool = 32768 // bytes of their paths and tokens
 )
 
 // xenbus is one open /dev/xen/xenbus.
 type xenbus struct {
-	used  bool
-	gen   uint32
-	q     [xenbusQueue]byte // replies and events for the program, a byte ring
-	qr    uint32            // read and write positions, free-running
-	qw    uint32
-	out   xenstore.Framer // the program's partial request
-	fixed [xenstore.MaxMessage]byte
+	used     bool
+	gen      uint32
+	q        [xenbusQueue]byte // replies and events for the program, a byte ring
+	qr, qw   uint32            // read and write positions, free-running
+	reserved uint32            // bytes of q promised to replies in flight
+	out      xenstore.Framer   // the program's request being written
+	held     bool              // out holds a whole request that could not go yet
 }
 
 var xenbuses [maxXenbus]xenbus
 
-func waitXenbus(slot int) uintptr { return 9 + 2*uintptr(slot) } // odd: never a futex word
+// xbMsg is a program's request as it goes to xenstored.
+var xbMsg [xenstore.MaxMessage]byte
+
+func waitXenbus(slot int) uintptr     { return 9 + 2*uintptr(slot) }   // odd: never a futex word
+func waitXenbusRoom(slot int) uintptr { return 201 + 2*uintptr(slot) } // a held request went
 
 // initXenstore connects to xenstore: a domU finds the ring in HVM params.
 // A PVH dom0 started by Xen has none (its toolstack, which would start
@@ -106,9 +106,12 @@ func initXenstore() {
 	store.Page = (*xenstore.Interface)(at(page))
 	storePort = uint32(port)
 	store.Kick = kickStore
-	store.Wait = waitStore
-	if err := store.WaitConnected(storeWaitLimit); err != nil {
+	for i := 0; !store.Connected() && i < storeWaitLimit; i++ {
+		waitStore() // a dom0less domain may find a reconnect in progress
+	}
+	if err := store.Err(); err != nil || !store.Connected() {
 		storeFailed("connecting", err)
+		storeReport()
 		return
 	}
 	haveStore = true
@@ -145,158 +148,432 @@ func waitStore() {
 	hypercall.SchedPoll(ports[:], uint64(nanotime()+1e6))
 }
 
-// storeFailed says once why xenstore is unusable; reads and writes on
-// /dev/xen/xenbus fail EIO from then on, and the kernel runs on.
-func storeFailed(doing string, err error) {
-	if storeDead {
-		return
+// xsCall sends a request and waits (at boot, before the runtime) for its
+// reply, pumping meanwhile. It reports false on an error reply, a dead
+// connection, a reconnect that lost the request, or after about five
+// seconds.
+func xsCall(typ uint32, a, b string, rawB bool) bool {
+	id := kernelID(kreqCall)
+	kernelReplyID, kernelReplyLen, kernelCallLost = id, -1, false
+	if storeDead || !storeOutPut(buildRequest(typ, id, a, b, rawB)) {
+		return false
 	}
-	storeDead = true
-	var b [200]byte
-	var msg []byte
-	switch e := err.(type) {
-	case *xenstore.IndexError:
-		msg = e.AppendError(b[:0])
-	case *xenstore.ConnectionError:
-		msg = e.AppendError(b[:0])
-	case *xenstore.ServerError:
-		msg = e.AppendError(b[:0])
-	case *xenstore.LengthError:
-		msg = e.AppendError(b[:0])
-	case xenstore.Error:
-		msg = append(b[:0], string(e)...)
+	deadline := nanotime() + 5e9
+	for kernelReplyLen < 0 && !kernelCallLost && !storeDead && nanotime() < deadline {
+		xsPump()
+		if kernelReplyLen < 0 {
+			waitStore()
+		}
 	}
-	klog().s("xenstore connection declared dead while ").s(doing).s(": ").bytes(msg).print()
+	kernelReplyID = 0
+	if kernelReplyLen < 0 {
+		if !storeDead && !kernelCallLost {
+			klog().s("xenstore: no reply to a request of type ").dec(int64(typ)).s(" within 5 s").print()
+		}
+		return false
+	}
+	return kernelReplyType != xenstore.XS_ERROR
+}
+
+// xsReadKey reads a key (relative paths are under the domain's home,
+// /local/domain/<domid>) into dst.
+func xsReadKey(key string, dst []byte) (int, bool) {
+	if !xsCall(xenstore.XS_READ, key, "", false) {
+		return 0, false
+	}
+	return copy(dst, kernelReply[:kernelReplyLen]), true
+}
+
+// ---- /dev/xen/xenbus ---------------------------------------------------------
+
+// xenbusOpen opens the device: ENOENT without a xenstore connection, as
+// on a Linux system without xenbus.
+func xenbusOpen() int64 {
+	if !haveStore {
+		return -eNOENT
+	}
 	for i := range xenbuses {
-		if xenbuses[i].used {
-			wake(waitXenbus(i), maxThreads)
-		}
-	}
-}
-
-// storeSend puts one message on the ring, waiting out a full ring and a
-// reconnect in progress.
-func storeSend(msg []byte) bool {
-	if storeDead {
-		return false
-	}
-	for tries := 0; ; tries++ {
-		n, err := store.Write(msg)
-		if err == nil {
-			return true
-		}
-		if _, ok := err.(*xenstore.ConnectionError); ok && tries == 0 {
-			if store.WaitConnected(storeWaitLimit) == nil {
-				storeIn.Reset()
-				storeHeld = false
-				msg = msg[n:]
-				continue
-			}
-		}
-		storeFailed("sending a request", err)
-		return false
-	}
-}
-
-// buildRequest lays out a request in kmsg: the header, then a and b,
-// each followed by a NUL ("" leaves b out). XS_WRITE's value, which has
-// no NUL, is b with rawB.
-func buildRequest(typ, id uint32, a, b string, rawB bool) []byte {
-	n := xenstore.HeaderSize
-	n += copy(kmsg[n:], a)
-	kmsg[n] = 0
-	n++
-	if b != "" || rawB {
-		n += copy(kmsg[n:], b)
-		if !rawB {
-			kmsg[n] = 0
-			n++
-		}
-	}
-	h := xenstore.Header{Type: typ, ReqID: id, Len: uint32(n - xenstore.HeaderSize)}
-	h.Encode(kmsg[:])
-	return kmsg[:n]
-}
-
-// xsPump takes every complete message off the ring and routes it.
-func xsPump() {
-	if !haveStore || storeDead {
-		return
-	}
-	for {
-		if !storeHeld {
-			ok, err := storeIn.FeedRing(&store)
-			if err != nil {
-				if _, isConn := err.(*xenstore.ConnectionError); isConn && store.WaitConnected(storeWaitLimit) == nil {
-					storeIn.Reset()
-					continue
-				}
-				storeFailed("reading replies", err)
-				return
-			}
-			if !ok {
-				return
-			}
-		}
-		h, payload := storeIn.Message()
-		if !route(h, payload) {
-			storeHeld = true // a program's queue is full: keep it until it reads
-			return
-		}
-		storeHeld = false
-	}
-}
-
-// route hands one message to whoever waits for it. It reports false if
-// that is a program whose queue cannot take it now.
-func route(h xenstore.Header, payload []byte) bool {
-	if h.Type == xenstore.XS_WATCH_EVENT {
-		return routeEvent(h, payload)
-	}
-	if h.ReqID&kernelReqBit != 0 {
-		kernelReplyArrived(h, payload)
-		return true
-	}
-	for i := range storePend {
-		p := &storePend[i]
-		if p.owner == 0 || p.id != h.ReqID {
+		x := &xenbuses[i]
+		if x.used {
 			continue
 		}
-		if p.owner < 0 { // its file was closed: nobody to tell
-			p.owner = 0
+		fd := allocFD(fdXenbus)
+		if fd < 0 {
+			return fd
+		}
+		fds[fd].slot = int8(i)
+		x.used = true
+		x.gen++
+		x.qr, x.qw, x.reserved, x.held = 0, 0, 0, false
+		x.out.Reset()
+		storeNews.lostEvents[i], storeNews.lostSaid[i] = 0, 0
+		return fd
+	}
+	return -eMFILE
+}
+
+// xenbusClose ends the file's transactions and watches, as Linux's
+// xenbus_file_release does: the pump sends the aborts and unwatches.
+// Replies still in flight are dropped when they come.
+func xenbusClose(slot int) {
+	for i := range storePend {
+		if storePend[i].owner == int8(slot+1) {
+			storePend[i].owner = -1
+		}
+	}
+	for i := range xbTx {
+		if t := &xbTx[i]; t.owner == int8(slot+1) {
+			t.owner = -1
+			if t.state == txStale {
+				t.state = txFree
+			} else if t.state == txOpen {
+				t.state = txAbort
+			}
+		}
+	}
+	for i := range xbWatches {
+		if w := &xbWatches[i]; w.state != wFree && w.slot == int8(slot) && w.gen == xenbuses[slot].gen {
+			if w.state == wRewatch {
+				dropWatch(i) // the server has forgotten it already
+			} else {
+				w.state = wUnwatch
+			}
+		}
+	}
+	x := &xenbuses[slot]
+	x.used, x.held = false, false
+	x.out.Reset()
+	wake(waitXenbusRoom(slot), maxThreads)
+	xsPumpSoon()
+}
+
+// xenbusRead returns what is queued for the program, blocking until there
+// is something: replies and watch events, as a byte stream of messages.
+func xenbusRead(slot int, p []byte) int64 {
+	x := &xenbuses[slot]
+	for x.qr == x.qw {
+		if storeDead {
+			return -eIO
+		}
+		deadline := int64(0)
+		if storeReconnecting {
+			deadline = nanotime() + 1e7 // look again: the reconnect may time out
+		}
+		if block(waitXenbus(slot), deadline) == wokeSignal {
+			return -eINTR
+		}
+		if storeReconnecting {
+			xsPumpSoon()
+		}
+	}
+	n := ring.Get(x.q[:], x.qr, x.qw-x.qr, p)
+	x.qr += uint32(n)
+	if x.held {
+		xsPumpSoon() // room again for a request that waited
+	}
+	return int64(n)
+}
+
+// xenbusWrite takes the program's requests, in pieces of any size, and
+// sends each as soon as it is whole (see the top of the file).
+func xenbusWrite(slot int, p []byte) int64 {
+	x := &xenbuses[slot]
+	if storeDead {
+		return -eIO
+	}
+	took := 0     // bytes of p taken
+	boundary := 0 // took at the end of the last whole message; -1: inside one begun by an earlier write
+	if x.out.Buffered() > 0 {
+		boundary = -1
+	}
+	for {
+		for x.held {
+			if took > 0 {
+				return int64(took) // it goes later, with the pump
+			}
+			if block(waitXenbusRoom(slot), 0) == wokeSignal {
+				return -eINTR
+			}
+			if !x.used || storeDead {
+				return -eIO
+			}
+		}
+		if took == len(p) {
+			return int64(took)
+		}
+		n, ok, err := x.out.Feed(p[took:])
+		took += n
+		if err != nil {
+			x.out.Reset() // Linux drops the buffered message too
+			if boundary > 0 {
+				return int64(boundary)
+			}
+			return -eE2BIG // longer than XENSTORE_PAYLOAD_MAX
+		}
+		if !ok {
+			continue
+		}
+		start := boundary // where this message began in p
+		boundary = took
+		x.held = true
+		if errno := xenbusHandle(slot); errno != 0 {
+			x.held = false
+			if start > 0 {
+				return int64(start)
+			}
+			return -errno
+		}
+		xsPumpSoon()
+	}
+}
+
+// xenbusRetryHeld sends the requests held for want of room, for the
+// pump, and wakes the writers it unblocked.
+func xenbusRetryHeld() {
+	for i := range xenbuses {
+		if x := &xenbuses[i]; x.used && x.held {
+			if xenbusHandle(i) != 0 || !x.held {
+				x.held = false
+				wake(waitXenbusRoom(i), maxThreads)
+			}
+		}
+	}
+}
+
+// xenbusHandle acts on the whole request in the slot's framer: answers it
+// itself or puts it in storeOut, clearing held; or leaves it held for want
+// of room. The only error is EIO, from a dead connection.
+func xenbusHandle(slot int) int64 {
+	x := &xenbuses[slot]
+	if storeDead {
+		return eIO
+	}
+	h, payload := x.out.Message()
+	if refusal := xenbusRefusal(slot, h, payload); refusal != "" {
+		return xenbusAnswer(slot, h, refusal)
+	}
+	m, ok := xenbusOutgoing(slot, h, payload)
+	if !ok {
+		return xenbusAnswer(slot, h, "E2BIG") // the token's prefix made it too long
+	}
+	pend := -1
+	for i := range storePend {
+		if storePend[i].owner == 0 {
+			pend = i
+			break
+		}
+	}
+	if pend < 0 || xenbusRoom(x) < xenstore.MaxMessage || len(m) > storeOutFree() {
+		return 0 // held: a reply, storeOut or req[] must make room first
+	}
+	ref := int8(-1)
+	switch h.Type {
+	case xenstore.XS_TRANSACTION_START:
+		ref = txStart(slot)
+		if ref < 0 {
+			return xenbusAnswer(slot, h, "ENOSPC")
+		}
+	case xenstore.XS_TRANSACTION_END:
+		ref = txFind(slot, h.TxID)
+	case xenstore.XS_WATCH:
+		ref = addWatch(slot, payload)
+		if ref < 0 {
+			return xenbusAnswer(slot, h, "ENOSPC")
+		}
+	case xenstore.XS_UNWATCH:
+		if w := findWatch(slot, payload); w >= 0 {
+			dropWatch(w) // at once, as Linux unregisters before it replies
+		}
+	}
+	id := nextStoreID &^ kernelReqBit
+	if id == 0 {
+		id = 1
+	}
+	nextStoreID = id + 1
+	put32le(m[4:8], id)
+	storePend[pend] = pendReq{id: id, orig: h.ReqID, owner: int8(slot + 1), ref: ref, typ: h.Type}
+	x.reserved += xenstore.MaxMessage
+	storeOutPut(m)
+	x.held = false
+	return 0
+}
+
+// xenbusRefusal is the XS_ERROR a request is answered with by the kernel
+// itself (Linux's xenbus_command_reply), or "".
+func xenbusRefusal(slot int, h xenstore.Header, payload []byte) string {
+	switch h.Type {
+	case xenstore.XS_WATCH, xenstore.XS_UNWATCH:
+		if !twoFields(payload) {
+			return "EINVAL"
+		}
+	case xenstore.XS_TRANSACTION_START:
+		return ""
+	case xenstore.XS_TRANSACTION_END:
+		if len(payload) != 2 || payload[1] != 0 || (payload[0] != 'T' && payload[0] != 'F') {
+			return "EINVAL"
+		}
+	}
+	if h.TxID == 0 {
+		return ""
+	}
+	t := txFind(slot, h.TxID)
+	if t < 0 {
+		return "ENOENT"
+	}
+	if xbTx[t].state == txStale {
+		if h.Type == xenstore.XS_TRANSACTION_END && payload[0] == 'F' {
+			return "OK" // an abort of a lost transaction: nothing to undo
+		}
+		return "EAGAIN" // the reconnect lost it; a commit must be retried
+	}
+	return ""
+}
+
+// twoFields reports whether a watch's payload starts with a
+// NUL-terminated path and a NUL-terminated token.
+func twoFields(p []byte) bool {
+	_, rest := cut0(p)
+	if rest == nil {
+		return false
+	}
+	for _, c := range rest {
+		if c == 0 {
 			return true
 		}
-		h.ReqID = p.orig
-		if !enqueue(int(p.owner-1), h, payload) {
-			return false
+	}
+	return false
+}
+
+// xenbusAnswer queues the kernel's own answer to a request: XS_ERROR with
+// an errno name, or "OK" to an abort (of the request's type), and frees a
+// lost transaction it ended. It waits (held) for room in the queue.
+func xenbusAnswer(slot int, h xenstore.Header, what string) int64 {
+	x := &xenbuses[slot]
+	r := xenstore.Header{Type: xenstore.XS_ERROR, ReqID: h.ReqID, TxID: h.TxID, Len: uint32(len(what) + 1)}
+	if what == "OK" {
+		r.Type = h.Type
+	}
+	if xenbusRoom(x) < int(xenstore.HeaderSize+r.Len) {
+		return 0
+	}
+	if h.Type == xenstore.XS_TRANSACTION_END && h.TxID != 0 {
+		if t := txFind(slot, h.TxID); t >= 0 && xbTx[t].state == txStale {
+			xbTx[t] = xbTxEntry{}
 		}
-		p.owner = 0
-		return true
 	}
-	reportedOrphans++
-	if reportedOrphans == 1 || reportedOrphans%1000 == 0 {
-		klog().s("xenstore: a reply to no request (id ").hex(uint64(h.ReqID)).s(", type ").dec(int64(h.Type)).
-			s(", ").dec(int64(h.Len)).s(" bytes) was dropped; ").dec(int64(reportedOrphans)).s(" so far").print()
+	var body [16]byte
+	n := copy(body[:], what)
+	enqueue(slot, r, body[:n+1])
+	x.held = false
+	return 0
+}
+
+// xenbusOutgoing lays out the request as it goes to xenstored, in xbMsg:
+// a watch's token gets the file's prefix "f<slot>.<gen>/", whatever
+// follows the token (XS_WATCH's depth) is kept. It reports false if that
+// makes the payload longer than XENSTORE_PAYLOAD_MAX.
+func xenbusOutgoing(slot int, h xenstore.Header, payload []byte) ([]byte, bool) {
+	n := xenstore.HeaderSize
+	if h.Type == xenstore.XS_WATCH || h.Type == xenstore.XS_UNWATCH {
+		k, ok := watchPayload(xbMsg[n:], slot, xenbuses[slot].gen, payload)
+		if !ok {
+			return nil, false
+		}
+		n += k
+	} else {
+		n += copy(xbMsg[n:], payload)
 	}
+	h.Len = uint32(n - xenstore.HeaderSize)
+	h.Encode(xbMsg[:])
+	return xbMsg[:n], true
+}
+
+// watchPayload writes "path\0f<slot>.<gen>/token\0rest" for a payload
+// "path\0token\0rest" checked by twoFields.
+func watchPayload(dst []byte, slot int, gen uint32, payload []byte) (int, bool) {
+	var pre line
+	pre.s("f").dec(int64(slot)).s(".").dec(int64(gen)).s("/")
+	path, _ := cut0(payload)
+	if len(payload)+pre.n > xenstore.XENSTORE_PAYLOAD_MAX || len(dst) < len(payload)+pre.n {
+		return 0, false
+	}
+	n := copy(dst, payload[:len(path)+1])
+	n += copy(dst[n:], pre.b[:pre.n])
+	n += copy(dst[n:], payload[len(path)+1:])
+	return n, true
+}
+
+// replyArrived settles a program's request with its reply (or the
+// failure storeRecover made up): the file's tables, then the reply, into
+// the room reserved for it, under the program's own request id.
+func replyArrived(i int, h xenstore.Header, payload []byte) {
+	p := &storePend[i]
+	failed := h.Type == xenstore.XS_ERROR
+	switch p.typ {
+	case xenstore.XS_TRANSACTION_START:
+		if p.ref >= 0 {
+			txStarted(int(p.ref), failed, payload)
+		}
+	case xenstore.XS_TRANSACTION_END:
+		if p.ref >= 0 {
+			xbTx[p.ref] = xbTxEntry{}
+		}
+	case xenstore.XS_WATCH:
+		if failed && p.ref >= 0 {
+			dropWatch(int(p.ref))
+		}
+	}
+	if p.owner > 0 {
+		slot := int(p.owner - 1)
+		x := &xenbuses[slot]
+		x.reserved -= xenstore.MaxMessage
+		h.ReqID = p.orig
+		enqueue(slot, h, payload)
+		wake(waitXenbusRoom(slot), maxThreads)
+	}
+	*p = pendReq{}
+}
+
+// xenbusRoom is what the slot's queue can take beyond its reservations.
+func xenbusRoom(x *xenbus) int {
+	return xenbusQueue - int(x.qw-x.qr) - int(x.reserved)
+}
+
+// enqueue appends a message to slot's queue, whole or not at all: the
+// header, whose Len says how much payload follows, then the payload
+// pieces (their lengths add up to Len). A reply's room was reserved by
+// its request and released by the caller.
+func enqueue(slot int, h xenstore.Header, payload ...[]byte) bool {
+	x := &xenbuses[slot]
+	if int(xenstore.HeaderSize+h.Len) > xenbusRoom(x) {
+		return false
+	}
+	var hb [xenstore.HeaderSize]byte
+	h.Encode(hb[:])
+	x.put(hb[:])
+	for _, p := range payload {
+		x.put(p)
+	}
+	wake(waitXenbus(slot), maxThreads)
 	return true
 }
 
-// routeEvent sends a watch event to the kernel or to the program whose
-// token it carries: payload is "path\0token\0".
-func routeEvent(h xenstore.Header, payload []byte) bool {
-	path, rest := cut0(payload)
-	token, _ := cut0(rest)
-	if string(token) == shutdownToken {
-		onShutdownWatch()
-		return true
+func (x *xenbus) put(p []byte) {
+	x.qw += uint32(ring.Put(x.q[:], x.qw, uint32(xenbusQueue)-(x.qw-x.qr), p))
+}
+
+// xenbusWakeAll wakes every reader and writer: the connection died.
+func xenbusWakeAll() {
+	for i := range xenbuses {
+		if xenbuses[i].used {
+			wake(waitXenbus(i), maxThreads)
+			wake(waitXenbusRoom(i), maxThreads)
+		}
 	}
-	slot, gen, user, ok := parseToken(token)
-	if !ok || slot >= maxXenbus || !xenbuses[slot].used || xenbuses[slot].gen != gen {
-		return true // a watch of a file since closed
-	}
-	h.Len = uint32(len(path) + 1 + len(user) + 1)
-	nul := []byte{0}
-	return enqueue(slot, h, path, nul, user, nul)
+}
+
+func put32le(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
 }
 
 // parseToken takes a program's token apart: "f<slot>.<gen>/<user token>".
@@ -322,238 +599,4 @@ func parseToken(t []byte) (slot int, gen uint32, user []byte, ok bool) {
 		return 0, 0, nil, false
 	}
 	return slot, gen, t[j+1:], true
-}
-
-func cut0(b []byte) (before, after []byte) {
-	for i, c := range b {
-		if c == 0 {
-			return b[:i], b[i+1:]
-		}
-	}
-	return b, nil
-}
-
-// enqueue appends a message to slot's queue, whole or not at all: the
-// header, whose Len says how much payload follows, then the payload
-// pieces (their lengths add up to Len).
-func enqueue(slot int, h xenstore.Header, payload ...[]byte) bool {
-	x := &xenbuses[slot]
-	if xenstore.HeaderSize+h.Len > uint32(len(x.q))-(x.qw-x.qr) {
-		return false
-	}
-	var hb [xenstore.HeaderSize]byte
-	h.Encode(hb[:])
-	x.put(hb[:])
-	for _, p := range payload {
-		x.put(p)
-	}
-	wake(waitXenbus(slot), maxThreads)
-	return true
-}
-
-func (x *xenbus) put(p []byte) {
-	for _, c := range p {
-		x.q[x.qw%uint32(len(x.q))] = c
-		x.qw++
-	}
-}
-
-// ---- the kernel's own requests -------------------------------------------
-
-// xsCall sends a request and waits (at boot, before the runtime) for its
-// reply, handling what else arrives meanwhile. It reports false on an
-// error reply, a dead connection or after about five seconds.
-func xsCall(typ uint32, a, b string, rawB bool) bool {
-	id := kernelID(kreqCall)
-	kernelReplyID = id
-	kernelReplyLen = -1
-	if !storeSend(buildRequest(typ, id, a, b, rawB)) {
-		return false
-	}
-	deadline := nanotime() + 5e9
-	for kernelReplyLen < 0 && !storeDead && nanotime() < deadline {
-		xsPump()
-		if kernelReplyLen < 0 {
-			waitStore()
-		}
-	}
-	kernelReplyID = 0
-	if kernelReplyLen < 0 {
-		if !storeDead {
-			klog().s("xenstore: no reply to a request of type ").dec(int64(typ)).s(" within 5 s").print()
-		}
-		return false
-	}
-	return kernelReplyType != xenstore.XS_ERROR
-}
-
-// xsReadKey reads a key (relative paths are under the domain's home,
-// /local/domain/<domid>) into dst.
-func xsReadKey(key string, dst []byte) (int, bool) {
-	if !xsCall(xenstore.XS_READ, key, "", false) {
-		return 0, false
-	}
-	return copy(dst, kernelReply[:kernelReplyLen]), true
-}
-
-// kernelID is a fresh request id for one of the kernel's requests.
-func kernelID(kind uint32) uint32 {
-	nextStoreID++
-	return kernelReqBit | kind<<24 | nextStoreID&0xffffff
-}
-
-func kernelReplyArrived(h xenstore.Header, payload []byte) {
-	switch h.ReqID >> 24 & 0x7f {
-	case kreqCall:
-		if h.ReqID == kernelReplyID {
-			kernelReplyLen = copy(kernelReply[:], payload)
-			kernelReplyType = h.Type
-		}
-	case kreqShutdown:
-		shutdownRequestRead(h, payload)
-	case kreqAck:
-		if h.Type == xenstore.XS_ERROR {
-			klog().s("xenstore: acknowledging the shutdown request failed: ").bytes(trim0(payload)).print()
-		}
-	}
-}
-
-func trim0(b []byte) []byte {
-	s, _ := cut0(b)
-	return s
-}
-
-// ---- /dev/xen/xenbus ---------------------------------------------------------
-
-// xenbusOpen opens the device: ENOENT without a xenstore connection, as
-// on a Linux system without xenbus.
-func xenbusOpen() int64 {
-	if !haveStore {
-		return -eNOENT
-	}
-	for i := range xenbuses {
-		x := &xenbuses[i]
-		if x.used {
-			continue
-		}
-		fd := allocFD(fdXenbus)
-		if fd < 0 {
-			return fd
-		}
-		fds[fd].slot = int8(i)
-		x.used = true
-		x.gen++
-		x.qr, x.qw = 0, 0
-		x.out.Reset()
-		return fd
-	}
-	return -eMFILE
-}
-
-func xenbusClose(slot int) {
-	for i := range storePend {
-		if storePend[i].owner == int8(slot+1) {
-			storePend[i].owner = -1 // its reply is dropped quietly
-		}
-	}
-	xenbuses[slot].used = false
-}
-
-// xenbusRead returns what is queued for the program, blocking until there
-// is something: replies and watch events, as a byte stream of messages.
-func xenbusRead(slot int, p []byte) int64 {
-	x := &xenbuses[slot]
-	for x.qr == x.qw {
-		if storeDead {
-			return -eIO
-		}
-		if block(waitXenbus(slot), 0) == wokeSignal {
-			return -eINTR
-		}
-	}
-	n := 0
-	for n < len(p) && x.qr != x.qw {
-		p[n] = x.q[x.qr%uint32(len(x.q))]
-		x.qr++
-		n++
-	}
-	if storeHeld {
-		xsPump() // room again for a message that waited
-	}
-	return int64(n)
-}
-
-// xenbusWrite takes the program's requests, in pieces of any size, and
-// sends each as soon as it is whole.
-func xenbusWrite(slot int, p []byte) int64 {
-	x := &xenbuses[slot]
-	if storeDead {
-		return -eIO
-	}
-	total := len(p)
-	for len(p) > 0 {
-		n, ok, err := x.out.Feed(p)
-		p = p[n:]
-		if err != nil {
-			x.out.Reset()
-			return -eINVAL // longer than XENSTORE_PAYLOAD_MAX
-		}
-		if ok {
-			h, payload := x.out.Message()
-			if errno := xenbusSend(slot, h, payload); errno != 0 {
-				return -errno
-			}
-		}
-	}
-	return int64(total)
-}
-
-// xenbusSend gives a program's request an id of the kernel's, and its
-// watch token the slot's prefix, and puts it on the ring.
-func xenbusSend(slot int, h xenstore.Header, payload []byte) int64 {
-	x := &xenbuses[slot]
-	pend := -1
-	for i := range storePend {
-		if storePend[i].owner == 0 {
-			pend = i
-			break
-		}
-	}
-	if pend < 0 {
-		return eAGAIN // 64 requests in flight: let some replies come first
-	}
-	id := nextStoreID &^ kernelReqBit
-	if id == 0 {
-		id = 1
-	}
-	nextStoreID = id + 1
-	n := xenstore.HeaderSize
-	if h.Type == xenstore.XS_WATCH || h.Type == xenstore.XS_UNWATCH {
-		// "path\0token\0" becomes "path\0f<slot>.<gen>/token\0".
-		path, rest := cut0(payload)
-		token, _ := cut0(rest)
-		n += copy(x.fixed[n:], path)
-		x.fixed[n] = 0
-		n++
-		var pre line
-		pre.s("f").dec(int64(slot)).s(".").dec(int64(x.gen)).s("/")
-		n += copy(x.fixed[n:], pre.b[:pre.n])
-		if n+len(token)+1 > len(x.fixed) {
-			return eINVAL
-		}
-		n += copy(x.fixed[n:], token)
-		x.fixed[n] = 0
-		n++
-	} else {
-		n += copy(x.fixed[n:], payload)
-	}
-	orig := h.ReqID
-	h.ReqID, h.Len = id, uint32(n-xenstore.HeaderSize)
-	h.Encode(x.fixed[:])
-	storePend[pend].id, storePend[pend].orig, storePend[pend].owner = id, orig, int8(slot+1)
-	if !storeSend(x.fixed[:n]) {
-		storePend[pend].owner = 0
-		return eIO
-	}
-	return 0
 }

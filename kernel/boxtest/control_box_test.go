@@ -126,3 +126,32 @@ echo "xl shutdown -w: $?"
 		t.Logf("FIGURES xenstore read round trip: %s ms", m[1])
 	}
 }
+
+// A program holds a /dev/xen/xenbus it never reads while its watch there
+// fires hundreds of times: the kernel drops that file's events (and says
+// so), its other connection is answered throughout, and `xl shutdown`
+// is still heard (issue 23, item 8).
+func TestXenbusStalledReader(t *testing.T) {
+	k := buildKernel(t, "./kernel/boxtest/testdata/xenbusstall")
+	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 32, Timeout: 120 * time.Second,
+		Dom0Script: `i=0
+until xenstore-read /local/domain/$DOMID/data/flooded >/dev/null 2>&1 || [ $i -ge 600 ]; do usleep 100000; i=$((i + 1)); done
+` + shutdownScript("xl shutdown")})
+	expect(t, r, box.PoweredOff, "xenbusstall: 400 writes under a watch nobody reads, all answered",
+		"watch events dropped for a /dev/xen/xenbus that is not read",
+		"goxen: the toolstack asks for poweroff: acknowledged; SIGTERM to the program")
+	if n := strings.Count(r.Console, "watch events dropped"); n > 2 {
+		t.Errorf("%d lines about dropped events; want the first, then one a thousand", n)
+	}
+	t.Logf("FIGURES xl shutdown with an unread xenbus file: %.2f s", shutDownAfter(t, r))
+}
+
+// A program closes /dev/xen/xenbus 150 times with a transaction and a
+// watch open: the kernel ends both at close, so xenstored's quotas never
+// refuse the next (issue 23, item 11).
+func TestXenbusCloseEndsTransactions(t *testing.T) {
+	k := buildKernel(t, "./kernel/boxtest/testdata/xenbusclose")
+	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 32, Timeout: 90 * time.Second})
+	expect(t, r, box.PoweredOff,
+		"xenbusclose: 150 files closed with a transaction and a watch open; every start and watch was granted")
+}
