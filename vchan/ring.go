@@ -8,18 +8,36 @@ import (
 	"github.com/goxen/goxen/internal/ring"
 )
 
-// Offsets in struct vchan_interface (xen/include/public/io/libxenvchan.h).
-const (
-	offLeft      = 0  // struct ring_shared {uint32 cons, prod}: client -> server
-	offRight     = 8  // server -> client
-	offLeftOrder = 16 // uint16
-	offRightOrd  = 18 // uint16
-	offCliLive   = 20 // uint8
-	offSrvLive   = 21
-	offCliNotify = 22 // events the client sends when it acts (set by the server)
-	offSrvNotify = 23 // events the server sends (set by the client)
-	offGrants    = 24 // uint32 grant refs of the ring pages
+// vchanInterface is struct vchan_interface
+// (xen/include/public/io/libxenvchan.h) without its trailing grants[]; the
+// page is reached at the offsets below, taken from it (layout_test.go
+// checks it against the header).
+type vchanInterface struct {
+	left, right           ringShared // left: client -> server, right: server -> client
+	leftOrder, rightOrder uint16
+	cliLive, srvLive      uint8
+	cliNotify, srvNotify  uint8
+	// uint32_t grants[] follows
+}
 
+// ringShared is struct ring_shared.
+type ringShared struct{ cons, prod uint32 }
+
+const (
+	offLeft      = int(unsafe.Offsetof(vchanInterface{}.left))
+	offRight     = int(unsafe.Offsetof(vchanInterface{}.right))
+	offLeftOrder = int(unsafe.Offsetof(vchanInterface{}.leftOrder))
+	offRightOrd  = int(unsafe.Offsetof(vchanInterface{}.rightOrder))
+	offCliLive   = int(unsafe.Offsetof(vchanInterface{}.cliLive))
+	offSrvLive   = int(unsafe.Offsetof(vchanInterface{}.srvLive))
+	offCliNotify = int(unsafe.Offsetof(vchanInterface{}.cliNotify)) // events the client sends when it acts (set by the server)
+	offSrvNotify = int(unsafe.Offsetof(vchanInterface{}.srvNotify)) // events the server sends (set by the client)
+	offGrants    = int(unsafe.Sizeof(vchanInterface{}))             // uint32 grant refs of the ring pages
+	offCons      = int(unsafe.Offsetof(vchanInterface{}.left.cons)) // within a ring_shared
+	offProd      = int(unsafe.Offsetof(vchanInterface{}.left.prod))
+)
+
+const (
 	notifyWrite = 1 // VCHAN_NOTIFY_WRITE: "tell me when you have written"
 	notifyRead  = 2 // VCHAN_NOTIFY_READ: "tell me when you have read"
 
@@ -60,8 +78,8 @@ type byteRing struct {
 
 func newRing(shared []byte, off int, data []byte, name string) byteRing {
 	return byteRing{
-		cons: (*uint32)(unsafe.Pointer(&shared[off])),
-		prod: (*uint32)(unsafe.Pointer(&shared[off+4])),
+		cons: (*uint32)(unsafe.Pointer(&shared[off+offCons])),
+		prod: (*uint32)(unsafe.Pointer(&shared[off+offProd])),
 		data: data, name: name,
 	}
 }
