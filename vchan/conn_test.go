@@ -11,6 +11,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/goxen/goxen/internal/evtchntest"
 	"github.com/goxen/goxen/internal/xenstoretest"
 	"github.com/goxen/goxen/xenstore"
 )
@@ -30,7 +31,7 @@ import (
 //	};
 type client struct {
 	page []byte
-	port *fakePort
+	port *evtchntest.Port
 }
 
 // Byte offsets, counted off the header by hand.
@@ -116,51 +117,6 @@ func (k *client) read(p []byte) int {
 	return n
 }
 
-// fakePort is the server's event channel: Wake is an event arriving,
-// Notify counts the events sent to the client.
-type fakePort struct {
-	mu      sync.Mutex
-	ev      chan struct{}
-	sent    atomic.Int32
-	closed  atomic.Bool
-	changed chan struct{} // the client's wake-up: closed and renewed at each Notify
-}
-
-func newFakePort() *fakePort {
-	return &fakePort{ev: make(chan struct{}), changed: make(chan struct{})}
-}
-
-func (p *fakePort) Changed() <-chan struct{} {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.ev
-}
-
-func (p *fakePort) Wake() {
-	p.mu.Lock()
-	close(p.ev)
-	p.ev = make(chan struct{})
-	p.mu.Unlock()
-}
-
-func (p *fakePort) Notify() error {
-	p.sent.Add(1)
-	p.mu.Lock()
-	close(p.changed)
-	p.changed = make(chan struct{})
-	p.mu.Unlock()
-	return nil
-}
-
-// clientEvents is what the client waits on: the server's Notify.
-func (p *fakePort) clientEvents() <-chan struct{} {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.changed
-}
-
-func (p *fakePort) Close() error { p.closed.Store(true); return nil }
-
 type closer struct{ closed *atomic.Int32 }
 
 func (c closer) Close() error { c.closed.Add(1); return nil }
@@ -170,7 +126,7 @@ func (c closer) Close() error { c.closed.Add(1); return nil }
 func newTestConn(t *testing.T, xs *xenstore.Client) (*Conn, *client, *atomic.Int32) {
 	t.Helper()
 	page := make([]byte, 4096)
-	port := newFakePort()
+	port := evtchntest.New()
 	released := new(atomic.Int32)
 	c := &Conn{Path: "data/vchan", Peer: 0, xs: xs, port: port, portNum: 7, shares: []io.Closer{closer{released}}}
 	if err := c.setUp(page, page[1024:2048], page[2048:4096], 10, 11, nil); err != nil {
@@ -219,7 +175,7 @@ func TestConnStreamsBothWays(t *testing.T) {
 		defer wg.Done()
 		buf := make([]byte, 300)
 		for len(got) < len(down) {
-			ev := k.port.clientEvents()
+			ev := k.port.PeerEvents()
 			k.setField(3, k.field(3)|1) // srv_notify |= VCHAN_NOTIFY_WRITE: tell me when you write
 			if n := k.read(buf); n > 0 {
 				got = append(got, buf[:n]...)
@@ -332,7 +288,7 @@ func TestConnClose(t *testing.T) {
 	if k.field(1) != 0 {
 		t.Error("srv_live still set")
 	}
-	if c.port.(*fakePort).sent.Load() == 0 {
+	if c.port.(*evtchntest.Port).Sent() == 0 {
 		t.Error("the client was not told")
 	}
 	for _, key := range []string{"ring-ref", "event-channel"} {
@@ -340,7 +296,7 @@ func TestConnClose(t *testing.T) {
 			t.Errorf("%s is still in xenstore", key)
 		}
 	}
-	if !c.port.(*fakePort).closed.Load() || released.Load() != 1 {
+	if !c.port.(*evtchntest.Port).Closed() || released.Load() != 1 {
 		t.Error("port or pages not released")
 	}
 	if _, err := c.Write([]byte("x")); err != ErrClosed {

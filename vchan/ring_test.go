@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"unsafe"
+
+	"github.com/goxen/goxen/internal/evtchntest"
 )
 
 func TestLayout(t *testing.T) {
@@ -44,7 +46,7 @@ func TestRingWrapsAndKeepsBytes(t *testing.T) {
 	w, page := newTestRing(1024)
 	*(*uint16)(unsafe.Pointer(&page[cRightOrd])) = 10 // the client finds right's data at 1024
 	w.data = page[1024:2048]
-	k := &client{page: page, port: newFakePort()}
+	k := &client{page: page, port: evtchntest.New()}
 	for _, off := range []int{cRightCons, cRightProd} {
 		*k.word(off) = 0xfffffc00 // 1 KiB before the 2^32 wrap
 	}
