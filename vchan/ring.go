@@ -2,7 +2,6 @@ package vchan
 
 import (
 	"fmt"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/goxen/goxen/internal/ring"
@@ -68,58 +67,31 @@ func (e *IndexError) Error() string {
 }
 
 // byteRing is one direction: indices in the shared page, data in a
-// power-of-two buffer. The indices are loaded and published with
-// sync/atomic, as package internal/ring's doc explains.
+// power-of-two buffer, moved by package internal/ring's Queue.
 type byteRing struct {
-	cons, prod *uint32
-	data       []byte
-	name       string
+	q    ring.Queue
+	name string
 }
 
 func newRing(shared []byte, off int, data []byte, name string) byteRing {
-	return byteRing{
-		cons: (*uint32)(unsafe.Pointer(&shared[off+offCons])),
-		prod: (*uint32)(unsafe.Pointer(&shared[off+offProd])),
-		data: data, name: name,
-	}
+	return byteRing{q: ring.Queue{
+		Data: data,
+		Cons: (*uint32)(unsafe.Pointer(&shared[off+offCons])),
+		Prod: (*uint32)(unsafe.Pointer(&shared[off+offProd])),
+	}, name: name}
 }
 
-// avail returns how many bytes the ring holds, checking the indices.
-func (r *byteRing) avail() (prod, cons, n uint32, err error) {
-	cons = atomic.LoadUint32(r.cons)
-	prod = atomic.LoadUint32(r.prod)
-	n, ok := ring.InFlight(prod, cons, uint32(len(r.data)))
-	if !ok {
-		return prod, cons, n, &IndexError{Ring: r.name, Prod: prod, Cons: cons, Size: uint32(len(r.data))}
-	}
-	return prod, cons, n, nil
+func (r *byteRing) hostile(prod, cons uint32) error {
+	return &IndexError{Ring: r.name, Prod: prod, Cons: cons, Size: uint32(len(r.q.Data))}
 }
 
 // put copies as much of p as fits and publishes it.
 func (r *byteRing) put(p []byte) (int, error) {
-	prod, _, used, err := r.avail()
-	if err != nil {
-		return 0, err
-	}
-	n := ring.Put(r.data, prod, uint32(len(r.data))-used, p)
-	if n > 0 {
-		atomic.StoreUint32(r.prod, prod+uint32(n)) // after the data (Go atomics order it)
-	}
-	return n, nil
+	return r.q.Write(p, &ring.Producer{Hostile: r.hostile}) // no Wait: stops when full
 }
 
 // get takes what is there, up to len(p), and frees the room.
-func (r *byteRing) get(p []byte) (int, error) {
-	_, cons, avail, err := r.avail()
-	if err != nil {
-		return 0, err
-	}
-	n := ring.Get(r.data, cons, avail, p)
-	if n > 0 {
-		atomic.StoreUint32(r.cons, cons+uint32(n))
-	}
-	return n, nil
-}
+func (r *byteRing) get(p []byte) (int, error) { return r.q.Read(p, r.hostile, nil) }
 
 // orderFor is the smallest ring order holding min bytes: 10 and 11 are
 // inside the shared page, 12 and up take pages of their own.

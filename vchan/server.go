@@ -234,7 +234,7 @@ func (c *Conn) WaitClient(ctx context.Context) error {
 func (c *Conn) Port() uint32 { return c.portNum }
 
 // RingSizes returns the sizes of the read and the write ring.
-func (c *Conn) RingSizes() (read, write int) { return len(c.rd.data), len(c.wr.data) }
+func (c *Conn) RingSizes() (read, write int) { return len(c.rd.q.Data), len(c.wr.q.Data) }
 
 func (c *Conn) isClosed() bool {
 	c.mu.Lock()
