@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/goxen/goxen/internal/evtchntest"
+	"github.com/goxen/goxen/internal/ring/stream/streamtest"
 	"github.com/goxen/goxen/internal/xenstoretest"
 	"github.com/goxen/goxen/xenstore"
 )
@@ -216,14 +217,5 @@ func TestChannelBackendLeaves(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	buf := make([]byte, 16)
-	if n, err := c.Read(buf); string(buf[:n]) != "last" || err != nil {
-		t.Fatalf("Read = %q, %v", buf[:n], err)
-	}
-	if n, err := c.Read(buf); n != 0 || err != io.EOF {
-		t.Fatalf("Read after the backend left = %d, %v; want EOF", n, err)
-	}
-	if _, err := c.Write([]byte("x")); err != io.ErrClosedPipe {
-		t.Fatalf("Write after the backend left: %v", err)
-	}
+	streamtest.PeerLeft(t, c, "last")
 }

@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/goxen/goxen/internal/evtchntest"
+	"github.com/goxen/goxen/internal/ring/stream/streamtest"
 	"github.com/goxen/goxen/internal/xenstoretest"
 	"github.com/goxen/goxen/xenstore"
 )
@@ -80,38 +81,39 @@ func (k *client) signal(bit uint8) {
 }
 
 // write puts what fits of p into left and returns how much.
-func (k *client) write(p []byte) int {
-	buf := k.ring(cLeftOrder)
-	size := uint32(len(buf))
-	cons := atomic.LoadUint32(k.word(cLeftCons))
-	prod := atomic.LoadUint32(k.word(cLeftProd))
-	n := 0
-	for n < len(p) && prod-cons < size {
-		buf[prod%size] = p[n]
-		prod++
-		n++
-	}
-	atomic.StoreUint32(k.word(cLeftProd), prod)
-	if n > 0 {
-		k.signal(1) // VCHAN_NOTIFY_WRITE
-	}
-	return n
-}
+func (k *client) write(p []byte) int { return k.move(cLeftOrder, cLeftCons, cLeftProd, p, true) }
 
 // read takes up to len(p) bytes out of right.
-func (k *client) read(p []byte) int {
-	buf := k.ring(cRightOrd)
+func (k *client) read(p []byte) int { return k.move(cRightOrd, cRightCons, cRightProd, p, false) }
+
+// move is one step on a ring: a producer's (copy p in, publish prod,
+// signal VCHAN_NOTIFY_WRITE) or a consumer's (copy out into p, publish
+// cons, signal VCHAN_NOTIFY_READ).
+func (k *client) move(orderOff, consOff, prodOff int, p []byte, produce bool) int {
+	buf := k.ring(orderOff)
 	size := uint32(len(buf))
-	cons := atomic.LoadUint32(k.word(cRightCons))
-	prod := atomic.LoadUint32(k.word(cRightProd))
+	cons := atomic.LoadUint32(k.word(consOff))
+	prod := atomic.LoadUint32(k.word(prodOff))
 	n := 0
-	for n < len(p) && cons != prod {
-		p[n] = buf[cons%size]
-		cons++
-		n++
+	for ; n < len(p); n++ {
+		if produce && prod-cons < size {
+			buf[prod%size] = p[n]
+			prod++
+		} else if !produce && cons != prod {
+			p[n] = buf[cons%size]
+			cons++
+		} else {
+			break
+		}
 	}
-	atomic.StoreUint32(k.word(cRightCons), cons)
-	if n > 0 {
+	if produce {
+		atomic.StoreUint32(k.word(prodOff), prod)
+	} else {
+		atomic.StoreUint32(k.word(consOff), cons)
+	}
+	if n > 0 && produce {
+		k.signal(1) // VCHAN_NOTIFY_WRITE
+	} else if n > 0 {
 		k.signal(2) // VCHAN_NOTIFY_READ
 	}
 	return n
@@ -254,16 +256,7 @@ func TestConnClientLeaves(t *testing.T) {
 	k.write([]byte("bye"))
 	k.setField(0, 0)
 	k.port.Wake()
-	buf := make([]byte, 8)
-	if n, err := c.Read(buf); string(buf[:n]) != "bye" || err != nil {
-		t.Fatalf("Read = %q, %v", buf[:n], err)
-	}
-	if n, err := c.Read(buf); n != 0 || err != io.EOF {
-		t.Fatalf("Read after the client left = %d, %v; want EOF", n, err)
-	}
-	if _, err := c.Write([]byte("x")); err != io.ErrClosedPipe {
-		t.Fatalf("Write after the client left: %v", err)
-	}
+	streamtest.PeerLeft(t, c, "bye")
 }
 
 // Close wakes a blocked reader, marks the server gone, tells the client,
