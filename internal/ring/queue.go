@@ -135,9 +135,9 @@ func (q Queue) Write(p []byte, pr *Producer) (n int, err error) {
 // putCRLF is Put with "\n" -> "\r\n". It returns the bytes of p taken and
 // the bytes placed in q.
 func putCRLF(q []byte, prod, free uint32, p []byte) (took int, wrote uint32) {
-	mask := uint32(len(q) - 1)
-	if len(q) == 0 {
-		return 0, 0
+	mask := len(q) - 1 // MASK_XENCONS_IDX
+	if mask < 0 {
+		return 0, 0 // never, for a ring; it lets the compiler drop the bounds checks
 	}
 	for _, c := range p {
 		need := uint32(1)
@@ -148,10 +148,10 @@ func putCRLF(q []byte, prod, free uint32, p []byte) (took int, wrote uint32) {
 			break
 		}
 		if c == '\n' {
-			q[(prod+wrote)&mask] = '\r'
+			q[int(prod+wrote)&mask] = '\r'
 			wrote++
 		}
-		q[(prod+wrote)&mask] = c
+		q[int(prod+wrote)&mask] = c
 		wrote++
 		took++
 	}
