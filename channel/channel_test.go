@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"math/rand/v2"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/goxen/goxen/internal/evtchntest"
+	"github.com/goxen/goxen/internal/ring/ringtest"
 	"github.com/goxen/goxen/internal/ring/stream/streamtest"
 	"github.com/goxen/goxen/internal/xenstoretest"
 	"github.com/goxen/goxen/xenstore"
@@ -156,11 +156,7 @@ func TestChannelOpenReadWriteClose(t *testing.T) {
 	if n, err := c.Read(buf); string(buf[:n]) != "ping" || err != nil {
 		t.Fatalf("Read = %q, %v", buf[:n], err)
 	}
-	r := rand.New(rand.NewPCG(7, 7))
-	out := make([]byte, 20000)
-	for i := range out {
-		out[i] = byte(r.Uint32())
-	}
+	out := ringtest.PseudoRandom(7, 20000)
 	got := make(chan []byte)
 	stop := make(chan struct{})
 	go func() { // the backend reads out[] as the frontend's events come

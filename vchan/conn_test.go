@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/goxen/goxen/internal/evtchntest"
+	"github.com/goxen/goxen/internal/ring/ringtest"
 	"github.com/goxen/goxen/internal/ring/stream/streamtest"
 	"github.com/goxen/goxen/internal/xenstoretest"
 	"github.com/goxen/goxen/xenstore"
@@ -142,14 +142,7 @@ func (k *client) connect() {
 	k.port.Wake()
 }
 
-func pseudoRandom(seed uint64, n int) []byte {
-	r := rand.New(rand.NewPCG(seed, seed))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
+var pseudoRandom = ringtest.PseudoRandom
 
 // Both directions at once, many times round the rings and across the
 // 2^32 wrap of the indices, against the client above.
