@@ -14,6 +14,7 @@ import (
 	"github.com/goxen/goxen/console"
 	"github.com/goxen/goxen/evtchn"
 	"github.com/goxen/goxen/gnttab"
+	"github.com/goxen/goxen/internal/ring/stream"
 	"github.com/goxen/goxen/xenstore"
 )
 
@@ -112,17 +113,28 @@ var ErrNoChannel = errors.New("no such channel")
 // run at the same time, from different goroutines.
 type Channel struct {
 	Info
-	xs   *xenstore.Client
-	mem  *gnttab.Shared
-	port *evtchn.Port
+	xs      *xenstore.Client
+	mem     io.Closer // the shared ring page
+	port    events
+	portNum uint32
 
 	rmu, wmu sync.Mutex
 	rd, wr   console.Ring // one Ring per direction: each is used by one side only
+	ends     stream.Ends
 
 	mu     sync.Mutex
 	eof    bool // the backend went away
 	closed bool
 	done   chan struct{} // closed by Close
+}
+
+// events is what a Channel needs of its event channel: an *evtchn.Port,
+// or a test's fake.
+type events interface {
+	Changed() <-chan struct{}
+	Wake()
+	Notify() error
+	Close() error
 }
 
 // Open connects to the channel called name, walking the xenbus state
@@ -147,16 +159,48 @@ func OpenInfo(ctx context.Context, xs *xenstore.Client, info Info) (c *Channel, 
 	if err != nil {
 		return fail("sharing the ring page", err)
 	}
-	c.mem, err = ga.Share(info.BackendID, 1, false)
+	mem, err := ga.Share(info.BackendID, 1, false)
 	ga.Close() // the share lives on until released
 	if err != nil {
 		return fail("sharing the ring page", err)
 	}
-	page := (*console.Interface)(unsafe.Pointer(&c.mem.Mem[0]))
-	c.rd = console.Ring{Page: page, Kick: c.kick}
-	c.wr = console.Ring{Page: page, Kick: c.kick}
-	if c.port, err = evtchn.BindUnboundPort(info.BackendID); err != nil {
+	c.mem = mem
+	port, err := evtchn.BindUnboundPort(info.BackendID)
+	if err != nil {
 		return fail("event channel", err)
+	}
+	c.port, c.portNum = port, port.Number
+	if err := c.connect(ctx, mem.Mem, mem.Refs[0]); err != nil {
+		c.release()
+		return nil, err
+	}
+	return c, nil
+}
+
+// connect sets up the rings on page (granted as ref), publishes the
+// ring and the port and walks the state machine to Connected.
+func (c *Channel) connect(ctx context.Context, page []byte, ref gnttab.Ref) error {
+	fail := func(doing string, err error) error {
+		return fmt.Errorf("channel %q: %s: %w", c.Name, doing, err)
+	}
+	intf := (*console.Interface)(unsafe.Pointer(&page[0]))
+	c.rd = console.Ring{Page: intf, Kick: c.kick}
+	c.wr = console.Ring{Page: intf, Kick: c.kick}
+	c.ends = stream.Ends{
+		Changed: c.port.Changed,
+		Closed: func() error {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if c.closed {
+				return ErrClosed
+			}
+			return nil
+		},
+		Gone: func() bool {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			return c.eof
+		},
 	}
 
 	back, err := c.backendState(ctx)
@@ -169,13 +213,13 @@ func OpenInfo(ctx context.Context, xs *xenstore.Client, info Info) (c *Channel, 
 	if back == StateClosed || back == StateClosing {
 		first, ph = StateInitialising, reconnecting
 	}
-	err = xs.Transact(ctx, func(tx *xenstore.Tx) error {
+	err = c.xs.Transact(ctx, func(tx *xenstore.Tx) error {
 		for _, kv := range [][2]string{
-			{"ring-ref", strconv.FormatUint(uint64(c.mem.Refs[0]), 10)},
-			{"port", strconv.FormatUint(uint64(c.port.Number), 10)},
+			{"ring-ref", strconv.FormatUint(uint64(ref), 10)},
+			{"port", strconv.FormatUint(uint64(c.portNum), 10)},
 			{"state", strconv.Itoa(int(first))},
 		} {
-			if err := tx.Write(ctx, info.Dir+"/"+kv[0], []byte(kv[1])); err != nil {
+			if err := tx.Write(ctx, c.Dir+"/"+kv[0], []byte(kv[1])); err != nil {
 				return err
 			}
 		}
@@ -191,7 +235,7 @@ func OpenInfo(ctx context.Context, xs *xenstore.Client, info Info) (c *Channel, 
 		return fail("connecting", err)
 	}
 	go c.watchBackend()
-	return c, nil
+	return nil
 }
 
 func (c *Channel) kick() { c.port.Notify() }
@@ -269,59 +313,25 @@ func (c *Channel) watchBackend() {
 // Read reads what the other side sent, blocking until there is some.
 // It returns io.EOF once the backend has gone away and in[] is empty.
 func (c *Channel) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
-	for {
-		ev := c.port.Changed()
+	return c.ends.Read(p, func(p []byte) (int, error) {
 		n, err := c.rd.Read(p)
-		if err != nil {
-			return n, ringError(err)
-		}
-		if n > 0 {
-			return n, nil
-		}
-		c.mu.Lock()
-		closed, eof := c.closed, c.eof
-		c.mu.Unlock()
-		if closed {
-			return 0, ErrClosed
-		}
-		if eof {
-			return 0, io.EOF
-		}
-		<-ev
-	}
+		return n, ringError(err)
+	})
 }
 
 // Write writes all of p, blocking while the ring is full.
 func (c *Channel) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	done := 0
-	for {
-		ev := c.port.Changed()
-		n, err := c.wr.Write(p[done:])
-		done += n
-		if err != nil && err != console.ErrNoWait {
-			return done, ringError(err)
+	return c.ends.Write(p, func(p []byte) (int, error) {
+		n, err := c.wr.Write(p) // no Wait: a full out[] gives ErrNoWait, and ends waits
+		if err == console.ErrNoWait {
+			err = nil
 		}
-		if done == len(p) {
-			return done, nil
-		}
-		c.mu.Lock()
-		closed, eof := c.closed, c.eof
-		c.mu.Unlock()
-		if closed {
-			return done, ErrClosed
-		}
-		if eof {
-			return done, io.ErrClosedPipe
-		}
-		<-ev
-	}
+		return n, ringError(err)
+	})
 }
 
 // ErrClosed is returned by Read and Write after Close.
@@ -329,6 +339,9 @@ var ErrClosed = errors.New("channel: closed")
 
 // ringError copies a ring's error, which the Ring reuses.
 func ringError(err error) error {
+	if err == nil {
+		return nil
+	}
 	var ie *console.IndexError
 	if errors.As(err, &ie) {
 		e := *ie

@@ -11,7 +11,8 @@
 // consumer index per buffer. The producer of a buffer writes bytes and then
 // advances its producer index; the consumer reads bytes and then advances its
 // consumer index. Each side only ever writes its own index, so no lock is
-// needed, only care about the order in which memory is written (see ring.go).
+// needed, only care about the order in which memory is written (see package
+// internal/ring, which drives the copies of all of Xen's byte rings).
 //
 // # Who is on the other end
 //
@@ -68,8 +69,8 @@
 //
 // # Constraints
 //
-// This package imports only sync/atomic and the module's internal/ring and
-// internal/numfmt (which import nothing), and never allocates on Write, Read,
+// This package imports only the module's internal/ring and internal/numfmt
+// (which import nothing but sync/atomic), and never allocates on Write, Read,
 // Pending or Flush, including their error paths: the kernel uses it inside its
 // syscall handler and before the Go runtime is initialised, where the heap
 // cannot be used. For the same reason no function of the package stores a

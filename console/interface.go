@@ -33,11 +33,3 @@ type Interface struct {
 	Connection uint8         // 0xC10, XENCONSOLE_CONNECTED or XENCONSOLE_DISCONNECTED
 	_          [3]byte       // C pads the struct to its 4-byte alignment: sizeof == 0xC14
 }
-
-// maskIn and maskOut are MASK_XENCONS_IDX for the two buffers (Ring's plain
-// copies apply it through package internal/ring; fillCRLF uses maskOut).
-// Because the result is provably below the array length, the compiler also
-// drops the bounds checks (and with them any call into the runtime's panic
-// code).
-func maskIn(idx uint32) uint32  { return idx & (InSize - 1) }
-func maskOut(idx uint32) uint32 { return idx & (OutSize - 1) }

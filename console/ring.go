@@ -1,14 +1,10 @@
 package console
 
-import (
-	"sync/atomic"
+import "github.com/goxen/goxen/internal/ring"
 
-	"github.com/goxen/goxen/internal/ring"
-)
-
-// Memory ordering: every index access below goes through sync/atomic, as
-// package internal/ring's doc explains once for all of Xen's byte rings
-// (console, xenstore, vchan).
+// The copies, the index checks and the memory ordering are package
+// internal/ring's Queue, the one driver of Xen's byte rings (console,
+// xenstore, vchan); Ring says where the queues are and builds its errors.
 
 // Ring drives the guest end of a console page. The zero value is not usable:
 // set Page, and normally Kick and Wait. A Ring is not safe for concurrent use;
@@ -60,63 +56,26 @@ func (r *Ring) Write(p []byte) (n int, err error) {
 	if pg == nil {
 		return 0, ErrNoPage
 	}
-	var batch ring.Batch // data published since the last kick
-	for n < len(p) {
-		// Snapshot both indices once for this step; the backend may move
-		// out_cons (or, if hostile, anything) while we work.
-		cons := atomic.LoadUint32(&pg.OutCons)
-		prod := atomic.LoadUint32(&pg.OutProd)
-		used, ok := ring.InFlight(prod, cons, OutSize)
-		if !ok {
-			err = r.hostile(OutBuffer, prod, cons)
-			break
-		}
-		var took int
-		var wrote uint32
-		if r.CRLF {
-			took, wrote = fillCRLF(&pg.Out, prod, OutSize-used, p[n:])
-		} else {
-			took = ring.Put(pg.Out[:], prod, OutSize-used, p[n:])
-			wrote = uint32(took)
-		}
-		if wrote > 0 {
-			// Release: the data stores above are ordered before this.
-			atomic.StoreUint32(&pg.OutProd, prod+wrote)
-			n += took
-			batch.Published()
-			continue // re-snapshot: the backend may have freed more room
-		}
-		// Full (or, with CRLF, one byte short of a "\r\n"): hand the batch
-		// to the backend and wait for it to make room.
-		if !batch.Full(r.Kick, r.Wait) {
-			err = ErrNoWait
-			break
-		}
+	pr := ring.Producer{
+		CRLF:    r.CRLF,
+		Hostile: func(prod, cons uint32) error { return r.hostile(OutBuffer, prod, cons) },
+		Kick:    r.Kick,
+		Wait:    r.Wait,
 	}
-	batch.End(r.Kick)
+	n, err = r.out().Write(p, &pr)
+	if err == nil && n < len(p) {
+		err = ErrNoWait
+	}
 	return n, err
 }
 
-// fillCRLF is ring.Put into out[] with "\n" -> "\r\n". It returns the bytes
-// of p taken and the bytes placed in out[].
-func fillCRLF(out *[OutSize]byte, prod, free uint32, p []byte) (took int, wrote uint32) {
-	for _, c := range p {
-		need := uint32(1)
-		if c == '\n' {
-			need = 2
-		}
-		if free-wrote < need {
-			break
-		}
-		if c == '\n' {
-			out[maskOut(prod+wrote)] = '\r'
-			wrote++
-		}
-		out[maskOut(prod+wrote)] = c
-		wrote++
-		took++
-	}
-	return took, wrote
+// out and in are the page's two queues.
+func (r *Ring) out() ring.Queue {
+	return ring.Queue{Data: r.Page.Out[:], Prod: &r.Page.OutProd, Cons: &r.Page.OutCons}
+}
+
+func (r *Ring) in() ring.Queue {
+	return ring.Queue{Data: r.Page.In[:], Prod: &r.Page.InProd, Cons: &r.Page.InCons}
 }
 
 // Read takes up to len(p) bytes that the backend put in in[] and kicks the
@@ -125,41 +84,19 @@ func fillCRLF(out *[OutSize]byte, prod, free uint32, p []byte) (took int, wrote 
 // expect blocking; poll or wait for the console event yourself). Hostile
 // indices give 0 and an *IndexError; nil Page gives ErrNoPage.
 func (r *Ring) Read(p []byte) (int, error) {
-	pg := r.Page
-	if pg == nil {
+	if r.Page == nil {
 		return 0, ErrNoPage
 	}
-	cons := atomic.LoadUint32(&pg.InCons)
-	prod := atomic.LoadUint32(&pg.InProd)
-	avail, ok := ring.InFlight(prod, cons, InSize)
-	if !ok {
-		return 0, r.hostile(InBuffer, prod, cons)
-	}
-	k := ring.Get(pg.In[:], cons, avail, p)
-	if k == 0 {
-		return 0, nil
-	}
-	// The data loads above are ordered before this store, so the backend
-	// cannot overwrite bytes we have not read yet.
-	atomic.StoreUint32(&pg.InCons, cons+uint32(k))
-	r.kick()
-	return k, nil
+	return r.in().Read(p, func(prod, cons uint32) error { return r.hostile(InBuffer, prod, cons) }, r.Kick)
 }
 
 // Pending returns the number of bytes in out[] the backend has not consumed
 // yet, or an *IndexError for hostile indices.
 func (r *Ring) Pending() (int, error) {
-	pg := r.Page
-	if pg == nil {
+	if r.Page == nil {
 		return 0, ErrNoPage
 	}
-	cons := atomic.LoadUint32(&pg.OutCons)
-	prod := atomic.LoadUint32(&pg.OutProd)
-	used, ok := ring.InFlight(prod, cons, OutSize)
-	if !ok {
-		return 0, r.hostile(OutBuffer, prod, cons)
-	}
-	return int(used), nil
+	return r.out().Used(func(prod, cons uint32) error { return r.hostile(OutBuffer, prod, cons) })
 }
 
 // Flush calls Wait until the backend has consumed everything in out[]
@@ -176,12 +113,6 @@ func (r *Ring) Flush() error {
 			return ErrNoWait
 		}
 		r.Wait()
-	}
-}
-
-func (r *Ring) kick() {
-	if r.Kick != nil {
-		r.Kick()
 	}
 }
 

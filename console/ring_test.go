@@ -8,74 +8,45 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/goxen/goxen/internal/ring/ringtest"
 )
 
-// drainOut plays the backend: it consumes up to max bytes of out[] (all of
-// them if max < 0) and returns them. It indexes with % on purpose, not with
-// the package's masks, so a wrong mask would show.
-func drainOut(pg *Interface, max int) []byte {
-	cons := atomic.LoadUint32(&pg.OutCons)
-	prod := atomic.LoadUint32(&pg.OutProd)
-	n := int(prod - cons)
-	if max >= 0 && n > max {
-		n = max
-	}
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = pg.Out[(cons+uint32(i))%2048]
-	}
-	atomic.StoreUint32(&pg.OutCons, cons+uint32(n))
-	return b
+// The backend is package ringtest's Peer: it works out[] and in[] with
+// its own arithmetic (% on the index), not with package ring's masks, so
+// a wrong mask would show.
+
+func outPeer(pg *Interface) ringtest.Peer {
+	return ringtest.Peer{Data: pg.Out[:], Prod: &pg.OutProd, Cons: &pg.OutCons}
 }
+
+// drainOut plays the backend: it consumes up to max bytes of out[] (all of
+// them if max < 0) and returns them.
+func drainOut(pg *Interface, max int) []byte { return outPeer(pg).Take(max) }
 
 // putIn plays the backend producing input: it appends data to in[].
 func putIn(pg *Interface, data []byte) {
-	prod := atomic.LoadUint32(&pg.InProd)
-	for i, c := range data {
-		pg.In[(prod+uint32(i))%1024] = c
-	}
-	atomic.StoreUint32(&pg.InProd, prod+uint32(len(data)))
+	ringtest.Peer{Data: pg.In[:], Prod: &pg.InProd, Cons: &pg.InCons}.Give(data)
 }
 
-// sim is a ring with a synchronous backend: each Wait consumes chunk bytes
-// (everything if chunk < 0) into got.
+// sim is a ring with a synchronous backend: each Wait consumes Chunk bytes
+// (everything if Chunk < 0) into Got.
 type sim struct {
-	pg           Interface
-	r            Ring
-	kicks, waits int
-	got          []byte
-	chunk        int
+	pg Interface
+	r  Ring
+	*ringtest.Sim
 }
 
 func newSim(start uint32, chunk int) *sim {
-	s := &sim{chunk: chunk}
+	s := &sim{}
 	s.pg.OutCons, s.pg.OutProd = start, start
 	s.pg.InCons, s.pg.InProd = start, start
-	s.r = Ring{
-		Page: &s.pg,
-		Kick: func() { s.kicks++ },
-		Wait: func() {
-			s.waits++
-			s.got = append(s.got, drainOut(&s.pg, s.chunk)...)
-		},
-	}
+	s.Sim = &ringtest.Sim{Peer: outPeer(&s.pg), Chunk: chunk}
+	s.r = Ring{Page: &s.pg, Kick: s.Kick, Wait: s.Wait}
 	return s
 }
 
-// finish drains whatever is left and returns everything the backend saw.
-func (s *sim) finish() []byte {
-	s.got = append(s.got, drainOut(&s.pg, -1)...)
-	return s.got
-}
-
-func pseudoRandom(seed uint64, n int) []byte {
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(rng.Uint32())
-	}
-	return b
-}
+var pseudoRandom = ringtest.PseudoRandom
 
 func TestWriteSmall(t *testing.T) {
 	s := newSim(0, -1)
@@ -89,8 +60,8 @@ func TestWriteSmall(t *testing.T) {
 	if s.pg.OutProd != 5 || s.pg.OutCons != 0 {
 		t.Errorf("out_prod=%d out_cons=%d, want 5, 0", s.pg.OutProd, s.pg.OutCons)
 	}
-	if s.kicks != 1 || s.waits != 0 {
-		t.Errorf("kicks=%d waits=%d, want 1, 0", s.kicks, s.waits)
+	if s.Kicks != 1 || s.Waits != 0 {
+		t.Errorf("kicks=%d waits=%d, want 1, 0", s.Kicks, s.Waits)
 	}
 	if p, err := s.r.Pending(); p != 5 || err != nil {
 		t.Errorf("Pending = %d, %v; want 5, nil", p, err)
@@ -102,8 +73,8 @@ func TestWriteEmptyDoesNotKick(t *testing.T) {
 	if n, err := s.r.Write(nil); n != 0 || err != nil {
 		t.Fatalf("Write(nil) = %d, %v", n, err)
 	}
-	if s.kicks != 0 || s.waits != 0 || s.pg.OutProd != 0 {
-		t.Errorf("kicks=%d waits=%d out_prod=%d, want all 0", s.kicks, s.waits, s.pg.OutProd)
+	if s.Kicks != 0 || s.Waits != 0 || s.pg.OutProd != 0 {
+		t.Errorf("kicks=%d waits=%d out_prod=%d, want all 0", s.Kicks, s.Waits, s.pg.OutProd)
 	}
 }
 
@@ -121,7 +92,7 @@ func TestWriteAcrossIndexWrap(t *testing.T) {
 	if got := string(s.pg.Out[2046:]) + string(s.pg.Out[:8]); got != "0123456789" {
 		t.Errorf("ring holds %q", got)
 	}
-	if got := string(s.finish()); got != "0123456789" {
+	if got := string(s.Finish()); got != "0123456789" {
 		t.Errorf("backend read %q", got)
 	}
 }
@@ -137,10 +108,10 @@ func TestKickOncePerBatch(t *testing.T) {
 	}
 	// 10000 = 4*2048 + 1808: four full rings, each kicked then waited
 	// for, and the tail kicked once.
-	if s.waits != 4 || s.kicks != 5 {
-		t.Errorf("waits=%d kicks=%d, want 4 and 5", s.waits, s.kicks)
+	if s.Waits != 4 || s.Kicks != 5 {
+		t.Errorf("waits=%d kicks=%d, want 4 and 5", s.Waits, s.Kicks)
 	}
-	if !bytes.Equal(s.finish(), data) {
+	if !bytes.Equal(s.Finish(), data) {
 		t.Error("data corrupted")
 	}
 
@@ -151,13 +122,13 @@ func TestKickOncePerBatch(t *testing.T) {
 	if n, err := s.r.Write(data); n != len(data) || err != nil {
 		t.Fatalf("Write = %d, %v", n, err)
 	}
-	if s.kicks != s.waits+1 {
-		t.Errorf("kicks=%d waits=%d, want kicks == waits+1", s.kicks, s.waits)
+	if s.Kicks != s.Waits+1 {
+		t.Errorf("kicks=%d waits=%d, want kicks == waits+1", s.Kicks, s.Waits)
 	}
-	if want := (len(data)-2048+99)/100 + 1; s.kicks != want {
-		t.Errorf("kicks=%d for %d bytes, want %d", s.kicks, len(data), want)
+	if want := (len(data)-2048+99)/100 + 1; s.Kicks != want {
+		t.Errorf("kicks=%d for %d bytes, want %d", s.Kicks, len(data), want)
 	}
-	if !bytes.Equal(s.finish(), data) {
+	if !bytes.Equal(s.Finish(), data) {
 		t.Error("data corrupted")
 	}
 }
@@ -168,19 +139,19 @@ func TestSpuriousWakeups(t *testing.T) {
 	data := pseudoRandom(3, 5000)
 	s := newSim(0, -1)
 	s.r.Wait = func() {
-		s.waits++
-		if s.waits%3 == 0 {
-			s.got = append(s.got, drainOut(&s.pg, 700)...)
+		s.Waits++
+		if s.Waits%3 == 0 {
+			s.Got = append(s.Got, drainOut(&s.pg, 700)...)
 		}
 	}
 	if n, err := s.r.Write(data); n != len(data) || err != nil {
 		t.Fatalf("Write = %d, %v", n, err)
 	}
 	// Kicks follow publications, not wakeups.
-	if s.kicks >= s.waits {
-		t.Errorf("kicks=%d waits=%d: kicked on wakeups without new data", s.kicks, s.waits)
+	if s.Kicks >= s.Waits {
+		t.Errorf("kicks=%d waits=%d: kicked on wakeups without new data", s.Kicks, s.Waits)
 	}
-	if !bytes.Equal(s.finish(), data) {
+	if !bytes.Equal(s.Finish(), data) {
 		t.Error("data corrupted")
 	}
 }
@@ -301,17 +272,17 @@ func TestCRLF(t *testing.T) {
 	if n != 6 || err != nil {
 		t.Fatalf("Write = %d, %v; want 6 (input bytes), nil", n, err)
 	}
-	if got := string(s.finish()); got != "a\r\nb\r\n\r\nc" {
+	if got := string(s.Finish()); got != "a\r\nb\r\n\r\nc" {
 		t.Errorf("backend read %q", got)
 	}
-	if s.kicks != 1 {
-		t.Errorf("kicks = %d, want 1", s.kicks)
+	if s.Kicks != 1 {
+		t.Errorf("kicks = %d, want 1", s.Kicks)
 	}
 
 	// Without CRLF the bytes pass untouched.
 	s = newSim(0, -1)
 	s.r.Write([]byte("a\nb\r\n"))
-	if got := string(s.finish()); got != "a\nb\r\n" {
+	if got := string(s.Finish()); got != "a\nb\r\n" {
 		t.Errorf("raw: backend read %q", got)
 	}
 }
@@ -327,8 +298,8 @@ func TestCRLFNotSplitWhenOneByteFree(t *testing.T) {
 	if n != 0 || err != ErrNoWait {
 		t.Fatalf("Write = %d, %v; want 0, ErrNoWait", n, err)
 	}
-	if s.pg.OutProd != OutSize-1 || s.kicks != 0 {
-		t.Errorf("out_prod=%d kicks=%d: a lone \\r was published", s.pg.OutProd, s.kicks)
+	if s.pg.OutProd != OutSize-1 || s.Kicks != 0 {
+		t.Errorf("out_prod=%d kicks=%d: a lone \\r was published", s.pg.OutProd, s.Kicks)
 	}
 
 	// With a Wait the pair goes out whole after the backend makes room.
@@ -342,7 +313,7 @@ func TestCRLFNotSplitWhenOneByteFree(t *testing.T) {
 		t.Fatalf("Write = %d, %v", n, err)
 	}
 	want := string(bytes.Repeat([]byte("y"), OutSize-1)) + "\r\nz"
-	if got := string(s.finish()); got != want {
+	if got := string(s.Finish()); got != want {
 		t.Errorf("backend read ...%q, want ...%q", got[len(got)-5:], want[len(want)-5:])
 	}
 }
@@ -350,16 +321,16 @@ func TestCRLFNotSplitWhenOneByteFree(t *testing.T) {
 func TestRead(t *testing.T) {
 	s := newSim(0, -1)
 	buf := make([]byte, 10)
-	if n, err := s.r.Read(buf); n != 0 || err != nil || s.kicks != 0 {
-		t.Fatalf("empty Read = %d, %v, kicks=%d; want 0, nil, 0", n, err, s.kicks)
+	if n, err := s.r.Read(buf); n != 0 || err != nil || s.Kicks != 0 {
+		t.Fatalf("empty Read = %d, %v, kicks=%d; want 0, nil, 0", n, err, s.Kicks)
 	}
 	putIn(&s.pg, []byte("abc"))
 	n, err := s.r.Read(buf)
 	if n != 3 || err != nil || string(buf[:n]) != "abc" {
 		t.Fatalf("Read = %d, %v, %q", n, err, buf[:n])
 	}
-	if s.pg.InCons != 3 || s.kicks != 1 {
-		t.Errorf("in_cons=%d kicks=%d, want 3, 1", s.pg.InCons, s.kicks)
+	if s.pg.InCons != 3 || s.Kicks != 1 {
+		t.Errorf("in_cons=%d kicks=%d, want 3, 1", s.pg.InCons, s.Kicks)
 	}
 	// A short buffer takes only what fits; the rest stays.
 	putIn(&s.pg, []byte("defgh"))
@@ -371,9 +342,9 @@ func TestRead(t *testing.T) {
 	}
 	// A zero-length buffer consumes nothing and does not kick.
 	putIn(&s.pg, []byte("i"))
-	k := s.kicks
-	if n, err := s.r.Read(nil); n != 0 || err != nil || s.kicks != k || s.pg.InCons != 8 {
-		t.Errorf("Read(nil) = %d, %v kicks+%d in_cons=%d", n, err, s.kicks-k, s.pg.InCons)
+	k := s.Kicks
+	if n, err := s.r.Read(nil); n != 0 || err != nil || s.Kicks != k || s.pg.InCons != 8 {
+		t.Errorf("Read(nil) = %d, %v kicks+%d in_cons=%d", n, err, s.Kicks-k, s.pg.InCons)
 	}
 }
 
@@ -403,8 +374,8 @@ func TestReadAcrossWrap(t *testing.T) {
 	if s.pg.InCons != want {
 		t.Errorf("in_cons = %#x, want %#x", s.pg.InCons, want)
 	}
-	if s.kicks != (InSize+76)/77 {
-		t.Errorf("kicks = %d, want one per non-empty Read (%d)", s.kicks, (InSize+76)/77)
+	if s.Kicks != (InSize+76)/77 {
+		t.Errorf("kicks = %d, want one per non-empty Read (%d)", s.Kicks, (InSize+76)/77)
 	}
 }
 
@@ -439,8 +410,8 @@ func TestHostileOutIndices(t *testing.T) {
 			if err.Error() != c.msg {
 				t.Errorf("message:\n got %q\nwant %q", err.Error(), c.msg)
 			}
-			if s.pg.Out != before || s.pg.OutProd != c.prod || s.kicks != 0 || s.waits != 0 {
-				t.Errorf("ring touched: out_prod=%#x kicks=%d waits=%d", s.pg.OutProd, s.kicks, s.waits)
+			if s.pg.Out != before || s.pg.OutProd != c.prod || s.Kicks != 0 || s.Waits != 0 {
+				t.Errorf("ring touched: out_prod=%#x kicks=%d waits=%d", s.pg.OutProd, s.Kicks, s.Waits)
 			}
 			if _, err := s.r.Pending(); err == nil || err.Error() != c.msg {
 				t.Errorf("Pending err = %v", err)
@@ -460,8 +431,8 @@ func TestFullRingIsNotHostile(t *testing.T) {
 	if p, err := s.r.Pending(); p != OutSize || err != nil {
 		t.Fatalf("Pending = %d, %v", p, err)
 	}
-	if n, err := s.r.Write([]byte("x")); n != 1 || err != nil || s.waits != 1 {
-		t.Fatalf("Write = %d, %v after %d waits", n, err, s.waits)
+	if n, err := s.r.Write([]byte("x")); n != 1 || err != nil || s.Waits != 1 {
+		t.Fatalf("Write = %d, %v after %d waits", n, err, s.Waits)
 	}
 }
 
@@ -471,9 +442,9 @@ func TestHostileDuringWrite(t *testing.T) {
 	data := pseudoRandom(10, 5000)
 	s := newSim(0, -1)
 	s.r.Wait = func() {
-		s.waits++
-		s.got = append(s.got, drainOut(&s.pg, -1)...)
-		if s.waits == 2 {
+		s.Waits++
+		s.Got = append(s.Got, drainOut(&s.pg, -1)...)
+		if s.Waits == 2 {
 			s.pg.OutCons = s.pg.OutProd + 1
 		}
 	}
@@ -485,11 +456,11 @@ func TestHostileDuringWrite(t *testing.T) {
 	if err == nil || err.Error() != msg {
 		t.Fatalf("err = %v, want %q", err, msg)
 	}
-	if !bytes.Equal(s.got, data[:n]) {
+	if !bytes.Equal(s.Got, data[:n]) {
 		t.Error("delivered bytes differ")
 	}
-	if s.kicks != 2 {
-		t.Errorf("kicks = %d, want 2", s.kicks)
+	if s.Kicks != 2 {
+		t.Errorf("kicks = %d, want 2", s.Kicks)
 	}
 }
 
@@ -512,8 +483,8 @@ func TestHostileInIndices(t *testing.T) {
 	if err == nil || err.Error() != msg2 {
 		t.Fatalf("err = %v, want %q", err, msg2)
 	}
-	if s.pg.InCons != 6 || s.kicks != 0 {
-		t.Errorf("in_cons=%d kicks=%d: ring touched", s.pg.InCons, s.kicks)
+	if s.pg.InCons != 6 || s.Kicks != 0 {
+		t.Errorf("in_cons=%d kicks=%d: ring touched", s.pg.InCons, s.Kicks)
 	}
 }
 
@@ -528,21 +499,21 @@ func TestNilWait(t *testing.T) {
 	if err.Error() != "console: out ring is full and Ring.Wait is nil" {
 		t.Errorf("message %q", err.Error())
 	}
-	if s.kicks != 1 {
-		t.Errorf("kicks = %d, want 1 (the published part must reach the backend)", s.kicks)
+	if s.Kicks != 1 {
+		t.Errorf("kicks = %d, want 1 (the published part must reach the backend)", s.Kicks)
 	}
 	if err := s.r.Flush(); err != ErrNoWait {
 		t.Errorf("Flush with data pending and nil Wait = %v, want ErrNoWait", err)
 	}
 	// The caller may retry the rest once the backend has caught up.
-	s.finish()
+	s.Finish()
 	if n2, err := s.r.Write(data[n:]); n2 != len(data)-n || err != nil {
 		t.Fatalf("retry Write = %d, %v", n2, err)
 	}
 	if err := s.r.Flush(); err != ErrNoWait {
 		t.Errorf("Flush = %v", err)
 	}
-	if !bytes.Equal(s.finish(), data) {
+	if !bytes.Equal(s.Finish(), data) {
 		t.Error("data corrupted")
 	}
 	if err := s.r.Flush(); err != nil {
@@ -590,10 +561,10 @@ func TestFlush(t *testing.T) {
 	if s.pg.OutCons != s.pg.OutProd {
 		t.Errorf("out_cons=%#x out_prod=%#x after Flush", s.pg.OutCons, s.pg.OutProd)
 	}
-	if s.waits != 4 { // 1000 bytes, 300 per wakeup
-		t.Errorf("waits = %d, want 4", s.waits)
+	if s.Waits != 4 { // 1000 bytes, 300 per wakeup
+		t.Errorf("waits = %d, want 4", s.Waits)
 	}
-	if !bytes.Equal(s.got, data) {
+	if !bytes.Equal(s.Got, data) {
 		t.Error("data corrupted")
 	}
 }

@@ -21,7 +21,8 @@
 //
 // The server puts the page's grant reference and an unbound event channel
 // in xenstore, at <path>/ring-ref and <path>/event-channel, readable by
-// the peer; the client maps the page, binds the port, sets cli_live to 1
+// the peer, in one transaction (as libxenvchan's init_xs_srv does, so a
+// client never finds one key without the other); the client maps the page, binds the port, sets cli_live to 1
 // and sends an event.
 //
 // # Events, asked for
@@ -37,5 +38,7 @@
 // /dev/xen/gntalloc and /dev/xen/evtchn: a read blocks until the peer
 // writes (woken by the event channel), a write while the ring is full,
 // and Close marks the server gone (srv_live 0) and notifies the peer.
-// Reads return io.EOF when the client has closed.
+// Reads return io.EOF when the client has closed (cli_live 0) and the
+// ring is empty; a client that has not connected yet (cli_live 2) is
+// waited for, as libxenvchan_is_open counts it open.
 package vchan

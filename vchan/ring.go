@@ -2,24 +2,41 @@ package vchan
 
 import (
 	"fmt"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/goxen/goxen/internal/ring"
 )
 
-// Offsets in struct vchan_interface (xen/include/public/io/libxenvchan.h).
-const (
-	offLeft      = 0  // struct ring_shared {uint32 cons, prod}: client -> server
-	offRight     = 8  // server -> client
-	offLeftOrder = 16 // uint16
-	offRightOrd  = 18 // uint16
-	offCliLive   = 20 // uint8
-	offSrvLive   = 21
-	offCliNotify = 22 // events the client sends when it acts (set by the server)
-	offSrvNotify = 23 // events the server sends (set by the client)
-	offGrants    = 24 // uint32 grant refs of the ring pages
+// vchanInterface is struct vchan_interface
+// (xen/include/public/io/libxenvchan.h) without its trailing grants[]; the
+// page is reached at the offsets below, taken from it (layout_test.go
+// checks it against the header).
+type vchanInterface struct {
+	left, right           ringShared // left: client -> server, right: server -> client
+	leftOrder, rightOrder uint16
+	cliLive, srvLive      uint8
+	cliNotify, srvNotify  uint8
+	// uint32_t grants[] follows
+}
 
+// ringShared is struct ring_shared.
+type ringShared struct{ cons, prod uint32 }
+
+const (
+	offLeft      = int(unsafe.Offsetof(vchanInterface{}.left))
+	offRight     = int(unsafe.Offsetof(vchanInterface{}.right))
+	offLeftOrder = int(unsafe.Offsetof(vchanInterface{}.leftOrder))
+	offRightOrd  = int(unsafe.Offsetof(vchanInterface{}.rightOrder))
+	offCliLive   = int(unsafe.Offsetof(vchanInterface{}.cliLive))
+	offSrvLive   = int(unsafe.Offsetof(vchanInterface{}.srvLive))
+	offCliNotify = int(unsafe.Offsetof(vchanInterface{}.cliNotify)) // events the client sends when it acts (set by the server)
+	offSrvNotify = int(unsafe.Offsetof(vchanInterface{}.srvNotify)) // events the server sends (set by the client)
+	offGrants    = int(unsafe.Sizeof(vchanInterface{}))             // uint32 grant refs of the ring pages
+	offCons      = int(unsafe.Offsetof(vchanInterface{}.left.cons)) // within a ring_shared
+	offProd      = int(unsafe.Offsetof(vchanInterface{}.left.prod))
+)
+
+const (
 	notifyWrite = 1 // VCHAN_NOTIFY_WRITE: "tell me when you have written"
 	notifyRead  = 2 // VCHAN_NOTIFY_READ: "tell me when you have read"
 
@@ -50,58 +67,31 @@ func (e *IndexError) Error() string {
 }
 
 // byteRing is one direction: indices in the shared page, data in a
-// power-of-two buffer. The indices are loaded and published with
-// sync/atomic, as package internal/ring's doc explains.
+// power-of-two buffer, moved by package internal/ring's Queue.
 type byteRing struct {
-	cons, prod *uint32
-	data       []byte
-	name       string
+	q    ring.Queue
+	name string
 }
 
 func newRing(shared []byte, off int, data []byte, name string) byteRing {
-	return byteRing{
-		cons: (*uint32)(unsafe.Pointer(&shared[off])),
-		prod: (*uint32)(unsafe.Pointer(&shared[off+4])),
-		data: data, name: name,
-	}
+	return byteRing{q: ring.Queue{
+		Data: data,
+		Cons: (*uint32)(unsafe.Pointer(&shared[off+offCons])),
+		Prod: (*uint32)(unsafe.Pointer(&shared[off+offProd])),
+	}, name: name}
 }
 
-// avail returns how many bytes the ring holds, checking the indices.
-func (r *byteRing) avail() (prod, cons, n uint32, err error) {
-	cons = atomic.LoadUint32(r.cons)
-	prod = atomic.LoadUint32(r.prod)
-	n, ok := ring.InFlight(prod, cons, uint32(len(r.data)))
-	if !ok {
-		return prod, cons, n, &IndexError{Ring: r.name, Prod: prod, Cons: cons, Size: uint32(len(r.data))}
-	}
-	return prod, cons, n, nil
+func (r *byteRing) hostile(prod, cons uint32) error {
+	return &IndexError{Ring: r.name, Prod: prod, Cons: cons, Size: uint32(len(r.q.Data))}
 }
 
 // put copies as much of p as fits and publishes it.
 func (r *byteRing) put(p []byte) (int, error) {
-	prod, _, used, err := r.avail()
-	if err != nil {
-		return 0, err
-	}
-	n := ring.Put(r.data, prod, uint32(len(r.data))-used, p)
-	if n > 0 {
-		atomic.StoreUint32(r.prod, prod+uint32(n)) // after the data (Go atomics order it)
-	}
-	return n, nil
+	return r.q.Write(p, &ring.Producer{Hostile: r.hostile}) // no Wait: stops when full
 }
 
 // get takes what is there, up to len(p), and frees the room.
-func (r *byteRing) get(p []byte) (int, error) {
-	_, cons, avail, err := r.avail()
-	if err != nil {
-		return 0, err
-	}
-	n := ring.Get(r.data, cons, avail, p)
-	if n > 0 {
-		atomic.StoreUint32(r.cons, cons+uint32(n))
-	}
-	return n, nil
-}
+func (r *byteRing) get(p []byte) (int, error) { return r.q.Read(p, r.hostile, nil) }
 
 // orderFor is the smallest ring order holding min bytes: 10 and 11 are
 // inside the shared page, 12 and up take pages of their own.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/goxen/goxen/evtchn"
 	"github.com/goxen/goxen/gnttab"
+	"github.com/goxen/goxen/internal/ring/stream"
 	"github.com/goxen/goxen/xenstore"
 )
 
@@ -22,17 +23,27 @@ type Conn struct {
 	Path string // the xenstore directory holding ring-ref and event-channel
 	Peer uint16 // the client's domain
 
-	xs     *xenstore.Client
-	shared *gnttab.Shared   // the vchan_interface page
-	rings  []*gnttab.Shared // ring pages, left's then right's
-	port   *evtchn.Port
-	page   []byte
+	xs      *xenstore.Client
+	shares  []io.Closer // the vchan_interface page, then the ring pages
+	port    events
+	portNum uint32
+	page    []byte
 
 	rd, wr   byteRing // left (the client writes), right (we write)
 	rmu, wmu sync.Mutex
+	ends     stream.Ends
 
 	mu     sync.Mutex
 	closed bool
+}
+
+// events is what a Conn needs of its event channel: an *evtchn.Port, or
+// a test's fake.
+type events interface {
+	Changed() <-chan struct{}
+	Wake()
+	Notify() error
+	Close() error
 }
 
 // Listen makes this domain the server of a vchan at path (absolute, or
@@ -69,20 +80,21 @@ func Serve(ctx context.Context, xs *xenstore.Client, path string, peer uint16, r
 		return fail("sharing pages", err)
 	}
 	defer ga.Close()
-	if c.shared, err = ga.Share(peer, 1, false); err != nil {
+	shared, err := ga.Share(peer, 1, false)
+	if err != nil {
 		return fail("sharing the interface page", err)
 	}
-	c.page = c.shared.Mem
+	c.shares = append(c.shares, shared)
 	var refs []gnttab.Ref
 	ringData := func(order, inPage int) ([]byte, error) {
 		if order < pageOrder {
-			return c.page[inPage : inPage+1<<order], nil
+			return shared.Mem[inPage : inPage+1<<order], nil
 		}
 		s, err := ga.Share(peer, pages(order), false)
 		if err != nil {
 			return nil, err
 		}
-		c.rings = append(c.rings, s)
+		c.shares = append(c.shares, s)
 		refs = append(refs, s.Refs...)
 		return s.Mem, nil
 	}
@@ -94,50 +106,91 @@ func Serve(ctx context.Context, xs *xenstore.Client, path string, peer uint16, r
 	if err != nil {
 		return fail("sharing the write ring", err)
 	}
-	if offGrants+4*len(refs) > len(c.page) || (lo < pageOrder || ro < pageOrder) && offGrants+4*len(refs) > 1024 {
-		return fail("laying out", errors.New("too many ring pages for the interface page"))
-	}
-	for i, r := range refs {
-		*(*uint32)(unsafe.Pointer(&c.page[offGrants+4*i])) = uint32(r)
-	}
-	c.rd = newRing(c.page, offLeft, left, "read")
-	c.wr = newRing(c.page, offRight, right, "write")
-	*(*uint16)(unsafe.Pointer(&c.page[offLeftOrder])) = uint16(lo)
-	*(*uint16)(unsafe.Pointer(&c.page[offRightOrd])) = uint16(ro)
-	c.page[offCliNotify] = notifyWrite // the client tells us when it writes
-	c.page[offSrvNotify] = 0
-	c.page[offCliLive] = liveWaiting
-	atomic.StoreUint32(c.liveWord(), atomic.LoadUint32(c.liveWord())&^0xff00|liveOn<<8) // srv_live = 1, last
-
-	if c.port, err = evtchn.BindUnboundPort(peer); err != nil {
+	port, err := evtchn.BindUnboundPort(peer)
+	if err != nil {
 		return fail("event channel", err)
+	}
+	c.port, c.portNum = port, port.Number
+	if err := c.setUp(shared.Mem, left, right, lo, ro, refs); err != nil {
+		return fail("laying out", err)
 	}
 	// If this program ends without Close, the kernel's release of the
 	// page tells the client: srv_live cleared and an event.
-	c.shared.NotifyOnRelease(gnttab.NotifyClearByte|gnttab.NotifySendEvent, offSrvLive, c.port.Number)
+	shared.NotifyOnRelease(gnttab.NotifyClearByte|gnttab.NotifySendEvent, offSrvLive, port.Number)
+	if err := publish(ctx, xs, path, peer, shared.Refs[0], port.Number); err != nil {
+		return fail("publishing", err)
+	}
+	return c, nil
+}
 
-	// The keys, readable by the peer only (libxenvchan's permissions).
+// setUp fills in the interface page: the ring pages' grants, the orders,
+// cli_live 2 (no client yet), a request for the client's writes, and
+// srv_live 1 last.
+func (c *Conn) setUp(page, left, right []byte, lo, ro int, refs []gnttab.Ref) error {
+	if offGrants+4*len(refs) > len(page) || (lo < pageOrder || ro < pageOrder) && offGrants+4*len(refs) > 1024 {
+		return errors.New("too many ring pages for the interface page")
+	}
+	c.page = page
+	for i, r := range refs {
+		*(*uint32)(unsafe.Pointer(&page[offGrants+4*i])) = uint32(r)
+	}
+	c.rd = newRing(page, offLeft, left, "read")
+	c.wr = newRing(page, offRight, right, "write")
+	*(*uint16)(unsafe.Pointer(&page[offLeftOrder])) = uint16(lo)
+	*(*uint16)(unsafe.Pointer(&page[offRightOrd])) = uint16(ro)
+	page[offCliNotify] = notifyWrite // the client tells us when it writes
+	page[offSrvNotify] = 0
+	page[offCliLive] = liveWaiting
+	atomic.StoreUint32(c.liveWord(), atomic.LoadUint32(c.liveWord())&^0xff00|liveOn<<8) // srv_live = 1, last
+	c.ends = stream.Ends{
+		Changed: c.port.Changed,
+		Closed: func() error {
+			if c.isClosed() {
+				return ErrClosed
+			}
+			return nil
+		},
+		Arm: func(reader bool) {
+			if reader {
+				c.orByte(offCliNotify, notifyWrite)
+			} else {
+				c.orByte(offCliNotify, notifyRead)
+			}
+		},
+		// libxenvchan_is_open: a server's peer is open while cli_live is
+		// not 0, so a client that has not connected yet (2) is waited for.
+		Gone: func() bool { return c.byteAt(offCliLive) == liveGone },
+	}
+	return nil
+}
+
+// publish puts the page's grant reference and the event channel in
+// xenstore, readable by the peer only, in one transaction (libxenvchan's
+// init_xs_srv): a client never sees one key without the other.
+func publish(ctx context.Context, xs *xenstore.Client, path string, peer uint16, ref gnttab.Ref, port uint32) error {
 	self, err := xs.Read(ctx, "domid")
 	if err != nil {
-		return fail("reading domid", err)
+		return fmt.Errorf("reading domid: %w", err)
 	}
 	me, err := strconv.ParseUint(string(self), 10, 16)
 	if err != nil {
-		return fail("reading domid", fmt.Errorf("domid is %q", self))
+		return fmt.Errorf("domid is %q", self)
 	}
 	perms := []xenstore.Perm{{Domain: uint16(me), Access: xenstore.AccessNone}, {Domain: peer, Access: xenstore.AccessRead}}
-	for _, kv := range [][2]string{
-		{"ring-ref", strconv.FormatUint(uint64(c.shared.Refs[0]), 10)},
-		{"event-channel", strconv.FormatUint(uint64(c.port.Number), 10)},
-	} {
-		if err := xs.Write(ctx, path+"/"+kv[0], []byte(kv[1])); err != nil {
-			return fail("publishing "+kv[0], err)
+	return xs.Transact(ctx, func(tx *xenstore.Tx) error {
+		for _, kv := range [][2]string{
+			{"ring-ref", strconv.FormatUint(uint64(ref), 10)},
+			{"event-channel", strconv.FormatUint(uint64(port), 10)},
+		} {
+			if err := tx.Write(ctx, path+"/"+kv[0], []byte(kv[1])); err != nil {
+				return err
+			}
+			if err := tx.SetPerms(ctx, path+"/"+kv[0], perms); err != nil {
+				return err
+			}
 		}
-		if err := xs.SetPerms(ctx, path+"/"+kv[0], perms); err != nil {
-			return fail("setting the permissions of "+kv[0], err)
-		}
-	}
-	return c, nil
+		return nil
+	})
 }
 
 // liveWord is the aligned 32-bit word holding the orders' neighbours
@@ -178,10 +231,10 @@ func (c *Conn) WaitClient(ctx context.Context) error {
 }
 
 // Port is the event channel's local port (for diagnostics).
-func (c *Conn) Port() uint32 { return c.port.Number }
+func (c *Conn) Port() uint32 { return c.portNum }
 
 // RingSizes returns the sizes of the read and the write ring.
-func (c *Conn) RingSizes() (read, write int) { return len(c.rd.data), len(c.wr.data) }
+func (c *Conn) RingSizes() (read, write int) { return len(c.rd.q.Data), len(c.wr.q.Data) }
 
 func (c *Conn) isClosed() bool {
 	c.mu.Lock()
@@ -200,38 +253,15 @@ func (c *Conn) notify(bit uint8) {
 // Read reads what the client wrote, blocking until there is some. It
 // returns io.EOF once the client has closed and the ring is empty.
 func (c *Conn) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
-	for {
-		ev := c.port.Changed()
+	return c.ends.Read(p, func(p []byte) (int, error) {
 		n, err := c.rd.get(p)
-		if err != nil {
-			return 0, err
-		}
 		if n > 0 {
 			c.notify(notifyRead)
-			return n, nil
 		}
-		if c.isClosed() {
-			return 0, ErrClosed
-		}
-		// Ask for an event on the next write, then look again: data
-		// that came between the two is not waited for.
-		c.orByte(offCliNotify, notifyWrite)
-		if n, err = c.rd.get(p); err != nil || n > 0 {
-			if n > 0 {
-				c.notify(notifyRead)
-			}
-			return n, err
-		}
-		if c.byteAt(offCliLive) != liveOn {
-			return 0, io.EOF
-		}
-		<-ev
-	}
+		return n, err
+	})
 }
 
 // Write writes all of p, blocking while the ring is full. It fails with
@@ -239,35 +269,13 @@ func (c *Conn) Read(p []byte) (int, error) {
 func (c *Conn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	done := 0
-	for done < len(p) {
-		ev := c.port.Changed()
-		if c.isClosed() {
-			return done, ErrClosed
-		}
-		if c.byteAt(offCliLive) != liveOn {
-			return done, io.ErrClosedPipe
-		}
-		n, err := c.wr.put(p[done:])
-		if err != nil {
-			return done, err
-		}
+	return c.ends.Write(p, func(p []byte) (int, error) {
+		n, err := c.wr.put(p)
 		if n > 0 {
-			done += n
 			c.notify(notifyWrite)
-			continue
 		}
-		c.orByte(offCliNotify, notifyRead)
-		if n, err = c.wr.put(p[done:]); err != nil {
-			return done, err
-		} else if n > 0 {
-			done += n
-			c.notify(notifyWrite)
-			continue
-		}
-		<-ev
-	}
-	return done, nil
+		return n, err
+	})
 }
 
 // ErrClosed is returned by Read and Write after Close.
@@ -306,10 +314,7 @@ func (c *Conn) release() {
 	if c.port != nil {
 		c.port.Close()
 	}
-	for _, r := range c.rings {
-		r.Close()
-	}
-	if c.shared != nil {
-		c.shared.Close()
+	for i := len(c.shares) - 1; i >= 0; i-- { // the ring pages, then the interface page
+		c.shares[i].Close()
 	}
 }

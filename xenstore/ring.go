@@ -6,9 +6,10 @@ import (
 	"github.com/goxen/goxen/internal/ring"
 )
 
-// Memory ordering: every access to the page's integer fields below goes
-// through sync/atomic, as package internal/ring's doc explains once for
-// all of Xen's byte rings (console, xenstore, vchan).
+// The copies and index checks of req[] and rsp[] are package
+// internal/ring's Queue, the one driver of Xen's byte rings (console,
+// xenstore, vchan). Every other access to the page's integer fields below
+// goes through sync/atomic too, as that package's doc explains.
 
 // Ring drives the guest end of a xenstore page: it writes request bytes into
 // req[] and reads reply and event bytes out of rsp[]. It knows nothing about
@@ -76,39 +77,29 @@ type ringErrs struct {
 // checks them first (ValidateRequest), since a header promising more than
 // XENSTORE_PAYLOAD_MAX makes xenstored drop the connection.
 func (r *Ring) Write(p []byte) (n int, err error) {
-	pg := r.Page
-	if pg == nil {
+	if r.Page == nil {
 		return 0, ErrNoPage
 	}
-	var batch ring.Batch // data published since the last kick
-	for n < len(p) {
-		if err = r.state(RingReq); err != nil {
-			break
-		}
-		// Snapshot both indices once for this step; the server may move
-		// req_cons (or, if hostile, anything) while we work.
-		cons := atomic.LoadUint32(&pg.ReqCons)
-		prod := atomic.LoadUint32(&pg.ReqProd)
-		used, ok := ring.InFlight(prod, cons, XENSTORE_RING_SIZE)
-		if !ok {
-			err = r.hostile(RingReq, prod, cons)
-			break
-		}
-		if k := ring.Put(pg.Req[:], prod, XENSTORE_RING_SIZE-used, p[n:]); k > 0 {
-			// Release: the data stores in ring.Put are ordered before this.
-			atomic.StoreUint32(&pg.ReqProd, prod+uint32(k))
-			n += k
-			batch.Published()
-			continue // re-snapshot: the server may have freed more room
-		}
-		// Full: hand the batch to the server and wait for room.
-		if !batch.Full(r.Kick, r.Wait) {
-			err = ErrNoWait
-			break
-		}
+	pr := ring.Producer{
+		State:   func() error { return r.state(RingReq) },
+		Hostile: func(prod, cons uint32) error { return r.hostile(RingReq, prod, cons) },
+		Kick:    r.Kick,
+		Wait:    r.Wait,
 	}
-	batch.End(r.Kick)
+	n, err = r.queue(RingReq).Write(p, &pr)
+	if err == nil && n < len(p) {
+		err = ErrNoWait
+	}
 	return n, err
+}
+
+// queue is req[] or rsp[].
+func (r *Ring) queue(side RingID) ring.Queue {
+	pg := r.Page
+	if side == RingReq {
+		return ring.Queue{Data: pg.Req[:], Prod: &pg.ReqProd, Cons: &pg.ReqCons}
+	}
+	return ring.Queue{Data: pg.Rsp[:], Prod: &pg.RspProd, Cons: &pg.RspCons}
 }
 
 // Read takes up to len(p) bytes that the server put in rsp[] and kicks the
@@ -119,8 +110,7 @@ func (r *Ring) Write(p []byte) (n int, err error) {
 // 0 bytes and rsp_cons untouched; a nil Page gives ErrNoPage. An empty p
 // returns 0, nil without looking at the page.
 func (r *Ring) Read(p []byte) (int, error) {
-	pg := r.Page
-	if pg == nil {
+	if r.Page == nil {
 		return 0, ErrNoPage
 	}
 	if len(p) == 0 {
@@ -129,56 +119,27 @@ func (r *Ring) Read(p []byte) (int, error) {
 	if err := r.state(RingRsp); err != nil {
 		return 0, err
 	}
-	cons := atomic.LoadUint32(&pg.RspCons)
-	prod := atomic.LoadUint32(&pg.RspProd) // acquire: the data loads below come after
-	avail, ok := ring.InFlight(prod, cons, XENSTORE_RING_SIZE)
-	if !ok {
-		return 0, r.hostile(RingRsp, prod, cons)
-	}
-	k := ring.Get(pg.Rsp[:], cons, avail, p)
-	if k == 0 {
-		return 0, nil
-	}
-	// The data loads above are ordered before this store, so the server
-	// cannot overwrite bytes we have not read yet.
-	atomic.StoreUint32(&pg.RspCons, cons+uint32(k))
-	r.kick()
-	return k, nil
+	return r.queue(RingRsp).Read(p, func(prod, cons uint32) error { return r.hostile(RingRsp, prod, cons) }, r.Kick)
 }
 
 // Pending returns the number of bytes in req[] the server has not consumed
 // yet, or the errors of Write.
-func (r *Ring) Pending() (int, error) {
-	pg := r.Page
-	if pg == nil {
-		return 0, ErrNoPage
-	}
-	return r.inFlight(RingReq, &pg.ReqProd, &pg.ReqCons)
-}
+func (r *Ring) Pending() (int, error) { return r.inFlight(RingReq) }
 
 // Available returns the number of bytes waiting in rsp[] (what a Read could
 // take now), or the errors of Read. A kernel uses it to answer poll().
-func (r *Ring) Available() (int, error) {
-	pg := r.Page
-	if pg == nil {
-		return 0, ErrNoPage
-	}
-	return r.inFlight(RingRsp, &pg.RspProd, &pg.RspCons)
-}
+func (r *Ring) Available() (int, error) { return r.inFlight(RingRsp) }
 
 // inFlight is Pending and Available: the page's state, then the bytes
 // between the side's indices.
-func (r *Ring) inFlight(side RingID, prodp, consp *uint32) (int, error) {
+func (r *Ring) inFlight(side RingID) (int, error) {
+	if r.Page == nil {
+		return 0, ErrNoPage
+	}
 	if err := r.state(side); err != nil {
 		return 0, err
 	}
-	cons := atomic.LoadUint32(consp)
-	prod := atomic.LoadUint32(prodp)
-	n, ok := ring.InFlight(prod, cons, XENSTORE_RING_SIZE)
-	if !ok {
-		return 0, r.hostile(side, prod, cons)
-	}
-	return int(n), nil
+	return r.queue(side).Used(func(prod, cons uint32) error { return r.hostile(side, prod, cons) })
 }
 
 // ServerFeatures returns the page's server_features bitmap

@@ -9,73 +9,52 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/goxen/goxen/internal/ring/ringtest"
 )
 
-// drainReq plays the server: it consumes up to max bytes of req[] (all of
-// them if max < 0) and returns them. It indexes with % on purpose, not with
-// the package's mask, so a wrong mask would show.
-func drainReq(pg *Interface, max int) []byte {
-	cons := atomic.LoadUint32(&pg.ReqCons)
-	prod := atomic.LoadUint32(&pg.ReqProd)
-	n := int(prod - cons)
-	if max >= 0 && n > max {
-		n = max
-	}
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = pg.Req[(cons+uint32(i))%1024]
-	}
-	atomic.StoreUint32(&pg.ReqCons, cons+uint32(n))
-	return b
+// Ring's copies, index checks and batch/wait loop are package
+// internal/ring's Queue, which console.Ring shares: its wrap, batching,
+// spurious-wakeup and hostile-mid-write tests are console's
+// (console/ring_test.go) and internal/ring's. These tests cover what
+// xenstore adds: where req[] and rsp[] are, its errors, and the page's
+// connection and error fields.
+
+// The server is package ringtest's Peer: it works req[] and rsp[] with
+// its own arithmetic (% on the index), not with package ring's masks, so
+// a wrong mask would show.
+
+func reqPeer(pg *Interface) ringtest.Peer {
+	return ringtest.Peer{Data: pg.Req[:], Prod: &pg.ReqProd, Cons: &pg.ReqCons}
 }
+
+// drainReq plays the server: it consumes up to max bytes of req[] (all of
+// them if max < 0) and returns them.
+func drainReq(pg *Interface, max int) []byte { return reqPeer(pg).Take(max) }
 
 // putRsp plays the server producing replies: it appends data to rsp[].
 func putRsp(pg *Interface, data []byte) {
-	prod := atomic.LoadUint32(&pg.RspProd)
-	for i, c := range data {
-		pg.Rsp[(prod+uint32(i))%1024] = c
-	}
-	atomic.StoreUint32(&pg.RspProd, prod+uint32(len(data)))
+	ringtest.Peer{Data: pg.Rsp[:], Prod: &pg.RspProd, Cons: &pg.RspCons}.Give(data)
 }
 
-// rsim is a ring with a synchronous server: each Wait consumes chunk bytes
-// of req[] (everything if chunk < 0) into got.
+// rsim is a ring with a synchronous server: each Wait consumes Chunk bytes
+// of req[] (everything if Chunk < 0) into Got.
 type rsim struct {
-	pg           Interface
-	r            Ring
-	kicks, waits int
-	got          []byte
-	chunk        int
+	pg Interface
+	r  Ring
+	*ringtest.Sim
 }
 
 func newRsim(start uint32, chunk int) *rsim {
-	s := &rsim{chunk: chunk}
+	s := &rsim{}
 	s.pg.ReqCons, s.pg.ReqProd = start, start
 	s.pg.RspCons, s.pg.RspProd = start, start
-	s.r = Ring{
-		Page: &s.pg,
-		Kick: func() { s.kicks++ },
-		Wait: func() {
-			s.waits++
-			s.got = append(s.got, drainReq(&s.pg, s.chunk)...)
-		},
-	}
+	s.Sim = &ringtest.Sim{Peer: reqPeer(&s.pg), Chunk: chunk}
+	s.r = Ring{Page: &s.pg, Kick: s.Kick, Wait: s.Wait}
 	return s
 }
 
-func (s *rsim) finish() []byte {
-	s.got = append(s.got, drainReq(&s.pg, -1)...)
-	return s.got
-}
-
-func pseudoRandom(seed uint64, n int) []byte {
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(rng.Uint32())
-	}
-	return b
-}
+var pseudoRandom = ringtest.PseudoRandom
 
 func TestRingWriteSmall(t *testing.T) {
 	s := newRsim(0, -1)
@@ -86,95 +65,23 @@ func TestRingWriteSmall(t *testing.T) {
 	if got := string(s.pg.Req[:5]); got != "hello" {
 		t.Errorf("req[0:5] = %q", got)
 	}
-	if s.pg.ReqProd != 5 || s.pg.ReqCons != 0 || s.kicks != 1 || s.waits != 0 {
+	if s.pg.ReqProd != 5 || s.pg.ReqCons != 0 || s.Kicks != 1 || s.Waits != 0 {
 		t.Errorf("req_prod=%d req_cons=%d kicks=%d waits=%d, want 5 0 1 0",
-			s.pg.ReqProd, s.pg.ReqCons, s.kicks, s.waits)
+			s.pg.ReqProd, s.pg.ReqCons, s.Kicks, s.Waits)
 	}
 	if p, err := s.r.Pending(); p != 5 || err != nil {
 		t.Errorf("Pending = %d, %v; want 5, nil", p, err)
 	}
-	if n, err := s.r.Write(nil); n != 0 || err != nil || s.kicks != 1 {
-		t.Errorf("Write(nil) = %d, %v, kicks=%d; want 0, nil, no new kick", n, err, s.kicks)
-	}
-}
-
-// The indices wrap at 2^32 in the middle of the write, and the buffer offset
-// wraps at the same moment (2^32 is a multiple of 1024).
-func TestRingWriteAcrossIndexWrap(t *testing.T) {
-	s := newRsim(0xFFFFFFFE, -1)
-	n, err := s.r.Write([]byte("0123456789"))
-	if n != 10 || err != nil {
-		t.Fatalf("Write = %d, %v", n, err)
-	}
-	if s.pg.ReqProd != 8 {
-		t.Errorf("req_prod = %#x, want 0x8", s.pg.ReqProd)
-	}
-	if got := string(s.pg.Req[1022:]) + string(s.pg.Req[:8]); got != "0123456789" {
-		t.Errorf("ring holds %q", got)
-	}
-	if got := string(s.finish()); got != "0123456789" {
-		t.Errorf("server read %q", got)
-	}
-}
-
-// A Write bigger than the ring fills it, kicks, waits, repeats: one kick per
-// batch, never one per byte, and nothing lost.
-func TestRingKickOncePerBatch(t *testing.T) {
-	data := pseudoRandom(1, 5000)
-	s := newRsim(100, -1)
-	if n, err := s.r.Write(data); n != len(data) || err != nil {
-		t.Fatalf("Write = %d, %v", n, err)
-	}
-	// 5000 = 4*1024 + 904: four full rings, each kicked then waited for,
-	// and the tail kicked once.
-	if s.waits != 4 || s.kicks != 5 {
-		t.Errorf("waits=%d kicks=%d, want 4 and 5", s.waits, s.kicks)
-	}
-	if !bytes.Equal(s.finish(), data) {
-		t.Error("data corrupted")
-	}
-
-	data = pseudoRandom(2, 100000)
-	s = newRsim(0xFFFF0000, 100)
-	if n, err := s.r.Write(data); n != len(data) || err != nil {
-		t.Fatalf("Write = %d, %v", n, err)
-	}
-	if want := (len(data)-1024+99)/100 + 1; s.kicks != want || s.waits != want-1 {
-		t.Errorf("kicks=%d waits=%d for %d bytes freed 100 at a time, want %d and %d",
-			s.kicks, s.waits, len(data), want, want-1)
-	}
-	if !bytes.Equal(s.finish(), data) {
-		t.Error("data corrupted")
-	}
-}
-
-// A Wait that returns without progress (a spurious wakeup) must not lose
-// data or kick again for nothing.
-func TestRingSpuriousWakeups(t *testing.T) {
-	data := pseudoRandom(3, 3000)
-	s := newRsim(0, -1)
-	s.r.Wait = func() {
-		s.waits++
-		if s.waits%3 == 0 {
-			s.got = append(s.got, drainReq(&s.pg, 300)...)
-		}
-	}
-	if n, err := s.r.Write(data); n != len(data) || err != nil {
-		t.Fatalf("Write = %d, %v", n, err)
-	}
-	if s.kicks >= s.waits {
-		t.Errorf("kicks=%d waits=%d: kicked on wakeups without new data", s.kicks, s.waits)
-	}
-	if !bytes.Equal(s.finish(), data) {
-		t.Error("data corrupted")
+	if n, err := s.r.Write(nil); n != 0 || err != nil || s.Kicks != 1 {
+		t.Errorf("Write(nil) = %d, %v, kicks=%d; want 0, nil, no new kick", n, err, s.Kicks)
 	}
 }
 
 func TestRingRead(t *testing.T) {
 	s := newRsim(0, -1)
 	buf := make([]byte, 10)
-	if n, err := s.r.Read(buf); n != 0 || err != nil || s.kicks != 0 {
-		t.Fatalf("empty Read = %d, %v, kicks=%d; want 0, nil, 0", n, err, s.kicks)
+	if n, err := s.r.Read(buf); n != 0 || err != nil || s.Kicks != 0 {
+		t.Fatalf("empty Read = %d, %v, kicks=%d; want 0, nil, 0", n, err, s.Kicks)
 	}
 	putRsp(&s.pg, []byte("abc"))
 	if a, err := s.r.Available(); a != 3 || err != nil {
@@ -184,8 +91,8 @@ func TestRingRead(t *testing.T) {
 	if n != 3 || err != nil || string(buf[:n]) != "abc" {
 		t.Fatalf("Read = %d, %v, %q", n, err, buf[:n])
 	}
-	if s.pg.RspCons != 3 || s.kicks != 1 {
-		t.Errorf("rsp_cons=%d kicks=%d, want 3, 1", s.pg.RspCons, s.kicks)
+	if s.pg.RspCons != 3 || s.Kicks != 1 {
+		t.Errorf("rsp_cons=%d kicks=%d, want 3, 1", s.pg.RspCons, s.Kicks)
 	}
 	putRsp(&s.pg, []byte("defgh"))
 	if n, _ := s.r.Read(buf[:2]); string(buf[:n]) != "de" {
@@ -195,40 +102,9 @@ func TestRingRead(t *testing.T) {
 		t.Errorf("second Read got %q", buf[:n])
 	}
 	putRsp(&s.pg, []byte("i"))
-	k := s.kicks
-	if n, err := s.r.Read(nil); n != 0 || err != nil || s.kicks != k || s.pg.RspCons != 8 {
-		t.Errorf("Read(nil) = %d, %v kicks+%d rsp_cons=%d", n, err, s.kicks-k, s.pg.RspCons)
-	}
-}
-
-// Reading across the end of rsp[] and the 2^32 wrap, in odd pieces, from a
-// completely full rsp[].
-func TestRingReadAcrossWrap(t *testing.T) {
-	s := newRsim(0xFFFFFFF0, -1)
-	data := pseudoRandom(9, XENSTORE_RING_SIZE)
-	putRsp(&s.pg, data) // exactly full: prod - cons == 1024
-	var got []byte
-	buf := make([]byte, 77)
-	for {
-		n, err := s.r.Read(buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			break
-		}
-		got = append(got, buf[:n]...)
-	}
-	if !bytes.Equal(got, data) {
-		t.Fatal("data corrupted across the wrap")
-	}
-	want := uint32(0xFFFFFFF0)
-	want += XENSTORE_RING_SIZE
-	if s.pg.RspCons != want {
-		t.Errorf("rsp_cons = %#x, want %#x", s.pg.RspCons, want)
-	}
-	if s.kicks != (XENSTORE_RING_SIZE+76)/77 {
-		t.Errorf("kicks = %d, want one per non-empty Read (%d)", s.kicks, (XENSTORE_RING_SIZE+76)/77)
+	k := s.Kicks
+	if n, err := s.r.Read(nil); n != 0 || err != nil || s.Kicks != k || s.pg.RspCons != 8 {
+		t.Errorf("Read(nil) = %d, %v kicks+%d rsp_cons=%d", n, err, s.Kicks-k, s.pg.RspCons)
 	}
 }
 
@@ -260,8 +136,8 @@ func TestRingHostileReqIndices(t *testing.T) {
 			if err.Error() != c.msg {
 				t.Errorf("message:\n got %q\nwant %q", err.Error(), c.msg)
 			}
-			if s.pg.Req != before || s.pg.ReqProd != c.prod || s.kicks != 0 || s.waits != 0 {
-				t.Errorf("ring touched: req_prod=%#x kicks=%d waits=%d", s.pg.ReqProd, s.kicks, s.waits)
+			if s.pg.Req != before || s.pg.ReqProd != c.prod || s.Kicks != 0 || s.Waits != 0 {
+				t.Errorf("ring touched: req_prod=%#x kicks=%d waits=%d", s.pg.ReqProd, s.Kicks, s.Waits)
 			}
 			if _, err := s.r.Pending(); err == nil || err.Error() != c.msg {
 				t.Errorf("Pending err = %v", err)
@@ -295,46 +171,8 @@ func TestRingHostileRspIndices(t *testing.T) {
 	if err == nil || err.Error() != msg2 {
 		t.Fatalf("err = %v, want %q", err, msg2)
 	}
-	if s.pg.RspCons != 6 || s.kicks != 0 {
-		t.Errorf("rsp_cons=%d kicks=%d: ring touched", s.pg.RspCons, s.kicks)
-	}
-}
-
-// Exactly full (prod - cons == 1024) is legitimate, not hostile.
-func TestRingFullIsNotHostile(t *testing.T) {
-	s := newRsim(0, -1)
-	s.pg.ReqProd, s.pg.ReqCons = 0x5000+XENSTORE_RING_SIZE, 0x5000
-	if p, err := s.r.Pending(); p != XENSTORE_RING_SIZE || err != nil {
-		t.Fatalf("Pending = %d, %v", p, err)
-	}
-	if n, err := s.r.Write([]byte("x")); n != 1 || err != nil || s.waits != 1 {
-		t.Fatalf("Write = %d, %v after %d waits", n, err, s.waits)
-	}
-}
-
-// The server turns hostile in the middle of a Write: the bytes published
-// before are reported in n, kicked, and intact.
-func TestRingHostileDuringWrite(t *testing.T) {
-	data := pseudoRandom(10, 3000)
-	s := newRsim(0, -1)
-	s.r.Wait = func() {
-		s.waits++
-		s.got = append(s.got, drainReq(&s.pg, -1)...)
-		if s.waits == 2 {
-			s.pg.ReqCons = s.pg.ReqProd + 1
-		}
-	}
-	n, err := s.r.Write(data)
-	if n != 2*XENSTORE_RING_SIZE {
-		t.Errorf("n = %d, want %d", n, 2*XENSTORE_RING_SIZE)
-	}
-	const msg = "xenstore: hostile req ring indices: prod=0x800 cons=0x801 (0xffffffff > 1024 in flight)"
-	if err == nil || err.Error() != msg {
-		t.Fatalf("err = %v, want %q", err, msg)
-	}
-	if !bytes.Equal(s.got, data[:n]) || s.kicks != 2 {
-		t.Errorf("delivered %d bytes (equal=%v), kicks=%d; want the first %d, 2 kicks",
-			len(s.got), bytes.Equal(s.got, data[:n]), s.kicks, n)
+	if s.pg.RspCons != 6 || s.Kicks != 0 {
+		t.Errorf("rsp_cons=%d kicks=%d: ring touched", s.pg.RspCons, s.Kicks)
 	}
 }
 
@@ -343,14 +181,14 @@ func TestRingNilWaitPageKick(t *testing.T) {
 	s.r.Wait = nil
 	data := pseudoRandom(11, 1500)
 	n, err := s.r.Write(data)
-	if n != XENSTORE_RING_SIZE || err != ErrNoWait || s.kicks != 1 {
-		t.Fatalf("Write = %d, %v, kicks=%d; want %d, ErrNoWait, 1", n, err, s.kicks, XENSTORE_RING_SIZE)
+	if n != XENSTORE_RING_SIZE || err != ErrNoWait || s.Kicks != 1 {
+		t.Fatalf("Write = %d, %v, kicks=%d; want %d, ErrNoWait, 1", n, err, s.Kicks, XENSTORE_RING_SIZE)
 	}
-	s.finish()
+	s.Finish()
 	if n2, err := s.r.Write(data[n:]); n2 != len(data)-n || err != nil {
 		t.Fatalf("retry Write = %d, %v", n2, err)
 	}
-	if !bytes.Equal(s.finish(), data) {
+	if !bytes.Equal(s.Finish(), data) {
 		t.Error("data corrupted")
 	}
 
@@ -405,8 +243,8 @@ func TestRingReconnectInProgress(t *testing.T) {
 	if n, err := s.r.Read(buf); n != 0 || !errors.As(err, &ce) {
 		t.Errorf("Read = %d, %v", n, err)
 	}
-	if s.pg.ReqProd != 0 || s.pg.RspCons != 0 || s.kicks != 0 {
-		t.Errorf("page touched: req_prod=%d rsp_cons=%d kicks=%d", s.pg.ReqProd, s.pg.RspCons, s.kicks)
+	if s.pg.ReqProd != 0 || s.pg.RspCons != 0 || s.Kicks != 0 {
+		t.Errorf("page touched: req_prod=%d rsp_cons=%d kicks=%d", s.pg.ReqProd, s.pg.RspCons, s.Kicks)
 	}
 	if s.r.Connected() {
 		t.Error("Connected() = true")
@@ -501,8 +339,8 @@ func TestRingReconnect(t *testing.T) {
 	if err := s.r.Reconnect(5); err != ErrNoReconnect {
 		t.Fatalf("Reconnect without the feature = %v, want ErrNoReconnect", err)
 	}
-	if s.pg.Connection != XENSTORE_CONNECTED || s.kicks != 0 {
-		t.Fatalf("page touched without the feature: connection=%d kicks=%d", s.pg.Connection, s.kicks)
+	if s.pg.Connection != XENSTORE_CONNECTED || s.Kicks != 0 {
+		t.Fatalf("page touched without the feature: connection=%d kicks=%d", s.pg.Connection, s.Kicks)
 	}
 	s.pg.ServerFeatures = XENSTORE_SERVER_FEATURE_RECONNECTION
 	putRsp(&s.pg, []byte("half a message"))
@@ -515,8 +353,8 @@ func TestRingReconnect(t *testing.T) {
 			atomic.StoreUint32(&s.pg.Connection, XENSTORE_CONNECTED)
 		}
 	}
-	if err := s.r.Reconnect(5); err != nil || !sawReconnect || s.kicks != 1 {
-		t.Fatalf("Reconnect = %v, server saw it: %v, kicks=%d", err, sawReconnect, s.kicks)
+	if err := s.r.Reconnect(5); err != nil || !sawReconnect || s.Kicks != 1 {
+		t.Fatalf("Reconnect = %v, server saw it: %v, kicks=%d", err, sawReconnect, s.Kicks)
 	}
 	if a, err := s.r.Available(); a != 0 || err != nil {
 		t.Errorf("after the reconnect Available = %d, %v", a, err)

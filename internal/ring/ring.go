@@ -1,17 +1,23 @@
-// Package ring copies bytes into and out of the byte queues of Xen's shared
-// pages (the console's in[] and out[], xenstore's req[] and rsp[]): an
-// array whose length is a power of two, read and written at free-running
-// 32-bit producer and consumer indices that are reduced to an offset with a
-// mask (MASK_XENCONS_IDX, MASK_XENSTORE_IDX).
+// Package ring drives the byte queues of Xen's shared pages: the
+// console's in[] and out[], xenstore's req[] and rsp[], and libxenvchan's
+// two rings. Each is an array whose length is a power of two, read and
+// written at free-running 32-bit producer and consumer indices that are
+// reduced to an offset with a mask (MASK_XENCONS_IDX, MASK_XENSTORE_IDX).
 //
-// It moves data, checks index pairs and keeps a producer's kicks to one a
-// batch (Batch). Loading and publishing the indices, with the memory
-// ordering that needs, stays with the callers, which know the page's
-// layout, in the one way described below.
+// Queue is the one driver all three packages use (console.Ring,
+// xenstore.Ring, vchan's rings): a step snapshots both indices, checks
+// them (InFlight: more in flight than the queue holds is the caller's
+// hostile-index error, and nothing is copied), copies (Put, Get),
+// publishes the moved index and kicks; a producer's loop kicks once a
+// batch (Batch) and waits when the queue is full. What differs between
+// the packages stays with them: where the queue and its indices are in
+// the page, their error types, the state checked before each step
+// (xenstore's connection field), how to kick and wait.
 //
 // The kernel calls these functions from its system-call handlers and
-// before the Go runtime exists: they import only numfmt, allocate nothing and
-// store no pointer, so they need neither the heap nor a write barrier.
+// before the Go runtime exists: they import only sync/atomic (an
+// intrinsic) and numfmt, allocate nothing and store no pointer, so they
+// need neither the heap nor a write barrier.
 //
 // # Memory ordering
 //
@@ -34,8 +40,8 @@
 //     protocol needs: the producer's data stores happen before its index
 //     store, the consumer's index load happens before its data loads.
 //
-// So callers load both indices with atomic.LoadUint32, copy with Put or
-// Get, and publish the moved index with atomic.StoreUint32. sync/atomic is
+// So Queue loads both indices with atomic.LoadUint32, copies with Put or
+// Get, and publishes the moved index with atomic.StoreUint32. sync/atomic is
 // an intrinsic and touches no runtime state, so it is safe in a
 // system-call handler and before the runtime starts.
 package ring
