@@ -244,13 +244,25 @@ func xenbusClose(slot int) {
 	x.used, x.held = false, false
 	x.out.Reset()
 	wake(waitXenbusRoom(slot), maxThreads)
+	wake(waitXenbus(slot), maxThreads) // its readers end: xenbusGone
 	xsPumpSoon()
+}
+
+// xenbusGone says whether the file a thread began reading or writing
+// (slot, generation gen) has been closed since, maybe with the slot
+// reused by another open. Linux keeps a file alive until a read blocked
+// on it returns; the kernel's files are fixed slots, so a thread woken on
+// a closed file gets EBADF rather than another file's replies.
+func xenbusGone(slot int, gen uint32) bool {
+	x := &xenbuses[slot]
+	return !x.used || x.gen != gen
 }
 
 // xenbusRead returns what is queued for the program, blocking until there
 // is something: replies and watch events, as a byte stream of messages.
 func xenbusRead(slot int, p []byte) int64 {
 	x := &xenbuses[slot]
+	gen := x.gen
 	for x.qr == x.qw {
 		if storeDead {
 			return -eIO
@@ -261,6 +273,9 @@ func xenbusRead(slot int, p []byte) int64 {
 		}
 		if block(waitXenbus(slot), deadline) == wokeSignal {
 			return -eINTR
+		}
+		if xenbusGone(slot, gen) {
+			return -eBADF
 		}
 		if storeReconnecting {
 			xsPumpSoon()
@@ -281,6 +296,7 @@ func xenbusWrite(slot int, p []byte) int64 {
 	if storeDead {
 		return -eIO
 	}
+	gen := x.gen
 	took := 0     // bytes of p taken
 	boundary := 0 // took at the end of the last whole message; -1: inside one begun by an earlier write
 	if x.out.Buffered() > 0 {
@@ -294,7 +310,10 @@ func xenbusWrite(slot int, p []byte) int64 {
 			if block(waitXenbusRoom(slot), 0) == wokeSignal {
 				return -eINTR
 			}
-			if !x.used || storeDead {
+			if xenbusGone(slot, gen) {
+				return -eBADF
+			}
+			if storeDead {
 				return -eIO
 			}
 		}

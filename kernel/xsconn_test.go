@@ -240,3 +240,29 @@ func TestXenbusHeldRequestGoesLater(t *testing.T) {
 		t.Errorf("held %v, writer state %v: the request did not go, or its writer was not woken", xenbuses[0].held, threads[1].state)
 	}
 }
+
+// Closing a file wakes a thread blocked reading it, and that read ends
+// (EBADF) instead of sleeping on, or taking the replies of a file that
+// reuses the slot: the reader cannot tell the new file from its own.
+func TestXenbusCloseWakesItsReader(t *testing.T) {
+	devReset(t)
+	saved := threads[1]
+	t.Cleanup(func() { threads[1] = saved })
+	threads[1].state, threads[1].waitAddr = tBlocked, waitXenbus(0)
+	gen := xenbuses[0].gen
+	xenbusClose(0)
+	if threads[1].state != tRunnable {
+		t.Error("a reader blocked on the closed file was not woken")
+	}
+	if xenbusGone(0, gen) == false {
+		t.Error("the closed file does not count as gone for its reader")
+	}
+	xenbuses[0].used = true // another open reuses the slot
+	xenbuses[0].gen++
+	if !xenbusGone(0, gen) {
+		t.Error("a file that reuses the slot counts as the reader's own")
+	}
+	if xenbusGone(0, xenbuses[0].gen) {
+		t.Error("the open file counts as gone")
+	}
+}
