@@ -85,7 +85,19 @@ func evtchnIoctl(slot int, req uint64, arg uintptr) int64 {
 	if arg == 0 {
 		return -eFAULT
 	}
-	a := (*[2]uint32)(at(arg))
+	// Each request's struct is one or two u32s (include/uapi/xen/evtchn.h),
+	// its size in the request number.
+	var a [2]uint32
+	if req>>16&0x3fff == 8 {
+		if errno := copyIn(bytesOf(&a), arg); errno != 0 {
+			return -errno
+		}
+	} else {
+		var errno int64
+		if a[0], errno = readUser[uint32](arg); errno != 0 {
+			return -errno
+		}
+	}
 	switch req {
 	case ioctlEvtchnBindUnboundPort, ioctlEvtchnBindInterdomain:
 		free := -1
@@ -142,8 +154,14 @@ func evtchnRead(slot int, nonblock bool, buf uintptr, n int) int64 {
 	if n < 4 {
 		return -eINVAL
 	}
-	out := (*[1 << 20]uint32)(at(buf))[: n/4 : n/4]
+	// Ports are gathered here and copied out: the buffer is probed (after
+	// each wait) before a fired port is taken, so a bad one loses none.
+	var ports [maxDevPorts]uint32
+	out := ports[:min(n/4, len(ports))]
 	for {
+		if errno := userProbe(buf, uintptr(len(out))*4, true); errno != 0 {
+			return -errno
+		}
 		got, bound := 0, false
 		for i := range devPorts {
 			p := &devPorts[i]
@@ -158,6 +176,9 @@ func evtchnRead(slot int, nonblock bool, buf uintptr, n int) int64 {
 			}
 		}
 		if got > 0 {
+			if errno := copyOut(buf, bytesOf(&ports)[:got*4]); errno != 0 {
+				return -errno // not after the probe: nothing ran in between
+			}
 			return int64(got) * 4
 		}
 		if !bound {
@@ -176,8 +197,11 @@ func evtchnWrite(slot int, buf uintptr, n int) int64 {
 	if n%4 != 0 {
 		return -eINVAL
 	}
-	ports := (*[1 << 20]uint32)(at(buf))[: n/4 : n/4]
-	for _, port := range ports {
+	for i := 0; i < n/4; i++ {
+		port, errno := readUser[uint32](buf + uintptr(i)*4)
+		if errno != 0 {
+			return -errno
+		}
 		if devPortOf(slot, port) == nil {
 			return -eINVAL
 		}

@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"math"
+
 	"github.com/goxen/goxen/console"
 	"github.com/goxen/goxen/pvh"
 )
@@ -109,7 +111,10 @@ func eventfdWrite(e *fdEntry, buf uintptr, n int) int64 {
 	if n < 8 {
 		return -eINVAL
 	}
-	v := *(*uint64)(at(buf))
+	v, errno := readUser[uint64](buf)
+	if errno != 0 {
+		return -errno
+	}
 	for {
 		sum, ok, errno := eventfdAdd(e.count, v)
 		if errno != 0 {
@@ -143,7 +148,10 @@ func eventfdRead(e *fdEntry, buf uintptr, n int) int64 {
 			return -eINTR
 		}
 	}
-	*(*uint64)(at(buf)) = e.count
+	// Written before the counter is taken: a bad buffer loses no count.
+	if errno := writeUser(buf, e.count); errno != 0 {
+		return -errno
+	}
 	e.count = 0
 	wake(waitEventfdFull, maxThreads)
 	return 8
@@ -153,6 +161,15 @@ func epollCreate() int64 { return allocFD(fdEpoll) }
 
 func epollCtl(epfd, op, fd int, ev uintptr) int64 {
 	const ctlAdd, ctlDel, ctlMod = 1, 2, 3
+	// struct epoll_event is packed: u32 events, u64 data. Linux reads it
+	// before it looks at the descriptors (fs/eventpoll.c, epoll_ctl).
+	var event [3]uint32
+	if op == ctlAdd || op == ctlMod {
+		var errno int64
+		if event, errno = readUser[[3]uint32](ev); errno != 0 {
+			return -errno
+		}
+	}
 	ep := fdOf(epfd, fdEpoll)
 	if ep == nil {
 		return -eBADF
@@ -174,7 +191,7 @@ func epollCtl(epfd, op, fd int, ev uintptr) int64 {
 		}
 		ep.watching = true
 		ep.watchFD = fd
-		ep.watchData = *(*uint64)(at(ev + 4)) // struct epoll_event is packed: u32 events, u64 data
+		ep.watchData = uint64(event[1]) | uint64(event[2])<<32
 		return 0
 	case ctlDel:
 		ep.watching = false
@@ -185,14 +202,21 @@ func epollCtl(epfd, op, fd int, ev uintptr) int64 {
 
 // epollWait reports the eventfd as readable (exactly EPOLLIN) when its
 // counter is non-zero, blocking up to ms milliseconds (-1: forever).
+//
+// Its checks come in Linux's order (fs/eventpoll.c, do_epoll_wait): the
+// count (at most EP_MAX_EVENTS, INT_MAX / sizeof(struct epoll_event)),
+// access_ok on the array, then the descriptor.
 func epollWait(epfd int, events uintptr, max int, ms int) int64 {
-	const epollin = 1
+	const epollin, eventSize = 1, 12
+	if max <= 0 || max > math.MaxInt32/eventSize {
+		return -eINVAL
+	}
+	if !accessOK(events, uintptr(max)*eventSize) {
+		return -eFAULT
+	}
 	ep := fdOf(epfd, fdEpoll)
 	if ep == nil {
 		return -eBADF
-	}
-	if max <= 0 {
-		return -eINVAL
 	}
 	var deadline int64
 	if ms > 0 {
@@ -200,8 +224,10 @@ func epollWait(epfd int, events uintptr, max int, ms int) int64 {
 	}
 	for {
 		if ep.watching && fds[ep.watchFD].count > 0 {
-			*(*uint32)(at(events)) = epollin
-			*(*uint64)(at(events + 4)) = ep.watchData
+			d := ep.watchData
+			if errno := writeUser(events, [3]uint32{epollin, uint32(d), uint32(d >> 32)}); errno != 0 {
+				return -errno
+			}
 			return 1
 		}
 		if ms == 0 {

@@ -53,7 +53,7 @@ func enterGo() {
 	}
 	sp -= 16
 	random := sp
-	getrandom(random, 16)
+	getrandom(random, 16, 0)
 
 	// The vector, 16-byte aligned at argc.
 	words := 1 + argc + 1 + envc + 1 + 2*3

@@ -49,50 +49,66 @@ func (s *sigState) onAltStack(sp uint64) bool {
 	return s.altSize != 0 && sp-s.altSP < s.altSize
 }
 
-// rtSigprocmask: how is SIG_BLOCK 0, SIG_UNBLOCK 1, SIG_SETMASK 2.
-func rtSigprocmask(how int, set, old uintptr) int64 {
-	s := &sigs[cur]
-	if old != 0 {
-		*(*uint64)(at(old)) = s.mask
-	}
-	if set == 0 {
-		return 0
-	}
-	v := *(*uint64)(at(set))
-	switch how {
-	case 0:
-		s.mask |= v
-	case 1:
-		s.mask &^= v
-	case 2:
-		s.mask = v
-	default:
+// rtSigprocmask: how is SIG_BLOCK 0, SIG_UNBLOCK 1, SIG_SETMASK 2. As in
+// Linux (kernel/signal.c): the set size, then the new set is read and
+// applied, then the mask from before is written.
+func rtSigprocmask(how int, set, old uintptr, size uint64) int64 {
+	if size != 8 {
 		return -eINVAL
 	}
-	s.mask &^= sigbit(9) | sigbit(19) // SIGKILL, SIGSTOP cannot be blocked
+	s := &sigs[cur]
+	prev := s.mask
+	if set != 0 {
+		v, errno := readUser[uint64](set)
+		if errno != 0 {
+			return -errno
+		}
+		switch how {
+		case 0:
+			s.mask |= v
+		case 1:
+			s.mask &^= v
+		case 2:
+			s.mask = v
+		default:
+			return -eINVAL
+		}
+		s.mask &^= sigbit(9) | sigbit(19) // SIGKILL, SIGSTOP cannot be blocked
+	}
+	if old != 0 {
+		return -writeUser(old, prev)
+	}
 	return 0
 }
 
 // sigaltstack: stack_t is {ss_sp u64, ss_flags i32 (+pad), ss_size u64}.
+// As in Linux (kernel/signal.c): the new stack is read, the old one
+// noted, the new one set, and the old one written last.
 func sigaltstack(ss, old uintptr, userSP uint64) int64 {
 	s := &sigs[cur]
-	if old != 0 {
-		o := (*[3]uint64)(at(old))
-		flags := uint64(s.altFlags)
-		if s.altSize == 0 {
-			flags = ssDisable
-		} else if s.onAltStack(userSP) {
-			flags = ssOnstack
-		}
-		o[0], o[1], o[2] = s.altSP, flags, s.altSize
-	}
+	var n [3]uint64
 	if ss != 0 {
-		n := (*[3]uint64)(at(ss))
+		var errno int64
+		if n, errno = readUser[[3]uint64](ss); errno != 0 {
+			return -errno
+		}
+	}
+	flags := uint64(s.altFlags)
+	if s.altSize == 0 {
+		flags = ssDisable
+	} else if s.onAltStack(userSP) {
+		flags = ssOnstack
+	}
+	prev := [3]uint64{s.altSP, flags, s.altSize}
+	if ss != 0 {
 		if int32(n[1])&ssDisable != 0 {
 			s.altSP, s.altSize, s.altFlags = 0, 0, ssDisable
 		} else {
 			s.altSP, s.altSize, s.altFlags = n[0], n[2], 0
 		}
+	}
+	if old != 0 {
+		return -writeUser(old, prev)
 	}
 	return 0
 }
