@@ -107,8 +107,12 @@ func eventfdCreate(initval uint64, flags int) int64 {
 	return fd
 }
 
+// eventfdWrite adds the program's 8-byte value. The count must be
+// exactly 8, as Linux has checked it since 6.6 (fs/eventfd.c,
+// eventfd_write: "strictly check the count"); a read takes any count of
+// at least 8.
 func eventfdWrite(e *fdEntry, buf uintptr, n int) int64 {
-	if n < 8 {
+	if n != 8 {
 		return -eINVAL
 	}
 	v, errno := readUser[uint64](buf)

@@ -106,6 +106,9 @@ func clone(parent *frame, flags, stack, tls uint64) int64 {
 		klog().s("clone: unsupported flags ").hex(flags).print()
 		return -eINVAL
 	}
+	if flags&0x80000 != 0 && tls >= uint64(userHi) {
+		return -ePERM // Linux's ARCH_SET_FS check: the child's FS load would fault
+	}
 	n := -1
 	for i := range threads {
 		if threads[i].state == tFree || threads[i].state == tDead {

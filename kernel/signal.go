@@ -101,9 +101,20 @@ func sigaltstack(ss, old uintptr, userSP uint64) int64 {
 	}
 	prev := [3]uint64{s.altSP, flags, s.altSize}
 	if ss != 0 {
-		if int32(n[1])&ssDisable != 0 {
+		// Linux's checks (do_sigaltstack): not while on the stack, a
+		// known mode, at least MINSIGSTKSZ bytes.
+		const ssAutodisarm, minSigstksz = 1 << 31, 2048
+		mode := uint32(n[1]) &^ ssAutodisarm
+		switch {
+		case s.onAltStack(userSP):
+			return -ePERM
+		case mode != 0 && mode != ssOnstack && mode != ssDisable:
+			return -eINVAL
+		case mode == ssDisable:
 			s.altSP, s.altSize, s.altFlags = 0, 0, ssDisable
-		} else {
+		case n[2] < minSigstksz:
+			return -eNOMEM
+		default:
 			s.altSP, s.altSize, s.altFlags = n[0], n[2], 0
 		}
 	}
