@@ -89,7 +89,8 @@ func evtchnIoctl(slot int, req uint64, arg uintptr) int64 {
 	// its size in the request number.
 	var a [2]uint32
 	if req>>16&0x3fff == 8 {
-		if errno := copyIn(bytesOf(&a), arg); errno != 0 {
+		var errno int64
+		if a, errno = readUser[[2]uint32](arg); errno != 0 {
 			return -errno
 		}
 	} else {
@@ -176,7 +177,7 @@ func evtchnRead(slot int, nonblock bool, buf uintptr, n int) int64 {
 			}
 		}
 		if got > 0 {
-			if errno := copyOut(buf, bytesOf(&ports)[:got*4]); errno != 0 {
+			if errno := copyOut(buf, u32Bytes(out[:got])); errno != 0 { // kernel:nopanic got counts up to len(out) only
 				return -errno // not after the probe: nothing ran in between
 			}
 			return int64(got) * 4

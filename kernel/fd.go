@@ -58,6 +58,7 @@ func openSlot(used []bool, k fdKind) int64 {
 				return fd
 			}
 			used[i] = true
+			// kernel:nopanic allocFD returns a descriptor in [3, maxFDs) or a negative errno
 			fds[fd].slot = int8(i)
 			return fd
 		}
@@ -101,6 +102,7 @@ func eventfdCreate(initval uint64, flags int) int64 {
 	const efdNonblock = 0x800
 	fd := allocFD(fdEventfd)
 	if fd >= 0 {
+		// kernel:nopanic allocFD returns a descriptor in [3, maxFDs) or a negative errno
 		fds[fd].count = initval
 		fds[fd].nonblock = flags&efdNonblock != 0
 	}
@@ -227,6 +229,7 @@ func epollWait(epfd int, events uintptr, max int, ms int) int64 {
 		deadline = deadlineAfter(nanotime(), int64(ms)*1e6)
 	}
 	for {
+		// kernel:nopanic watchFD was a valid descriptor when watched; closeFD ends the watch
 		if ep.watching && fds[ep.watchFD].count > 0 {
 			d := ep.watchData
 			if errno := writeUser(events, [3]uint32{epollin, uint32(d), uint32(d >> 32)}); errno != 0 {
@@ -272,8 +275,11 @@ func consoleRead(p []byte) int64 {
 		if err != nil {
 			inputBroken = true
 			var b [160]byte
-			klog().s("console input ring broken, stdin reads fail EIO from now on: ").
-				bytes(err.(*console.IndexError).AppendError(b[:0])).print()
+			l := klog().s("console input ring broken, stdin reads fail EIO from now on: ")
+			if ie, ok := err.(*console.IndexError); ok { // its one error; no assertion that could panic
+				l.bytes(ie.AppendError(b[:0]))
+			}
+			l.print()
 			return -eIO
 		}
 		if n > 0 {

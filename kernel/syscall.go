@@ -137,6 +137,7 @@ func dispatch(f *frame, nr, a0, a1, a2, a3, a4 uint64) int64 {
 			return -ePERM // as Linux beyond TASK_SIZE_MAX: a non-canonical FS base would fault WRMSR
 		}
 		f.fs = a1
+		// kernel:nopanic cur is a thread table index
 		threads[cur].userFS = a1
 		return 0
 	case sysClone:
@@ -233,9 +234,11 @@ func openat(path uintptr, flags uint64) int64 {
 		n++
 	}
 	for _, d := range devices {
+		// kernel:nopanic n < len(name), checked first
 		if n < len(name) && string(name[:n]) == d.path {
 			fd := d.open()
 			if fd >= 0 {
+				// kernel:nopanic fd is a descriptor a device's open returned, in [3, maxFDs)
 				fds[fd].nonblock = flags&oNonblock != 0
 			}
 			return fd
@@ -333,8 +336,10 @@ func consoleWrite(buf uintptr, n int) int64 {
 	var piece [256]byte
 	done := 0
 	for done < n {
+		// kernel:nopanic min(n-done, len(piece)) is in [1, len(piece)] inside the loop
 		p := piece[:min(n-done, len(piece))]
 		k := copyInSome(p, buf+uintptr(done))
+		// kernel:nopanic copyInSome returns at most len(p)
 		kwrite(p[:k])
 		done += k
 		if k < len(p) {
@@ -361,6 +366,7 @@ func readThrough(e *fdEntry, buf uintptr, n int) int64 {
 		return 0
 	}
 	var stage [readStage]byte
+	// kernel:nopanic n > 0 here, and min caps it at len(stage)
 	p := stage[:min(n, len(stage))]
 	if errno := userProbe(buf, uintptr(len(p)), true); errno != 0 {
 		return -errno
@@ -385,10 +391,12 @@ func readThrough(e *fdEntry, buf uintptr, n int) int64 {
 func xenbusWriteFrom(slot int, buf uintptr, n int) int64 {
 	var piece [256]byte
 	for done := 0; done < n; {
+		// kernel:nopanic min(n-done, len(piece)) is in [1, len(piece)] inside the loop
 		k := copyInSome(piece[:min(n-done, len(piece))], buf+uintptr(done))
 		if k == 0 {
 			return -eFAULT
 		}
+		// kernel:nopanic copyInSome returns at most the length it was given
 		if r := xenbusWrite(slot, piece[:k]); r < 0 {
 			return r
 		}
@@ -559,6 +567,7 @@ func getrandom(buf uintptr, size, flags uint64) int64 {
 	var piece [256]byte
 	done := 0
 	for done < n {
+		// kernel:nopanic min(n-done, len(piece)) is in [1, len(piece)] inside the loop
 		p := piece[:min(n-done, len(piece))]
 		fillRandom(p)
 		k := copyOutSome(buf+uintptr(done), p)
@@ -591,6 +600,7 @@ func fillRandom(b []byte) {
 			v = rngState
 		}
 		for j := 0; j < 8 && i+j < n; j++ {
+			// kernel:nopanic i+j < n = len(b), checked in the loop condition
 			b[i+j] = byte(v >> (8 * j))
 		}
 	}
@@ -622,6 +632,7 @@ func checkG(f *frame, nr uint64) {
 	}
 	if g, errno := readUser[uint64](uintptr(f.fs - 8)); errno == 0 && g != 0 && g != f.r14 {
 		reportedG = true
+		// kernel:nopanic cur is a thread table index
 		klog().s("note: thread ").dec(int64(threads[cur].tid)).s(" entered system call ").dec(int64(nr)).
 			s(" with g ").hex(f.r14).s(" in R14 but ").hex(g).s(" in its TLS (fs ").hex(f.fs).s(")").print()
 	}

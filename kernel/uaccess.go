@@ -110,21 +110,31 @@ func copyOut(dst uintptr, src []byte) int64 {
 	return 0
 }
 
-// bytesOf is the memory of *p, for copying a value of plain data.
-func bytesOf[T any](p *T) []byte {
-	return unsafe.Slice((*byte)(unsafe.Pointer(p)), unsafe.Sizeof(*p))
-}
-
 // readUser reads a T (an integer, or a struct or array of them) from
-// program memory at addr.
+// program memory at addr. (The value is copied as raw memory, not
+// through a slice of it: unsafe.Slice would bring a length check, and a
+// panic call, into every instance.)
 func readUser[T any](addr uintptr) (v T, errno int64) {
-	errno = copyIn(bytesOf(&v), addr)
-	return v, errno
+	n := unsafe.Sizeof(v)
+	if !userRange(addr, n) || ucopy(unsafe.Pointer(&v), at(addr), n) != 0 {
+		return v, eFAULT
+	}
+	return v, 0
 }
 
 // writeUser writes v to program memory at addr.
 func writeUser[T any](addr uintptr, v T) int64 {
-	return copyOut(addr, bytesOf(&v))
+	n := unsafe.Sizeof(v)
+	if !userRange(addr, n) || ucopy(at(addr), unsafe.Pointer(&v), n) != 0 {
+		return eFAULT
+	}
+	return 0
+}
+
+// u32Bytes is the memory of p, for copyOut.
+func u32Bytes(p []uint32) []byte {
+	// kernel:nopanic a slice's length times 4 is a length: no overflow, not negative
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(p))), len(p)*4)
 }
 
 // userProbe makes sure [addr, addr+n) is program memory the kernel can

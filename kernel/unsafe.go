@@ -12,7 +12,9 @@ func at(addr uintptr) unsafe.Pointer {
 	return *(*unsafe.Pointer)(unsafe.Pointer(&addr))
 }
 
-// bytesAt is the n bytes at addr.
+// bytesAt is the n bytes at addr, kernel memory whose size the kernel
+// knows: an image segment, grant table frames, a string it pushes.
 func bytesAt(addr uintptr, n int) []byte {
+	// kernel:nopanic n >= 0 and addr != 0: every caller passes the size and address of memory it owns
 	return unsafe.Slice((*byte)(at(addr)), n)
 }
