@@ -163,3 +163,19 @@ func TestUserRange(t *testing.T) {
 		}
 	}
 }
+
+// An FS base past the program's range would make the kernel's WRMSR (or
+// the new thread's first return) fault: EPERM, as Linux answers one past
+// TASK_SIZE_MAX, for arch_prctl and for clone's TLS.
+func TestFSBaseOutOfRange(t *testing.T) {
+	const settls = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 | 0x80000
+	var f frame
+	for _, p := range []uint64{1 << 63, uint64(kernelLo) + 0x1000} {
+		if r := dispatch(&f, sysArchPrctl, 0x1002, p, 0, 0, 0); r != -ePERM || f.fs != 0 {
+			t.Errorf("arch_prctl(ARCH_SET_FS, %#x) = %d, fs %#x; want EPERM and no change", p, r, f.fs)
+		}
+		if r := dispatch(&f, sysClone, settls, 0, 0, 0, p); r != -ePERM {
+			t.Errorf("clone(CLONE_SETTLS, tls %#x) = %d, want EPERM", p, r)
+		}
+	}
+}
