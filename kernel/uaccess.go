@@ -33,18 +33,16 @@ func ucopyRepAddr() uintptr
 // include/linux/fs.h): one read, write or getrandom moves no more.
 const maxRW = 0x7ffff000
 
-// linuxUserMax is where Linux's x86-64 access_ok stops taking addresses
-// (TASK_SIZE_MAX: 2^47 minus a guard page, arch/x86/include/asm/page_64.h).
-const linuxUserMax = 1<<47 - mm.PageSize
-
 // accessOK is Linux's access_ok: [addr, addr+n) neither wraps nor reaches
-// past the lower canonical half. It is the cheap test some calls make
-// before anything else (vfs_read, vfs_write, import_ubuf), which decides
-// their error when a bad pointer comes with a bad size; whether the memory
-// is the program's is the copy's question.
+// past the program's range, userHi, the guest's TASK_SIZE (the kernel's
+// stacks lie above it, as Linux's kernel lies above its TASK_SIZE). It is
+// the cheap test some calls make before anything else (vfs_read,
+// vfs_write, import_ubuf, get_futex_key), which decides their error when
+// a bad pointer comes with a bad size, or is never read; whether the
+// memory is the program's is the copy's question.
 func accessOK(addr, n uintptr) bool {
 	end := addr + n
-	return end >= addr && end <= linuxUserMax
+	return end >= addr && end <= uintptr(userHi)
 }
 
 // userRange reports whether [addr, addr+n) may hold program memory: the

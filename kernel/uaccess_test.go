@@ -179,3 +179,28 @@ func TestFSBaseOutOfRange(t *testing.T) {
 		}
 	}
 }
+
+// accessOK is Linux's access_ok with the guest's own TASK_SIZE, userHi:
+// the kernel's stacks above it fail, as Linux's kernel addresses do, even
+// where nothing is read (a private FUTEX_WAKE).
+func TestAccessOK(t *testing.T) {
+	for _, c := range []struct {
+		addr, n uintptr
+		ok      bool
+	}{
+		{0x80000, 4, true}, // the program's to name, if not to touch
+		{uintptr(userHi) - 4, 4, true},
+		{uintptr(userHi) - 4, 5, false},
+		{uintptr(kernelLo) + 0x1000, 4, false},
+		{1<<47 - 0x2000, 0, false},
+		{1 << 63, 0, false},
+		{^uintptr(0), 2, false},
+	} {
+		if got := accessOK(c.addr, c.n); got != c.ok {
+			t.Errorf("accessOK(%#x, %d) = %v, want %v", c.addr, c.n, got, c.ok)
+		}
+	}
+	if r := futex(uintptr(kernelLo)+0x1000, 129, 1, 0); r != -eFAULT {
+		t.Errorf("FUTEX_WAKE_PRIVATE on a kernel stack = %d, want EFAULT", r)
+	}
+}
