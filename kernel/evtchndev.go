@@ -178,7 +178,7 @@ func evtchnRead(slot int, nonblock bool, buf uintptr, n int) int64 {
 		}
 		if got > 0 {
 			if errno := copyOut(buf, u32Bytes(out[:got])); errno != 0 { // kernel:nopanic got counts up to len(out) only
-				return -errno // not after the probe: nothing ran in between
+				return -errno // not after the probe, with nothing run since
 			}
 			return int64(got) * 4
 		}
