@@ -63,16 +63,22 @@ const sysGetrandom = 318 // not in package syscall
 var sizes = []uint64{0, 1 << 31, 1 << 63, 1<<64 - 1}
 
 // guarded is a read-write page with an inaccessible page after it, so
-// that a copy with a huge size stops at the same place everywhere.
+// that a copy with a huge size stops at the same place everywhere. It is
+// at 48 TiB, so that 2^31 bytes from it stay below TASK_SIZE on both
+// (where mmap would put it depends on ASLR natively, and is right below
+// the top of the program's range in the guest, whose mmap works down
+// from there).
 func guarded() (uintptr, func()) {
-	b, err := syscall.Mmap(-1, 0, 8192, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
-	if err != nil {
-		panic(err)
+	const at, n = 0x3000_0000_0000, 8192
+	p, e := sys(syscall.SYS_MMAP, at, n, syscall.PROT_READ|syscall.PROT_WRITE,
+		syscall.MAP_PRIVATE|syscall.MAP_ANON|0x100000, ^uintptr(0), 0) // MAP_FIXED_NOREPLACE
+	if e != 0 {
+		panic(e)
 	}
-	if err := syscall.Mprotect(b[4096:], syscall.PROT_NONE); err != nil {
-		panic(err)
+	if _, e := sys(syscall.SYS_MPROTECT, p+4096, 4096, syscall.PROT_NONE); e != 0 {
+		panic(e)
 	}
-	return uintptr(unsafe.Pointer(unsafe.SliceData(b))), func() { syscall.Munmap(b) }
+	return p, func() { sys(syscall.SYS_MUNMAP, p, n) }
 }
 
 // reserve maps 2 GiB + a page PROT_NONE at 32 TiB, far from any other
