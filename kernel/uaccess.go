@@ -4,6 +4,7 @@ import (
 	"unsafe"
 
 	"github.com/goxen/goxen/kernel/mm"
+	"github.com/goxen/goxen/pvh"
 )
 
 // Program memory, reached one way only, as Linux's uaccess does
@@ -47,7 +48,8 @@ func accessOK(addr, n uintptr) bool {
 
 // userRange reports whether [addr, addr+n) may hold program memory: the
 // program's mappings' range, its image (the Go program and this kernel
-// are one ELF image, so its globals are the program's), or pages of
+// are one ELF image, so its globals are the program's) but for the
+// kernel's stacks and page tables there (kernelOnly), or pages of
 // /dev/xen/gntalloc it mapped (their identity-map address). The kernel's
 // stacks above userHi, the RAM of the identity map outside the image
 // (page tables, free frames) and non-canonical addresses are not.
@@ -64,9 +66,29 @@ func userRange(addr, n uintptr) bool {
 	case addr >= uintptr(userLo) && end <= uintptr(userHi):
 		return true
 	case addr >= imageStart && end <= imageEnd:
+		for _, r := range kernelOnly() {
+			if addr < r.End && end > r.Start {
+				return false
+			}
+		}
 		return true
 	}
 	return gntallocHolds(addr, end)
+}
+
+// kernelOnly are the kernel's memory inside the image: the page tables
+// and stack pvh's entry set up (CR3 points at those tables) and the IST
+// stacks faults and upcalls run on. A copy into them would corrupt the
+// kernel under its own feet.
+func kernelOnly() [6]pvh.Region {
+	e := pvh.EarlyRegions()
+	return [...]pvh.Region{e[0], e[1], regionOf(ist1[:]), regionOf(ist2[:]), regionOf(ist3[:]), regionOf(ist4[:])}
+}
+
+// regionOf is the memory of b.
+func regionOf(b []byte) pvh.Region {
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return pvh.Region{Start: p, End: p + uintptr(len(b))}
 }
 
 // copyInSome copies program memory at src into dst as far as it can and

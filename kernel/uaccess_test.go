@@ -204,3 +204,24 @@ func TestAccessOK(t *testing.T) {
 		t.Errorf("FUTEX_WAKE_PRIVATE on a kernel stack = %d, want EFAULT", r)
 	}
 }
+
+// The kernel's own stacks and page tables inside the image are not the
+// program's, though the rest of the image (its globals) is.
+func TestUserRangeKernelInImage(t *testing.T) {
+	defer func(s, e uintptr) { imageStart, imageEnd = s, e }(imageStart, imageEnd)
+	regions := kernelOnly()
+	imageStart, imageEnd = ^uintptr(0), 0
+	for _, r := range regions {
+		imageStart, imageEnd = min(imageStart, r.Start-4096), max(imageEnd, r.End+4096)
+	}
+	if !userRange(imageStart, 8) || !userRange(imageEnd-8, 8) {
+		t.Errorf("the image around the kernel's regions, [%#x, %#x), is refused", imageStart, imageEnd)
+	}
+	for _, r := range regions {
+		for _, p := range []uintptr{r.Start, r.End - 8, r.Start - 4} {
+			if userRange(p, 8) {
+				t.Errorf("userRange(%#x, 8) inside the kernel's [%#x, %#x) = true", p, r.Start, r.End)
+			}
+		}
+	}
+}
