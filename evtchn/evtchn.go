@@ -79,6 +79,7 @@ func Pending(s *sharedinfo.SharedInfo, port uint32) bool {
 
 // ClearPending drops a waiting event on port, if any.
 func ClearPending(s *sharedinfo.SharedInfo, port uint32) bool {
+	// kernel:nopanic port < NumPorts (callers check), so port/64 < len(EvtchnPending)
 	return clearBit(&s.EvtchnPending[port/64], port%64)
 }
 

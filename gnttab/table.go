@@ -108,6 +108,7 @@ func (t *Table) Init(mem []byte) error {
 	if uintptr(unsafe.Pointer(&mem[0]))%unsafe.Alignof(EntryV1{}) != 0 {
 		return ErrAlign
 	}
+	// kernel:nopanic len(mem) is a non-negative multiple of the page size, checked above
 	t.ents = unsafe.Slice((*EntryV1)(unsafe.Pointer(&mem[0])), len(mem)/EntrySize)
 	t.used = [MaxEntries / 64]uint64{}
 	t.ours = [MaxEntries / 64]uint64{}
@@ -116,6 +117,7 @@ func (t *Table) Init(mem []byte) error {
 	t.nfree = 0
 	for i := range t.ents {
 		if i < GNTTAB_NR_RESERVED_ENTRIES || t.flags(Ref(i)) != 0 {
+			// kernel:nopanic i < len(t.ents) <= MaxEntries = 64*len(t.used)
 			t.used[i/64] |= 1 << (i % 64)
 		} else {
 			t.nfree++
@@ -133,6 +135,7 @@ func (t *Table) Free() int { return t.nfree }
 // Granted reports whether ref is currently granted by t: Grant returned
 // it and no Revoke has succeeded since.
 func (t *Table) Granted(ref Ref) bool {
+	// kernel:nopanic ref < len(t.ents) <= MaxEntries = 64*len(t.ours), checked first
 	return int64(ref) < int64(len(t.ents)) && t.ours[ref/64]&(1<<(ref%64)) != 0
 }
 
@@ -168,6 +171,7 @@ func (t *Table) Grant(domid uint16, frame uint64, readonly bool) (Ref, error) {
 	if readonly {
 		flags |= GTF_readonly
 	}
+	// kernel:nopanic i comes from take, which returns only indices below len(t.ents)
 	e := &t.ents[i]
 	// Order matters: Xen may look at this entry at any moment, and must
 	// never see GTF_permit_access beside a stale frame or domid. The
@@ -239,6 +243,7 @@ func (t *Table) take() (int, bool) {
 		if w >= words {
 			w -= words
 		}
+		// kernel:nopanic w < words = len(t.ents)/64 <= len(t.used)
 		if t.used[w] == ^uint64(0) {
 			continue
 		}
@@ -254,6 +259,7 @@ func (t *Table) take() (int, bool) {
 
 // flags reads entry ref's flags atomically.
 func (t *Table) flags(ref Ref) uint16 {
+	// kernel:nopanic every ref passed in is below len(t.ents) (Init's loop, Grant's and Revoke's checks)
 	return uint16(atomic.LoadUint32(headWord(&t.ents[ref])) >> flagsShift)
 }
 

@@ -96,6 +96,7 @@ func DecodeE820(buf []byte, i int) (addr, size uint64, typ uint32, ok bool) {
 	if i < 0 || len(buf)/E820EntrySize <= i {
 		return 0, 0, 0, false
 	}
+	// kernel:nopanic i < len(buf)/E820EntrySize, checked above
 	b := buf[i*E820EntrySize : (i+1)*E820EntrySize]
 	return le64(b[0:]), le64(b[8:]), le32(b[16:]), true
 }

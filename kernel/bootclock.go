@@ -55,6 +55,9 @@ func init() {
 var counts struct {
 	syscalls uint64 // SYSCALL entries
 	faults   uint64 // page faults resolved by demand paging
+	// copyFaults: faults in a copy to or from program memory that became
+	// EFAULT (uaccess.go)
+	copyFaults uint64
 }
 
 // stepTSC[i] is the TSC when boot step i began, and the last element

@@ -26,6 +26,7 @@ func initConsole() {
 // output), another idle port fires, or deadline passes, and handles what
 // came: the console ring's wait while it is full.
 func waitConsoleRing(deadline int64) {
+	// kernel:nopanic idleNPort <= len(idlePorts): addIdlePort is called once per kernel port, fewer than its length
 	hypercall.SchedPoll(idlePorts[:idleNPort], uint64(deadline))
 	handleEvents()
 }

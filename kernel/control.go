@@ -31,6 +31,7 @@ var (
 func xenstoreControl() {
 	for _, k := range [...]string{"control/feature-poweroff", "control/feature-reboot"} {
 		if !xsCall(xenstore.XS_WRITE, k, "1", true) && !storeDead {
+			// kernel:nopanic kernelReplyLen <= len(kernelReply): it is set from a copy into it
 			klog().s("xenstore: could not write ").s(k).s(": ").bytes(trim0(kernelReply[:max(kernelReplyLen, 0)])).print()
 		}
 	}

@@ -23,7 +23,10 @@ func timespecToNs(sec, nsec int64) (ns int64, errno int64) {
 
 // readTimespec reads the struct timespec at p (two int64s) from the program.
 func readTimespec(p uintptr) (ns int64, errno int64) {
-	ts := (*[2]int64)(at(p))
+	ts, errno := readUser[[2]int64](p)
+	if errno != 0 {
+		return 0, errno
+	}
 	return timespecToNs(ts[0], ts[1])
 }
 

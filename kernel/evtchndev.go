@@ -138,7 +138,20 @@ func evtchnIoctl(slot int, req uint64, arg uintptr) int64 {
 	if arg == 0 {
 		return -eFAULT
 	}
-	a := (*[2]uint32)(at(arg))
+	// Each request's struct is one or two u32s (include/uapi/xen/evtchn.h),
+	// its size in the request number.
+	var a [2]uint32
+	if req>>16&0x3fff == 8 {
+		var errno int64
+		if a, errno = readUser[[2]uint32](arg); errno != 0 {
+			return -errno
+		}
+	} else {
+		var errno int64
+		if a[0], errno = readUser[uint32](arg); errno != 0 {
+			return -errno
+		}
+	}
 	switch req {
 	case ioctlEvtchnBindUnboundPort, ioctlEvtchnBindInterdomain:
 		free := -1
@@ -204,8 +217,14 @@ func evtchnRead(slot int, nonblock bool, buf uintptr, n int) int64 {
 	if np == 0 {
 		return 0
 	}
-	out := (*[4096 / 4]uint32)(at(buf))[:np:np]
+	// Ports are gathered here and copied out: the buffer is probed (after
+	// each wait) before a fired port is taken, so a bad one loses none.
+	var ports [maxDevPorts]uint32
+	out := ports[:min(np, len(ports))]
 	for {
+		if errno := userProbe(buf, uintptr(len(out))*4, true); errno != 0 {
+			return -errno
+		}
 		got, bound := 0, false
 		for i := range devPorts {
 			p := &devPorts[i]
@@ -220,6 +239,9 @@ func evtchnRead(slot int, nonblock bool, buf uintptr, n int) int64 {
 			}
 		}
 		if got > 0 {
+			if errno := copyOut(buf, u32Bytes(out[:got])); errno != 0 { // kernel:nopanic got counts up to len(out) only
+				return -errno // not after the probe, with nothing run since
+			}
 			return int64(got) * 4
 		}
 		if !bound {
@@ -241,8 +263,15 @@ func evtchnWrite(slot int, buf uintptr, n int) int64 {
 	if np == 0 {
 		return 0
 	}
-	ports := (*[4096 / 4]uint32)(at(buf))[:np:np]
-	for _, port := range ports {
+	// The whole buffer is checked first, so a bad one unmasks nothing.
+	if errno := userProbe(buf, uintptr(np)*4, false); errno != 0 {
+		return -errno
+	}
+	for i := 0; i < np; i++ {
+		port, errno := readUser[uint32](buf + uintptr(i)*4)
+		if errno != 0 {
+			return -errno
+		}
 		if p := devPortOf(slot, port); p != nil && p.masked {
 			p.masked = false
 			evtchn.Unmask(port) // Xen raises the upcall for an event that waited

@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"math"
+
 	"github.com/goxen/goxen/console"
 	"github.com/goxen/goxen/pvh"
 )
@@ -56,6 +58,7 @@ func openSlot(used []bool, k fdKind) int64 {
 				return fd
 			}
 			used[i] = true
+			// kernel:nopanic allocFD returns a descriptor in [3, maxFDs) or a negative errno
 			fds[fd].slot = int8(i)
 			return fd
 		}
@@ -99,17 +102,25 @@ func eventfdCreate(initval uint64, flags int) int64 {
 	const efdNonblock = 0x800
 	fd := allocFD(fdEventfd)
 	if fd >= 0 {
+		// kernel:nopanic allocFD returns a descriptor in [3, maxFDs) or a negative errno
 		fds[fd].count = initval
 		fds[fd].nonblock = flags&efdNonblock != 0
 	}
 	return fd
 }
 
+// eventfdWrite adds the program's 8-byte value. The count must be
+// exactly 8, as Linux has checked it since 6.6 (fs/eventfd.c,
+// eventfd_write: "strictly check the count"); a read takes any count of
+// at least 8.
 func eventfdWrite(e *fdEntry, buf uintptr, n int) int64 {
-	if n < 8 {
+	if n != 8 {
 		return -eINVAL
 	}
-	v := *(*uint64)(at(buf))
+	v, errno := readUser[uint64](buf)
+	if errno != 0 {
+		return -errno
+	}
 	for {
 		sum, ok, errno := eventfdAdd(e.count, v)
 		if errno != 0 {
@@ -143,7 +154,10 @@ func eventfdRead(e *fdEntry, buf uintptr, n int) int64 {
 			return -eINTR
 		}
 	}
-	*(*uint64)(at(buf)) = e.count
+	// Written before the counter is taken: a bad buffer loses no count.
+	if errno := writeUser(buf, e.count); errno != 0 {
+		return -errno
+	}
 	e.count = 0
 	wake(waitEventfdFull, maxThreads)
 	return 8
@@ -153,6 +167,15 @@ func epollCreate() int64 { return allocFD(fdEpoll) }
 
 func epollCtl(epfd, op, fd int, ev uintptr) int64 {
 	const ctlAdd, ctlDel, ctlMod = 1, 2, 3
+	// struct epoll_event is packed: u32 events, u64 data. Linux reads it
+	// before it looks at the descriptors (fs/eventpoll.c, epoll_ctl).
+	var event [3]uint32
+	if op == ctlAdd || op == ctlMod {
+		var errno int64
+		if event, errno = readUser[[3]uint32](ev); errno != 0 {
+			return -errno
+		}
+	}
 	ep := fdOf(epfd, fdEpoll)
 	if ep == nil {
 		return -eBADF
@@ -174,7 +197,7 @@ func epollCtl(epfd, op, fd int, ev uintptr) int64 {
 		}
 		ep.watching = true
 		ep.watchFD = fd
-		ep.watchData = *(*uint64)(at(ev + 4)) // struct epoll_event is packed: u32 events, u64 data
+		ep.watchData = uint64(event[1]) | uint64(event[2])<<32
 		return 0
 	case ctlDel:
 		ep.watching = false
@@ -185,23 +208,33 @@ func epollCtl(epfd, op, fd int, ev uintptr) int64 {
 
 // epollWait reports the eventfd as readable (exactly EPOLLIN) when its
 // counter is non-zero, blocking up to ms milliseconds (-1: forever).
+//
+// Its checks come in Linux's order (fs/eventpoll.c, do_epoll_wait): the
+// count (at most EP_MAX_EVENTS, INT_MAX / sizeof(struct epoll_event)),
+// access_ok on the array, then the descriptor.
 func epollWait(epfd int, events uintptr, max int, ms int) int64 {
-	const epollin = 1
+	const epollin, eventSize = 1, 12
+	if max <= 0 || max > math.MaxInt32/eventSize {
+		return -eINVAL
+	}
+	if !accessOK(events, uintptr(max)*eventSize) {
+		return -eFAULT
+	}
 	ep := fdOf(epfd, fdEpoll)
 	if ep == nil {
 		return -eBADF
-	}
-	if max <= 0 {
-		return -eINVAL
 	}
 	var deadline int64
 	if ms > 0 {
 		deadline = deadlineAfter(nanotime(), int64(ms)*1e6)
 	}
 	for {
+		// kernel:nopanic watchFD was a valid descriptor when watched; closeFD ends the watch
 		if ep.watching && fds[ep.watchFD].count > 0 {
-			*(*uint32)(at(events)) = epollin
-			*(*uint64)(at(events + 4)) = ep.watchData
+			d := ep.watchData
+			if errno := writeUser(events, [3]uint32{epollin, uint32(d), uint32(d >> 32)}); errno != 0 {
+				return -errno
+			}
 			return 1
 		}
 		if ms == 0 {
@@ -242,8 +275,11 @@ func consoleRead(p []byte) int64 {
 		if err != nil {
 			inputBroken = true
 			var b [160]byte
-			klog().s("console input ring broken, stdin reads fail EIO from now on: ").
-				bytes(err.(*console.IndexError).AppendError(b[:0])).print()
+			l := klog().s("console input ring broken, stdin reads fail EIO from now on: ")
+			if ie, ok := err.(*console.IndexError); ok { // its one error; no assertion that could panic
+				l.bytes(ie.AppendError(b[:0]))
+			}
+			l.print()
 			return -eIO
 		}
 		if n > 0 {

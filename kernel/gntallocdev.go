@@ -101,9 +101,14 @@ func gntallocIoctl(slot int, req uint64, arg uintptr) int64 {
 	switch req {
 	case ioctlGntallocAllocGref:
 		// { u16 domid; u16 flags; u32 count; u64 index (out); u32 gref_ids[count] (out) }
-		domid := *(*uint16)(at(arg))
-		flags := *(*uint16)(at(arg + 2))
-		count := *(*uint32)(at(arg + 4))
+		hdr, errno := readUser[struct {
+			domid, flags uint16
+			count        uint32
+		}](arg)
+		if errno != 0 {
+			return -errno
+		}
+		domid, flags, count := hdr.domid, hdr.flags, hdr.count
 		if count == 0 || count > maxSharePages || domid > 0x7fef {
 			return -eINVAL
 		}
@@ -117,6 +122,11 @@ func gntallocIoctl(slot int, req uint64, arg uintptr) int64 {
 		if i < 0 {
 			return -eNOSPC
 		}
+		// The index and references are written below; a buffer that
+		// cannot take them fails now, before anything is granted.
+		if errno := userProbe(arg+8, 8+uintptr(count)*4, true); errno != 0 {
+			return -errno
+		}
 		pa, ok := frames.AllocRun(uint64(count))
 		if !ok {
 			return -eNOMEM
@@ -124,7 +134,6 @@ func gntallocIoctl(slot int, req uint64, arg uintptr) int64 {
 		s := &shares[i]
 		*s = share{n: count, pa: uintptr(pa), index: uint64(i+1) * shareStride}
 		clear(bytesAt(s.pa, int(count)*4096))
-		refsOut := (*[maxSharePages]uint32)(at(arg + 16))
 		for k := uint32(0); k < count; k++ {
 			ref, err := grants.Grant(domid, uint64(s.pa>>12)+uint64(k), flags&gntallocFlagWritable == 0)
 			if err != nil {
@@ -132,22 +141,36 @@ func gntallocIoctl(slot int, req uint64, arg uintptr) int64 {
 				return -eNOSPC
 			}
 			s.refs[k] = ref
-			refsOut[k] = uint32(ref)
+			writeUser(arg+16+uintptr(k)*4, uint32(ref)) // probed
 		}
 		s.owner = int8(slot + 1)
-		*(*uint64)(at(arg + 8)) = s.index
+		writeUser(arg+8, s.index) // probed
 		return 0
 	case ioctlGntallocDeallocGref:
 		// { u64 index; u32 count }
-		s := shareAt(slot, *(*uint64)(at(arg)))
-		if s == nil || *(*uint32)(at(arg + 8)) != s.n {
+		op, errno := readUser[struct {
+			index    uint64
+			count, _ uint32
+		}](arg)
+		if errno != 0 {
+			return -errno
+		}
+		s := shareAt(slot, op.index)
+		if s == nil || op.count != s.n {
 			return -eINVAL
 		}
 		dropShare(s)
 		return 0
 	case ioctlGntallocSetUnmapNotify:
 		// { u64 index (of the byte); u32 action; u32 event_channel_port }
-		return setUnmapNotify(slot, *(*uint64)(at(arg)), *(*uint32)(at(arg + 8)), *(*uint32)(at(arg + 12)))
+		op, errno := readUser[struct {
+			index        uint64
+			action, port uint32
+		}](arg)
+		if errno != 0 {
+			return -errno
+		}
+		return setUnmapNotify(slot, op.index, op.action, op.port)
 	}
 	return -eNOTTY
 }
@@ -319,4 +342,24 @@ func reclaimShares() {
 	for i := range shares {
 		releasePages(&shares[i])
 	}
+}
+
+// gntallocHolds reports whether [addr, end) lies in pages of one
+// allocation that the program maps, every one of them: program memory for
+// a system call's copies (userRange), though it is in the identity map.
+// An allocation given up (owner -1) still counts while a page is mapped.
+func gntallocHolds(addr, end uintptr) bool {
+	for i := range shares {
+		s := &shares[i]
+		if s.owner == 0 || addr < s.pa || end > s.pa+uintptr(s.n)*4096 || end <= addr {
+			continue
+		}
+		for k := (addr - s.pa) / 4096; k <= (end-1-s.pa)/4096; k++ {
+			if s.maps[k&(maxSharePages-1)] == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }

@@ -49,12 +49,14 @@ func zeroBSS() {
 			end = e
 		}
 		if nsegs < len(segs) {
+			// kernel:nopanic nsegs < len(segs), checked on the line above
 			segs[nsegs] = loadSeg{vaddr: vaddr, memsz: memsz, writable: flags&2 != 0}
 			nsegs++
 		}
 		if flags&2 != 0 && memsz > filesz { // PF_W
 			var parts [len(holes) + 1]pvh.Region
 			n := bssParts(pvh.Region{Start: vaddr + filesz, End: vaddr + memsz}, holes[:], parts[:])
+			// kernel:nopanic bssParts returns at most len(parts)
 			for _, p := range parts[:n] {
 				clear(bytesAt(p.Start, int(p.End-p.Start)))
 			}
@@ -79,16 +81,20 @@ func bssParts(r pvh.Region, holes []pvh.Region, out []pvh.Region) int {
 		next := -1
 		for i, h := range holes {
 			if h.Start < h.End && h.End > cur && h.Start < r.End &&
+				// kernel:nopanic next is -1 (tested first) or an index of holes
 				(next < 0 || h.Start < holes[next].Start) {
 				next = i
 			}
 		}
 		if next < 0 {
+			// kernel:nopanic n < len(out): out holds len(holes)+1 parts and each hole adds at most one
 			out[n] = pvh.Region{Start: cur, End: r.End}
 			return n + 1
 		}
+		// kernel:nopanic next >= 0 here, an index of holes
 		h := holes[next]
 		if h.Start > cur {
+			// kernel:nopanic n < len(out): out holds len(holes)+1 parts and each hole adds at most one
 			out[n] = pvh.Region{Start: cur, End: h.Start}
 			n++
 		}

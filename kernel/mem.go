@@ -157,9 +157,11 @@ func guardLow(t *[512]uint64) {
 // allocator, except the nil guard and the kernel image. The start info
 // has been copied, so the pages Xen put it in are free now.
 func initMemory() {
+	// kernel:nopanic NMemmap <= len(Memmap): startinfo's reader caps it
 	freeRAM(si.Memmap[:si.NMemmap], func(start, end mm.PAddr) { frames.AddFree(start, end) })
 	frames.Reserve(mm.PAddr(imageStart), mm.PAddr(imageEnd))
 	for i := 0; i < si.NModules; i++ {
+		// kernel:nopanic NModules <= len(Modules): startinfo's reader caps it
 		m := &si.Modules[i]
 		frames.Reserve(mm.PAddr(m.Paddr), mm.PAddr(m.Paddr+m.Size))
 	}

@@ -44,13 +44,20 @@ type line struct {
 	n int
 }
 
+// s and bytes append to the line, cut at its end. (n is checked where
+// it is used, so that the compiler sees the slice is in range and emits
+// no bounds check, whose panic kernel code must not reach.)
 func (l *line) s(s string) *line {
-	l.n += copy(l.b[l.n:], s)
+	if n := l.n; n >= 0 && n <= len(l.b) {
+		l.n = n + copy(l.b[n:], s)
+	}
 	return l
 }
 
 func (l *line) bytes(p []byte) *line {
-	l.n += copy(l.b[l.n:], p)
+	if n := l.n; n >= 0 && n <= len(l.b) {
+		l.n = n + copy(l.b[n:], p)
+	}
 	return l
 }
 
@@ -83,9 +90,9 @@ func appendMs(b []byte, ns int64) []byte {
 }
 
 func (l *line) get() []byte {
-	if l.n < len(l.b) {
-		l.b[l.n] = '\n'
-		return l.b[:l.n+1]
+	if n := l.n; n >= 0 && n < len(l.b) {
+		l.b[n] = '\n'
+		return l.b[:n+1]
 	}
 	l.b[len(l.b)-1] = '\n'
 	return l.b[:]

@@ -34,26 +34,32 @@ func enterGo() {
 		sp = pushString(sp, s)
 		return sp
 	}
+	// kernel:nopanic argc is 0 here
 	argv[argc] = push("goxen")
 	argc++
+	// kernel:nopanic CmdlineLen <= len(Cmdline): startinfo's reader caps it
 	splitCmdline(si.Cmdline[:si.CmdlineLen], func(w []byte, env bool) {
 		if env && envc < len(envp)-3 {
+			// kernel:nopanic envc < len(envp)-3, checked above; a word is never empty (splitCmdline)
 			envp[envc] = push(unsafe.String(&w[0], len(w)))
 			envc++
 		} else if !env && argc < len(argv)-1 {
+			// kernel:nopanic argc < len(argv)-1, checked above; a word is never empty (splitCmdline)
 			argv[argc] = push(unsafe.String(&w[0], len(w)))
 			argc++
 		}
 	})
 	// One vCPU, so one P. (Asynchronous preemption works: SIGURG is
 	// delivered, so GODEBUG=asyncpreemptoff=1 is no longer needed.)
+	// kernel:nopanic envc <= len(envp)-3: it only grows while below that
 	if !hasEnv(envp[:envc], "GOMAXPROCS=") {
+		// kernel:nopanic envc <= len(envp)-3: it only grows while below that
 		envp[envc] = push("GOMAXPROCS=1")
 		envc++
 	}
 	sp -= 16
 	random := sp
-	getrandom(random, 16)
+	getrandom(random, 16, 0)
 
 	// The vector, 16-byte aligned at argc.
 	words := 1 + argc + 1 + envc + 1 + 2*3
@@ -62,20 +68,29 @@ func enterGo() {
 	i := 0
 	v[i] = uintptr(argc)
 	i++
+	// kernel:nopanic argc < len(argv): it only grows while below len(argv)-1
 	for _, a := range argv[:argc] {
+		// kernel:nopanic i < 1+argc+1+envc+1+6 <= len(v)
 		v[i] = a
 		i++
 	}
+	// kernel:nopanic i < 1+argc+1+envc+1+6 <= len(v)
 	v[i] = 0
 	i++
+	// kernel:nopanic envc <= len(envp)-2: it only grows while below that
 	for _, e := range envp[:envc] {
+		// kernel:nopanic i < 1+argc+1+envc+1+6 <= len(v)
 		v[i] = e
 		i++
 	}
+	// kernel:nopanic i < 1+argc+1+envc+1+6 <= len(v)
 	v[i] = 0
 	i++
+	// kernel:nopanic i+5 < 1+argc+1+envc+1+6 <= len(v)
 	v[i], v[i+1] = atPagesz, 4096
+	// kernel:nopanic i+5 < 1+argc+1+envc+1+6 <= len(v)
 	v[i+2], v[i+3] = atRandom, random
+	// kernel:nopanic i+5 < 1+argc+1+envc+1+6 <= len(v)
 	v[i+4], v[i+5] = atNull, 0
 
 	booted = true
@@ -88,8 +103,10 @@ func pushString(sp uintptr, s string) uintptr {
 	sp -= uintptr(len(s) + 1)
 	d := bytesAt(sp, len(s)+1)
 	for i := 0; i < len(s); i++ {
+		// kernel:nopanic d is len(s)+1 bytes
 		d[i] = s[i]
 	}
+	// kernel:nopanic d is len(s)+1 bytes
 	d[len(s)] = 0
 	return sp
 }
@@ -120,7 +137,9 @@ func splitCmdline(c []byte, f func(w []byte, env bool)) {
 		if n == 0 {
 			break
 		}
+		// kernel:nopanic 0 < n <= len(c): n counts bytes of c
 		w := c[:n]
+		// kernel:nopanic 0 < n <= len(c): n counts bytes of c
 		c = c[n:]
 		if !seenDashes && string(w) == "--" {
 			seenDashes = true

@@ -47,6 +47,7 @@ const cr0WP = 1 << 16
 // in the identity map (splitting the 2 MiB pages that hold them into
 // 4 KiB pages) and turns on CR0.WP.
 func protectImage() {
+	// kernel:nopanic nImageSegs <= len(imageSegs): zeroBSS stops there
 	segs := imageSegs[:nImageSegs]
 	var ro uint64
 	for chunk := imageStart &^ (2<<20 - 1); chunk < imageEnd; chunk += 2 << 20 {

@@ -40,6 +40,7 @@ func beforeUserReturn(f *frame) {
 	}
 	// Signals with no handler to run are settled at once; one handler
 	// frame is built per return, the rest wait for the next.
+	// kernel:nopanic cur < maxThreads: it is only ever set to a thread table index
 	s := &sigs[cur]
 pending:
 	for ready := s.pending &^ s.mask; ready != 0; ready = s.pending &^ s.mask {
@@ -49,6 +50,7 @@ pending:
 			sig++
 		}
 		s.pending &^= sigbit(sig)
+		// kernel:nopanic sig is the lowest set bit of a uint64 plus one: 1..64 < len(sigactions)
 		switch disposition(sigactions[sig][0], sig) {
 		case sigTerminate:
 			terminate(sig)

@@ -74,10 +74,12 @@ var (
 
 // addIdlePort adds an event channel that wakes an idle vCPU.
 func addIdlePort(port uint32) {
+	// kernel:nopanic called once per kernel port at boot, fewer than len(idlePorts)
 	idlePorts[idleNPort] = port
 	idleNPort++
 }
 
+// kernel:nopanic cur < maxThreads: it is only ever set to a thread table index
 func currentTID() int32 { return threads[cur].tid }
 
 func frameOf(t *thread) *frame {
@@ -106,6 +108,9 @@ func clone(parent *frame, flags, stack, tls uint64) int64 {
 		klog().s("clone: unsupported flags ").hex(flags).print()
 		return -eINVAL
 	}
+	if flags&0x80000 != 0 && tls >= uint64(userHi) {
+		return -ePERM // Linux's ARCH_SET_FS check: the child's FS load would fault
+	}
 	n := -1
 	for i := range threads {
 		if threads[i].state == tFree || threads[i].state == tDead {
@@ -117,6 +122,7 @@ func clone(parent *frame, flags, stack, tls uint64) int64 {
 		klog().s("clone: thread table full (").dec(maxThreads).s(" threads)").print()
 		return -eAGAIN
 	}
+	// kernel:nopanic n >= 0 (checked above), an index from a loop over threads
 	t := &threads[n]
 	if t.kstackTop == 0 {
 		t.kstackTop = kmap(kstackSize) + kstackSize
@@ -131,6 +137,7 @@ func clone(parent *frame, flags, stack, tls uint64) int64 {
 		child.fs = tls
 	}
 	t.userFS = child.fs
+	// kernel:nopanic n and cur are thread table indices
 	sigs[n] = sigState{mask: sigs[cur].mask} // Linux: the mask is inherited, the alternate stack is not
 	// A switched-out context is [saved BP][return address] (see swtch).
 	sp := t.kstackTop - frameSize - 16
@@ -153,7 +160,9 @@ func switchTo(n int) {
 	}
 	prev := cur
 	cur = n
+	// kernel:nopanic n is a thread table index: pickNext's (cur+i) % maxThreads
 	kstackTop = threads[n].kstackTop
+	// kernel:nopanic n and prev are thread table indices
 	swtch(&threads[prev].ksp, threads[n].ksp)
 }
 
@@ -165,6 +174,7 @@ func reschedule() {
 		wakeExpired(nanotime())
 		for i := 1; i <= maxThreads; i++ {
 			n := (cur + i) % maxThreads
+			// kernel:nopanic (cur+i) % maxThreads is a thread table index
 			if threads[n].state == tRunnable {
 				switchTo(n)
 				return
@@ -177,6 +187,7 @@ func reschedule() {
 // block parks the current thread until wake, its deadline, or a signal
 // for it (interrupt), and says which came first.
 func block(addr uintptr, deadline int64) wakeReason {
+	// kernel:nopanic cur < maxThreads: it is only ever set to a thread table index
 	t := &threads[cur]
 	t.state = tBlocked
 	t.waitAddr = addr
@@ -230,6 +241,7 @@ func yield() { reschedule() }
 
 // exitThread ends the current thread for good.
 func exitThread() {
+	// kernel:nopanic cur < maxThreads: it is only ever set to a thread table index
 	threads[cur].state = tDead
 	for i := range threads {
 		if threads[i].state == tRunnable || threads[i].state == tBlocked {

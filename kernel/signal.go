@@ -49,50 +49,79 @@ func (s *sigState) onAltStack(sp uint64) bool {
 	return s.altSize != 0 && sp-s.altSP < s.altSize
 }
 
-// rtSigprocmask: how is SIG_BLOCK 0, SIG_UNBLOCK 1, SIG_SETMASK 2.
-func rtSigprocmask(how int, set, old uintptr) int64 {
-	s := &sigs[cur]
-	if old != 0 {
-		*(*uint64)(at(old)) = s.mask
-	}
-	if set == 0 {
-		return 0
-	}
-	v := *(*uint64)(at(set))
-	switch how {
-	case 0:
-		s.mask |= v
-	case 1:
-		s.mask &^= v
-	case 2:
-		s.mask = v
-	default:
+// rtSigprocmask: how is SIG_BLOCK 0, SIG_UNBLOCK 1, SIG_SETMASK 2. As in
+// Linux (kernel/signal.c): the set size, then the new set is read and
+// applied, then the mask from before is written.
+func rtSigprocmask(how int, set, old uintptr, size uint64) int64 {
+	if size != 8 {
 		return -eINVAL
 	}
-	s.mask &^= sigbit(9) | sigbit(19) // SIGKILL, SIGSTOP cannot be blocked
+	// kernel:nopanic cur is a thread table index
+	s := &sigs[cur]
+	prev := s.mask
+	if set != 0 {
+		v, errno := readUser[uint64](set)
+		if errno != 0 {
+			return -errno
+		}
+		switch how {
+		case 0:
+			s.mask |= v
+		case 1:
+			s.mask &^= v
+		case 2:
+			s.mask = v
+		default:
+			return -eINVAL
+		}
+		s.mask &^= sigbit(9) | sigbit(19) // SIGKILL, SIGSTOP cannot be blocked
+	}
+	if old != 0 {
+		return -writeUser(old, prev)
+	}
 	return 0
 }
 
 // sigaltstack: stack_t is {ss_sp u64, ss_flags i32 (+pad), ss_size u64}.
+// As in Linux (kernel/signal.c): the new stack is read, the old one
+// noted, the new one set, and the old one written last.
 func sigaltstack(ss, old uintptr, userSP uint64) int64 {
+	// kernel:nopanic cur is a thread table index
 	s := &sigs[cur]
-	if old != 0 {
-		o := (*[3]uint64)(at(old))
-		flags := uint64(s.altFlags)
-		if s.altSize == 0 {
-			flags = ssDisable
-		} else if s.onAltStack(userSP) {
-			flags = ssOnstack
-		}
-		o[0], o[1], o[2] = s.altSP, flags, s.altSize
-	}
+	var n [3]uint64
 	if ss != 0 {
-		n := (*[3]uint64)(at(ss))
-		if int32(n[1])&ssDisable != 0 {
+		var errno int64
+		if n, errno = readUser[[3]uint64](ss); errno != 0 {
+			return -errno
+		}
+	}
+	flags := uint64(s.altFlags)
+	if s.altSize == 0 {
+		flags = ssDisable
+	} else if s.onAltStack(userSP) {
+		flags = ssOnstack
+	}
+	prev := [3]uint64{s.altSP, flags, s.altSize}
+	if ss != 0 {
+		// Linux's checks (do_sigaltstack): not while on the stack, a
+		// known mode, at least MINSIGSTKSZ bytes.
+		const ssAutodisarm, minSigstksz = 1 << 31, 2048
+		mode := uint32(n[1]) &^ ssAutodisarm
+		switch {
+		case s.onAltStack(userSP):
+			return -ePERM
+		case mode != 0 && mode != ssOnstack && mode != ssDisable:
+			return -eINVAL
+		case mode == ssDisable:
 			s.altSP, s.altSize, s.altFlags = 0, 0, ssDisable
-		} else {
+		case n[2] < minSigstksz:
+			return -eNOMEM
+		default:
 			s.altSP, s.altSize, s.altFlags = n[0], n[2], 0
 		}
+	}
+	if old != 0 {
+		return -writeUser(old, prev)
 	}
 	return 0
 }
@@ -148,7 +177,9 @@ func sendProcessSignal(sig int) {
 // post marks sig pending on thread n and, unless it would be discarded or
 // blocked, interrupts the thread's wait so it comes back for it.
 func post(n int, sig int) {
+	// kernel:nopanic n is a thread table index; sig is 1..64 (tgkill and kill check)
 	sigs[n].pending |= sigbit(sig)
+	// kernel:nopanic n is a thread table index; sig is 1..64 (tgkill and kill check)
 	if sigs[n].mask&sigbit(sig) == 0 && disposition(sigactions[sig][0], sig) != sigDiscard {
 		interruptWait(n)
 	}
@@ -210,9 +241,11 @@ func terminate(sig int) {
 // signalFault turns a CPU fault in the program into a signal. It reports
 // false when no handler is registered (the caller then crashes the domain).
 func signalFault(f *trapFrame, sig, code int, addr uint64) bool {
+	// kernel:nopanic sig is faultSignal's: 4, 5, 7, 8 or 11
 	if disposition(sigactions[sig][0], sig) != sigRunHandler { // SIG_DFL or SIG_IGN
 		return false
 	}
+	// kernel:nopanic cur is a thread table index
 	if sigs[cur].mask&sigbit(sig) != 0 {
 		return false // blocked synchronous fault: Linux kills the process
 	}
@@ -222,11 +255,13 @@ func signalFault(f *trapFrame, sig, code int, addr uint64) bool {
 // deliver rewrites the saved context so that the thread resumes in the
 // handler for sig, with the old context saved in a signal frame.
 func deliver(sig, code int, addr uint64, fx *[512]byte, r *gpRegs, ir *iretFrame) bool {
+	// kernel:nopanic sig is 1..64: faultSignal's or a pending bit's
 	act := &sigactions[sig]
 	handler, flags, restorer, amask := act[0], act[1], act[2], act[3]
 	if handler <= sigIGN {
 		return false // the caller checked disposition; nothing to run
 	}
+	// kernel:nopanic cur is a thread table index
 	s := &sigs[cur]
 	sp := ir.rsp - 128 // skip the red zone
 	onAlt := s.onAltStack(ir.rsp)
@@ -296,6 +331,7 @@ func rtSigreturn(f *frame) {
 	// Only the flags a program may change; IF stays on.
 	const userFlags = 0xCD5 | 0x40000 // CF PF AF ZF SF TF DF OF, AC
 	f.rflags = f.rflags&^userFlags | g[17]&userFlags | 0x200
+	// kernel:nopanic cur is a thread table index
 	sigs[cur].mask = *(*uint64)(at(uintptr(uc + ucSigmask)))
 	if fp := g[23]; fp != 0 {
 		if !userWritable(fp, fp+fpstateSize) {
@@ -359,6 +395,7 @@ func userWritable(lo, hi uint64) bool {
 // TLS: a thread running on another's FS base would run with the other's
 // g, and the Go runtime would fail far from the cause.
 func checkFS(f *frame, where string, v uint64) {
+	// kernel:nopanic cur is a thread table index
 	t := &threads[cur]
 	if f.fs == t.userFS {
 		return

@@ -106,9 +106,9 @@ func syscallGo(f *frame) {
 func dispatch(f *frame, nr, a0, a1, a2, a3, a4 uint64) int64 {
 	switch nr {
 	case sysWrite:
-		return write(int(a0), uintptr(a1), int(a2))
+		return write(int(a0), uintptr(a1), a2)
 	case sysRead:
-		return read(int(a0), uintptr(a1), int(a2))
+		return read(int(a0), uintptr(a1), a2)
 	case sysClose:
 		return closeFD(int(a0))
 	case sysMmap:
@@ -134,7 +134,11 @@ func dispatch(f *frame, nr, a0, a1, a2, a3, a4 uint64) int64 {
 		if a0 != archSetFS {
 			return -eINVAL
 		}
+		if a1 >= uint64(userHi) {
+			return -ePERM // as Linux beyond TASK_SIZE_MAX: a non-canonical FS base would fault WRMSR
+		}
 		f.fs = a1
+		// kernel:nopanic cur is a thread table index
 		threads[cur].userFS = a1
 		return 0
 	case sysClone:
@@ -155,7 +159,7 @@ func dispatch(f *frame, nr, a0, a1, a2, a3, a4 uint64) int64 {
 	case sysRtSigaction:
 		return rtSigaction(int(a0), uintptr(a1), uintptr(a2), a3)
 	case sysRtSigprocmask:
-		return rtSigprocmask(int(a0), uintptr(a1), uintptr(a2))
+		return rtSigprocmask(int(a0), uintptr(a1), uintptr(a2), a3)
 	case sysSigaltstack:
 		return sigaltstack(uintptr(a0), uintptr(a1), f.rsp)
 	case sysKill:
@@ -173,31 +177,19 @@ func dispatch(f *frame, nr, a0, a1, a2, a3, a4 uint64) int64 {
 	case sysPrctl:
 		return -eINVAL // Go names its mappings with PR_SET_VMA; EINVAL makes it stop
 	case sysSchedGetaffinity:
-		if a1 < 8 {
-			return -eINVAL
-		}
-		b := bytesAt(uintptr(a2), int(a1))
-		clear(b)
-		b[0] = 1
-		return 8
+		return schedGetaffinity(uint32(a1), uintptr(a2))
 	case sysGetrandom:
-		return getrandom(uintptr(a0), int(a1))
+		return getrandom(uintptr(a0), a1, a2)
 	case sysEpollCreate1:
 		return epollCreate()
 	case sysEpollCtl:
 		return epollCtl(int(a0), int(a1), int(a2), uintptr(a3))
 	case sysEpollPwait:
-		return epollWait(int(a0), uintptr(a1), int(a2), int(int32(a3)))
+		return epollWait(int(a0), uintptr(a1), int(int32(a2)), int(int32(a3)))
 	case sysEventfd2:
 		return eventfdCreate(a0, int(a1))
 	case sysPrlimit64:
-		// The os package raises RLIMIT_NOFILE at start-up. Report a
-		// fixed limit; new limits are accepted and ignored.
-		if a3 != 0 {
-			lim := (*[2]uint64)(at(uintptr(a3)))
-			lim[0], lim[1] = maxFDs, maxFDs
-		}
-		return 0
+		return prlimit(a1, uintptr(a2), uintptr(a3))
 	case sysExit:
 		exitThread()
 	case sysExitGroup:
@@ -228,14 +220,26 @@ var devices = [...]struct {
 // openat opens one of the devices. The flags' O_NONBLOCK is kept.
 func openat(path uintptr, flags uint64) int64 {
 	const oNonblock = 0x800
-	if path == 0 {
-		return -eFAULT
+	// The path, up to one byte past the longest device's (with its NUL).
+	var name [len("/dev/xen/gntalloc") + 1]byte
+	n := 0
+	for n < len(name) {
+		c, errno := readUser[byte](path + uintptr(n))
+		if errno != 0 {
+			return -errno
+		}
+		if c == 0 {
+			break
+		}
+		name[n] = c
+		n++
 	}
 	for _, d := range devices {
-		p := bytesAt(path, len(d.path)+1)
-		if string(p[:len(d.path)]) == d.path && p[len(d.path)] == 0 {
+		// kernel:nopanic n < len(name), checked first
+		if n < len(name) && string(name[:n]) == d.path {
 			fd := d.open()
 			if fd >= 0 {
+				// kernel:nopanic fd is a descriptor a device's open returned, in [3, maxFDs)
 				fds[fd].nonblock = flags&oNonblock != 0
 			}
 			return fd
@@ -258,44 +262,148 @@ func ioctl(fd int, req uint64, arg uintptr) int64 {
 	return -eNOTTY
 }
 
-func write(fd int, buf uintptr, n int) int64 {
-	if n < 0 {
-		return -eINVAL
+// rwFile is the file behind fd for a read (the console's is fd 0) or a
+// write (fds 1 and 2), or nil if fd names none that can.
+func rwFile(fd int, write bool) *fdEntry {
+	if fd < 0 || fd >= maxFDs {
+		return nil
 	}
-	switch fd {
-	case 1, 2:
-		kwrite(bytesAt(buf, n))
-		return int64(n)
+	switch e := &fds[fd]; e.kind {
+	case fdConsole:
+		if write == (fd != 0) {
+			return e
+		}
+	case fdEventfd, fdXenbus, fdEvtchn:
+		return e
 	}
-	if e := eventfdOf(fd); e != nil {
-		return eventfdWrite(e, buf, n)
-	}
-	if e := fdOf(fd, fdXenbus); e != nil {
-		return xenbusWrite(int(e.slot), bytesAt(buf, n))
-	}
-	if e := fdOf(fd, fdEvtchn); e != nil {
-		return evtchnWrite(int(e.slot), buf, n)
-	}
-	return -eBADF
+	return nil
 }
 
-func read(fd int, buf uintptr, n int) int64 {
-	if n < 0 {
-		return -eINVAL
+func write(fd int, buf uintptr, count uint64) int64 {
+	e := rwFile(fd, true)
+	if e == nil {
+		return -eBADF
 	}
-	if fd == 0 {
-		return consoleRead(bytesAt(buf, n))
+	n, errno := rwCount(buf, count)
+	if errno != 0 {
+		return -errno
 	}
-	if e := eventfdOf(fd); e != nil {
+	switch e.kind {
+	case fdConsole:
+		return consoleWrite(buf, n)
+	case fdEventfd:
+		return eventfdWrite(e, buf, n)
+	case fdXenbus:
+		return xenbusWriteFrom(int(e.slot), buf, n)
+	}
+	return evtchnWrite(int(e.slot), buf, n)
+}
+
+func read(fd int, buf uintptr, count uint64) int64 {
+	e := rwFile(fd, false)
+	if e == nil {
+		return -eBADF
+	}
+	n, errno := rwCount(buf, count)
+	if errno != 0 {
+		return -errno
+	}
+	switch e.kind {
+	case fdConsole, fdXenbus:
+		return readThrough(e, buf, n)
+	case fdEventfd:
 		return eventfdRead(e, buf, n)
 	}
-	if e := fdOf(fd, fdXenbus); e != nil {
-		return xenbusRead(int(e.slot), bytesAt(buf, n))
+	return evtchnRead(int(e.slot), e.nonblock, buf, n)
+}
+
+// rwCount checks a read's or write's buffer and count as Linux's vfs_read
+// and vfs_write do: access_ok first (EFAULT), then a count that is
+// negative as a ssize_t (EINVAL), clamped to maxRW.
+func rwCount(buf uintptr, count uint64) (int, int64) {
+	if !accessOK(buf, uintptr(count)) {
+		return 0, eFAULT
 	}
-	if e := fdOf(fd, fdEvtchn); e != nil {
-		return evtchnRead(int(e.slot), e.nonblock, buf, n)
+	if int64(count) < 0 {
+		return 0, eINVAL
 	}
-	return -eBADF
+	return int(min(count, maxRW)), 0
+}
+
+// consoleWrite writes n bytes of the program's buffer to the console, a
+// piece at a time: what was written before a fault counts, as on Linux;
+// a fault before anything is EFAULT.
+func consoleWrite(buf uintptr, n int) int64 {
+	var piece [256]byte
+	done := 0
+	for done < n {
+		// kernel:nopanic min(n-done, len(piece)) is in [1, len(piece)] inside the loop
+		p := piece[:min(n-done, len(piece))]
+		k := copyInSome(p, buf+uintptr(done))
+		// kernel:nopanic copyInSome returns at most len(p)
+		kwrite(p[:k])
+		done += k
+		if k < len(p) {
+			break
+		}
+	}
+	if done == 0 && n > 0 {
+		return -eFAULT
+	}
+	return int64(done)
+}
+
+// readStage is the most one read of the console or /dev/xen/xenbus
+// hands over: a short read, as a device may give.
+const readStage = 1024
+
+// readThrough reads from the console or /dev/xen/xenbus into a kernel
+// buffer and copies that to the program's. The program's buffer is
+// probed first, so a bad one fails EFAULT before the device gives
+// anything up. (A program that unmaps the buffer while the read blocks
+// loses the bytes the read took.)
+func readThrough(e *fdEntry, buf uintptr, n int) int64 {
+	if n == 0 {
+		return 0
+	}
+	var stage [readStage]byte
+	// kernel:nopanic n > 0 here, and min caps it at len(stage)
+	p := stage[:min(n, len(stage))]
+	if errno := userProbe(buf, uintptr(len(p)), true); errno != 0 {
+		return -errno
+	}
+	var r int64
+	if e.kind == fdConsole {
+		r = consoleRead(p)
+	} else {
+		r = xenbusRead(int(e.slot), p)
+	}
+	if r <= 0 {
+		return r
+	}
+	if errno := copyOut(buf, p[:min(int(r), len(p))]); errno != 0 {
+		return -errno
+	}
+	return r
+}
+
+// xenbusWriteFrom gives /dev/xen/xenbus the program's buffer, a piece at a
+// time (xenbusWrite takes requests in pieces of any size).
+func xenbusWriteFrom(slot int, buf uintptr, n int) int64 {
+	var piece [256]byte
+	for done := 0; done < n; {
+		// kernel:nopanic min(n-done, len(piece)) is in [1, len(piece)] inside the loop
+		k := copyInSome(piece[:min(n-done, len(piece))], buf+uintptr(done))
+		if k == 0 {
+			return -eFAULT
+		}
+		// kernel:nopanic copyInSome returns at most the length it was given
+		if r := xenbusWrite(slot, piece[:k]); r < 0 {
+			return r
+		}
+		done += k
+	}
+	return int64(n)
 }
 
 func fcntl(fd, cmd int) int64 {
@@ -316,9 +424,21 @@ func fcntl(fd, cmd int) int64 {
 
 func futex(addr uintptr, op int, val uint32, timeout uintptr) int64 {
 	const wait, wake_, private = 0, 1, 128
+	// get_futex_key (kernel/futex/core.c): an aligned word the program
+	// may name, else EINVAL or EFAULT.
+	if addr%4 != 0 {
+		return -eINVAL
+	}
+	if !accessOK(addr, 4) {
+		return -eFAULT
+	}
 	switch op &^ private {
 	case wait:
-		if *(*uint32)(at(addr)) != val {
+		v, errno := readUser[uint32](addr)
+		if errno != 0 {
+			return -errno
+		}
+		if v != val {
 			return -eAGAIN
 		}
 		var deadline int64
@@ -368,28 +488,104 @@ func clockGettime(clock int, p uintptr) int64 {
 	default:
 		return -eINVAL
 	}
-	ts := (*[2]int64)(at(p))
-	ts[0], ts[1] = ns/1e9, ns%1e9
+	return -writeUser(p, [2]int64{ns / 1e9, ns % 1e9})
+}
+
+// rtSigaction follows Linux's order (kernel/signal.c): the set size,
+// then the new action is read, the signal checked, the action replaced,
+// and the old one written last (EFAULT then leaves the new one in place).
+func rtSigaction(sig int, act, old uintptr, size uint64) int64 {
+	if size != 8 {
+		return -eINVAL
+	}
+	var next [4]uint64
+	if act != 0 {
+		var errno int64
+		if next, errno = readUser[[4]uint64](act); errno != 0 {
+			return -errno
+		}
+	}
+	if sig <= 0 || sig >= len(sigactions) || act != 0 && (sig == sigKILL || sig == 19) { // SIGSTOP
+		return -eINVAL
+	}
+	prev := sigactions[sig]
+	if act != 0 {
+		sigactions[sig] = next
+	}
+	if old != 0 {
+		return -writeUser(old, prev)
+	}
 	return 0
 }
 
-func rtSigaction(sig int, act, old uintptr, size uint64) int64 {
-	if sig <= 0 || sig >= len(sigactions) || size != 8 {
+// schedGetaffinity reports one CPU. Its size is an unsigned int, as in
+// Linux (kernel/sched/syscalls.c), checked as Linux checks it: at least
+// one CPU's bit (in 32-bit arithmetic) and whole longs; one long of mask
+// is written and its size returned.
+func schedGetaffinity(size uint32, mask uintptr) int64 {
+	if size*8 == 0 || size%8 != 0 {
 		return -eINVAL
 	}
-	if old != 0 {
-		*(*[4]uint64)(at(old)) = sigactions[sig]
+	if errno := writeUser(mask, uint64(1)); errno != 0 {
+		return -errno
 	}
-	if act != 0 {
-		sigactions[sig] = *(*[4]uint64)(at(act))
+	return 8
+}
+
+// prlimit reports a fixed limit (the os package raises RLIMIT_NOFILE at
+// start-up); a new limit is read, as Linux reads it, and ignored.
+func prlimit(resource uint64, next, old uintptr) int64 {
+	const rlimNlimits = 16
+	if resource >= rlimNlimits {
+		return -eINVAL
+	}
+	if next != 0 {
+		if _, errno := readUser[[2]uint64](next); errno != 0 {
+			return -errno
+		}
+	}
+	if old != 0 {
+		return -writeUser(old, [2]uint64{maxFDs, maxFDs})
 	}
 	return 0
 }
 
 var rngState uint64
 
-func getrandom(buf uintptr, n int) int64 {
-	b := bytesAt(buf, n)
+// getrandom fills the buffer as Linux's does (drivers/char/random.c):
+// unknown flags are EINVAL, the size is clamped to maxRW, the range must
+// pass access_ok (even for 0 bytes), and a fault part way returns what
+// was written (EFAULT if nothing was).
+func getrandom(buf uintptr, size, flags uint64) int64 {
+	const grndNonblock, grndRandom, grndInsecure = 1, 2, 4
+	if flags&^(grndNonblock|grndRandom|grndInsecure) != 0 || flags&(grndRandom|grndInsecure) == grndRandom|grndInsecure {
+		return -eINVAL
+	}
+	n := int(min(size, maxRW))
+	if !accessOK(buf, uintptr(n)) {
+		return -eFAULT
+	}
+	var piece [256]byte
+	done := 0
+	for done < n {
+		// kernel:nopanic min(n-done, len(piece)) is in [1, len(piece)] inside the loop
+		p := piece[:min(n-done, len(piece))]
+		fillRandom(p)
+		k := copyOutSome(buf+uintptr(done), p)
+		done += k
+		if k < len(p) {
+			break
+		}
+	}
+	if done == 0 && n > 0 {
+		return -eFAULT
+	}
+	return int64(done)
+}
+
+// fillRandom fills b from RDRAND, or the TSC-seeded generator.
+func fillRandom(b []byte) {
+	n := len(b)
 	for i := 0; i < n; i += 8 {
 		v, ok := uint64(0), false
 		if haveRDRAND {
@@ -405,10 +601,10 @@ func getrandom(buf uintptr, n int) int64 {
 			v = rngState
 		}
 		for j := 0; j < 8 && i+j < n; j++ {
+			// kernel:nopanic i+j < n = len(b), checked in the loop condition
 			b[i+j] = byte(v >> (8 * j))
 		}
 	}
-	return int64(n)
 }
 
 // exitGroup ends the domain: poweroff for status 0, crash otherwise,
@@ -435,8 +631,9 @@ func checkG(f *frame, nr uint64) {
 	if reportedG || nr == sysClone || nr == sysRtSigreturn || f.fs < uint64(userLo) || f.r14 == 0 {
 		return
 	}
-	if g := *(*uint64)(at(uintptr(f.fs - 8))); g != 0 && g != f.r14 {
+	if g, errno := readUser[uint64](uintptr(f.fs - 8)); errno == 0 && g != 0 && g != f.r14 {
 		reportedG = true
+		// kernel:nopanic cur is a thread table index
 		klog().s("note: thread ").dec(int64(threads[cur].tid)).s(" entered system call ").dec(int64(nr)).
 			s(" with g ").hex(f.r14).s(" in R14 but ").hex(g).s(" in its TLS (fs ").hex(f.fs).s(")").print()
 	}

@@ -105,9 +105,11 @@ func keepEarlyTLS() {
 }
 
 // trap is called by trapCommon for every exception. A page fault inside a
-// mapping is demand paging: map a zero page and retry. A fault the
-// program caused becomes a signal, which the Go runtime turns into a
-// panic. A fault in the kernel itself crashes the domain.
+// mapping is demand paging: map a zero page and retry. A fault in the
+// kernel's copy of program memory makes the copy return short
+// (userCopyFault). A fault the program caused becomes a signal, which
+// the Go runtime turns into a panic. A fault in the kernel itself
+// crashes the domain.
 func trap(f *trapFrame) {
 	if f.vector == upcallVector { // only irqEntry's redelivered path
 		upcallRedelivered(f)
@@ -119,6 +121,9 @@ func trap(f *trapFrame) {
 			counts.faults++
 			return
 		}
+	}
+	if userCopyFault(f) {
+		return // a bad pointer from the program: its system call fails EFAULT
 	}
 	if f.fs != kernelFS {
 		sig, code, addr := faultSignal(f.vector, f.errcode, cr2)

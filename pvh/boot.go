@@ -61,6 +61,7 @@ func (PhysMem) Contains(paddr, n uint64) bool {
 }
 
 func (PhysMem) ReadAt(p []byte, paddr uint64) {
+	// kernel:nopanic a slice's length is never negative, and paddr is RAM the caller names
 	copy(p, unsafe.Slice((*byte)(at(uintptr(paddr))), len(p)))
 }
 

@@ -70,6 +70,7 @@ func (o *output) toE9(p []byte) { hw.e9(noescape(p)) }
 // escape, and callers write from stack buffers before any heap exists.
 // No sink keeps p.
 func noescape(p []byte) []byte {
+	// kernel:nopanic a slice's length is never negative; p's data is not nil when its length is not 0
 	return unsafe.Slice((*byte)(at(uintptr(unsafe.Pointer(unsafe.SliceData(p))))), len(p))
 }
 
@@ -143,6 +144,7 @@ func ReadConsole(p []byte) (int, error) {
 }
 
 func (o *output) flushLine() {
+	// kernel:nopanic o.n <= len(o.buf): write flushes before it would pass the end
 	p := o.buf[:o.n]
 	o.n = 0
 	o.write(p)
@@ -166,6 +168,7 @@ func (o *output) write(p []byte) {
 			o.ringFailed(err, p)
 		}
 	default:
+		// kernel:nopanic earlyLen <= len(early): it grows by what copy took
 		n := copy(o.early[o.earlyLen:], p)
 		o.earlyLen += n
 		o.earlyLost += len(p) - n
@@ -229,6 +232,7 @@ func (o *output) useRing(page *console.Interface, port uint32) {
 // replay copies the boot messages so far onto the new main console.
 func (o *output) replay() {
 	mainAt = hw.now()
+	// kernel:nopanic earlyLen <= len(early): it grows by what copy took
 	o.write(o.early[:o.earlyLen])
 	if o.earlyLost > 0 {
 		m := append(msgBuf[:0], "goxen: ("...)

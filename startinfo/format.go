@@ -81,6 +81,7 @@ func AppendFlags(buf []byte, flags uint32) []byte {
 		buf = appendHex(buf, uint64(rest))
 		buf = append(buf, '|')
 	}
+	// kernel:nopanic buf ends with the '|' appended in the loop, which ran at least once
 	return buf[:len(buf)-1]
 }
 

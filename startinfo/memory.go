@@ -65,6 +65,7 @@ func le32(b []byte) uint32 {
 }
 
 func le64(b []byte) uint64 {
+	// kernel:nopanic callers pass 8 bytes or more (a bounds hint, as encoding/binary does)
 	_ = b[7]
 	return uint64(le32(b)) | uint64(le32(b[4:]))<<32
 }

@@ -183,6 +183,7 @@ func readCmdline(e *Error, m Memory, paddr uint64, dst, scratch []byte) (n, full
 				return i, i, nil
 			}
 		}
+		// kernel:nopanic dst is a fixed array, never empty
 		dst[len(dst)-1] = 0
 		return len(dst) - 1, cmdlineLength(m, paddr, bound, scratch), nil
 	}
@@ -218,6 +219,7 @@ func cmdlineLength(m Memory, paddr, from uint64, buf []byte) int {
 		if k == 0 {
 			return 0
 		}
+		// kernel:nopanic k <= len(buf): it starts there and only halves
 		m.ReadAt(buf[:k], paddr+i)
 		for j, c := range buf[:k] {
 			if c == 0 {
@@ -239,15 +241,18 @@ func ParsePVH(m Memory, paddr uint64) (*PVH, error) {
 }
 
 // CmdlineBytes returns the command line without its NUL, as a slice of p.
+// kernel:nopanic CmdlineLen <= len(Cmdline): readCmdline caps it
 func (p *PVH) CmdlineBytes() []byte { return p.Cmdline[:p.CmdlineLen] }
 
 // CmdlineString returns the command line as a string (this allocates).
 func (p *PVH) CmdlineString() string { return string(p.CmdlineBytes()) }
 
 // ModuleList returns the decoded modules, as a slice of p.
+// kernel:nopanic NModules <= len(Modules): the reader caps it
 func (p *PVH) ModuleList() []Module { return p.Modules[:p.NModules] }
 
 // MemoryMap returns the decoded memory map entries, as a slice of p.
+// kernel:nopanic NMemmap <= len(Memmap): the reader caps it
 func (p *PVH) MemoryMap() []MemmapEntry { return p.Memmap[:p.NMemmap] }
 
 // RAM yields the memory map entries of type XEN_HVM_MEMMAP_TYPE_RAM, in

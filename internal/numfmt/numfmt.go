@@ -40,6 +40,7 @@ func AppendInt(b []byte, v int64) []byte {
 	i := len(tmp)
 	for {
 		i--
+		// kernel:nopanic i counts down from 20, and a uint64 has at most 20 digits
 		tmp[i] = byte('0' + u%10)
 		u /= 10
 		if u == 0 {

@@ -31,6 +31,29 @@ var Calls = []string{
 	"runtime.memclrHasPointers",
 }
 
+// PanicCalls are the runtime functions compiled code calls to panic
+// (prefixes of their names): failed bounds and slice checks
+// (panicIndex, panicSlice*, panicBounds, goPanic*), integer division by
+// zero, a too-large shift, a nil dereference the hardware does not
+// catch, failed type assertions, unsafe.Slice and unsafe.String with bad
+// lengths, and panic itself. Kernel code must not reach one: there is
+// no goroutine to unwind, so it ends the domain.
+var PanicCalls = []string{
+	"runtime.panic",
+	"runtime.goPanic",
+	"runtime.gopanic",
+}
+
+// IsPanic reports whether a call to the function named fn panics.
+func IsPanic(fn string) bool {
+	for _, c := range PanicCalls {
+		if strings.HasPrefix(fn, c) && !strings.HasPrefix(fn, "runtime.panicCheck") {
+			return true
+		}
+	}
+	return false
+}
+
 // IsBarrier reports whether a call to the function named fn is a write
 // barrier.
 func IsBarrier(fn string) bool {

@@ -19,3 +19,24 @@ func TestLocalName(t *testing.T) {
 		}
 	}
 }
+
+// IsPanic takes the runtime's panic entries and nothing that merely has
+// "panic" in its name.
+func TestIsPanic(t *testing.T) {
+	for fn, want := range map[string]bool{
+		"runtime.panicBounds":         true,
+		"runtime.panicIndex":          true,
+		"runtime.panicdivide":         true,
+		"runtime.panicunsafeslicelen": true,
+		"runtime.panicwrap":           true,
+		"runtime.goPanicIndex":        true,
+		"runtime.gopanic":             true,
+		"runtime.panicCheck1":         false, // checks whether a panic is allowed; panics only through throw
+		"runtime.printpanicval":       false,
+		"example.com/p.panicky":       false,
+	} {
+		if got := IsPanic(fn); got != want {
+			t.Errorf("IsPanic(%q) = %v, want %v", fn, got, want)
+		}
+	}
+}

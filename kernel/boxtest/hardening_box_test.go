@@ -3,6 +3,9 @@
 package boxtest
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -78,4 +81,105 @@ func TestLongCmdline(t *testing.T) {
 	expect(t, r, box.PoweredOff,
 		"goxen: the command line is longer than Xen's limit of 1023 bytes (1504): truncated, the rest is dropped",
 		"args: 204 words, 1019 bytes", "done")
+}
+
+// A program's bad pointers and sizes get the errno Linux gives, and the
+// guest keeps running: the hardening program's badptr check calls every
+// system call the kernel answers that takes a pointer or a size, with
+// unmapped, PROT_NONE, read-only, kernel-stack, kernel-memory and
+// non-canonical pointers and sizes 0, 2^31, 2^63 and 2^64-1. The same
+// program, built without the kernel (-tags native), runs on this Linux
+// host, and each case's result is compared; badptrDiffers lists where
+// the guest answers otherwise on purpose. Calls on Xen's devices exist
+// in the guest only ("guest ..." cases): each must be EFAULT, except a
+// read-only buffer the kernel only reads.
+func TestHardeningBadPointers(t *testing.T) {
+	native := runNative(t, "./kernel/boxtest/testdata/hardening", "badptr")
+	k := buildKernel(t, "./kernel/boxtest/testdata/hardening")
+	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 64, Cmdline: "badptr"})
+	expect(t, r, box.PoweredOff, "badptr: still running", "done")
+	want, wantOrder := badptrResults(native)
+	got, gotOrder := badptrResults(r.Console)
+	if len(want) < 150 {
+		t.Fatalf("the native run gave %d cases:\n%s", len(want), native)
+	}
+	for _, c := range wantOrder {
+		g, ok := got[c]
+		switch d, differs := badptrDiffers[c]; {
+		case !ok:
+			t.Errorf("%s: no result in the guest (Linux: %s)", c, want[c])
+		case differs && g == d.guest:
+			t.Logf("%s = %s (Linux: %s; differs on purpose: %s)", c, g, want[c], d.why)
+		case g != want[c]:
+			t.Errorf("%s = %s in the guest, %s on Linux", c, g, want[c])
+		default:
+			t.Logf("%s = %s, as on Linux", c, g)
+		}
+	}
+	for c, d := range badptrDiffers {
+		if _, ok := want[c]; !ok {
+			t.Errorf("badptrDiffers names %q, which the program no longer prints (%s)", c, d.why)
+		}
+	}
+	for _, c := range gotOrder {
+		if _, ok := want[c]; ok {
+			continue
+		}
+		if !strings.HasPrefix(c, "guest ") {
+			t.Errorf("%s = %s in the guest, not run on Linux", c, got[c])
+		} else if !strings.HasSuffix(c, "p=read-only") && got[c] != "EFAULT" {
+			t.Errorf("%s = %s, want EFAULT", c, got[c])
+		} else {
+			t.Logf("%s = %s", c, got[c])
+		}
+	}
+}
+
+// badptrDiffers are the cases where the guest answers otherwise than
+// Linux on purpose, with its answer and the reason.
+var badptrDiffers = map[string]struct{ guest, why string }{
+	"mmap(p, 4096, MAP_FIXED_NOREPLACE) p=kernel-memory": {"EPERM",
+		"below the program's range (64 GiB up) is the kernel's identity map; Linux maps anything above mmap_min_addr"},
+	"munmap(p, 4096) p=kernel-memory": {"EINVAL",
+		"the kernel's memory is not the program's to unmap (mm.Space.Munmap); on Linux nothing is mapped there, so 0"},
+}
+
+// badptrResults reads the "badptr: CASE = RESULT" lines of out, in order.
+func badptrResults(out string) (map[string]string, []string) {
+	m := map[string]string{}
+	var order []string
+	for _, l := range strings.Split(out, "\n") {
+		i := strings.Index(l, "badptr: ")
+		if i < 0 {
+			continue
+		}
+		c, res, ok := strings.Cut(strings.TrimSpace(l[i+len("badptr: "):]), " = ")
+		if !ok {
+			continue
+		}
+		if _, dup := m[c]; !dup {
+			order = append(order, c)
+		}
+		m[c] = res
+	}
+	return m, order
+}
+
+// runNative builds pkg as a plain Linux program (-tags native: without
+// the kernel) and runs it on this host with args; it returns the output.
+func runNative(t *testing.T, pkg string, args ...string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "native")
+	build := exec.Command("go", "build", "-tags", "native", "-o", bin, pkg)
+	build.Dir = "../.."
+	build.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building %s natively: %v\n%s", pkg, err, out)
+	}
+	run := exec.Command(bin, args...)
+	out, err := run.Output()
+	if err != nil {
+		t.Fatalf("running %s natively: %v\n%s", pkg, err, out)
+	}
+	return strings.ReplaceAll(string(out), "\x00", "")
 }

@@ -81,6 +81,7 @@ func (f *Frames) Alloc() (p PAddr, ok bool) {
 		if w >= n {
 			w -= n
 		}
+		// kernel:nopanic w < n = the words in use, at most len(f.free)
 		if x := f.free[w]; x != 0 {
 			b := uint64(bits.TrailingZeros64(x))
 			f.free[w] = x &^ (1 << b)
@@ -108,6 +109,7 @@ func (f *Frames) AllocRun(n uint64) (p PAddr, ok bool) {
 	var run uint64
 	for i := maxFrames; i > 0; i-- {
 		j := i - 1
+		// kernel:nopanic j < the frames AllocRun scans, 64*len(f.free)
 		w := f.free[j/64]
 		if j%64 == 63 && w == 0 {
 			run = 0
@@ -121,6 +123,7 @@ func (f *Frames) AllocRun(n uint64) (p PAddr, ok bool) {
 		run++
 		if run == n {
 			for k := j; k < j+n; k++ {
+				// kernel:nopanic k < j+n <= the frames scanned, 64*len(f.free)
 				f.free[k/64] &^= 1 << (k % 64)
 			}
 			f.nfree -= n

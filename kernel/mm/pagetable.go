@@ -148,6 +148,7 @@ func (pt *PageTable) Lookup(va VAddr) (pte uint64, ok bool) {
 	if t == nil {
 		return 0, false
 	}
+	// kernel:nopanic i is 9 bits of an address: below 512
 	return t[i], t[i]&PTEPresent != 0
 }
 
@@ -181,6 +182,7 @@ func (pt *PageTable) walk(tpa PAddr, lvl int, base, start, end VAddr, op *rangeO
 		last = uint64(end-1-base) >> sh
 	}
 	for i := first; i <= last; i++ {
+		// kernel:nopanic first <= last < 512: 9 bits of an address
 		e := t[i]
 		if e == 0 {
 			continue

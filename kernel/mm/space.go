@@ -92,6 +92,7 @@ func (s *Space) search(va VAddr) int {
 	lo, hi := 0, s.n
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
+		// kernel:nopanic lo <= m < hi <= s.n <= len(s.regions)
 		if s.regions[m].End <= va {
 			lo = m + 1
 		} else {
@@ -104,6 +105,7 @@ func (s *Space) search(va VAddr) int {
 // find returns the index of the region holding va, or -1.
 func (s *Space) find(va VAddr) int {
 	i := s.search(va)
+	// kernel:nopanic i < s.n <= len(s.regions), checked first
 	if i < s.n && s.regions[i].Start <= va {
 		return i
 	}
@@ -113,12 +115,14 @@ func (s *Space) find(va VAddr) int {
 // overlaps reports whether any region meets [a, b).
 func (s *Space) overlaps(a, b VAddr) bool {
 	i := s.search(a)
+	// kernel:nopanic i < s.n <= len(s.regions), checked first
 	return i < s.n && s.regions[i].Start < b
 }
 
 // covered reports whether regions cover [a, b) without holes.
 func (s *Space) covered(a, b VAddr) bool {
 	for i := s.search(a); a < b; i++ {
+		// kernel:nopanic i < s.n <= len(s.regions), checked first
 		if i >= s.n || s.regions[i].Start > a {
 			return false
 		}
@@ -133,33 +137,40 @@ func (s *Space) covered(a, b VAddr) bool {
 func (s *Space) replace(a, b VAddr, prot Prot, fill bool) int {
 	i := s.search(a) // first region ending after a
 	j := i           // first region starting at or after b
+	// kernel:nopanic j < s.n <= len(s.regions), checked first
 	for j < s.n && s.regions[j].Start < b {
 		j++
 	}
 	var mid [3]Region
 	m := 0
 	add := func(r Region) {
+		// kernel:nopanic 0 < m <= 3 = len(mid): at most three regions are added
 		if m > 0 && mid[m-1].End == r.Start && mid[m-1].Prot == r.Prot {
 			mid[m-1].End = r.End
 			return
 		}
+		// kernel:nopanic m < 3 = len(mid): at most three regions are added
 		mid[m] = r
 		m++
 	}
+	// kernel:nopanic i < j <= s.n <= len(s.regions)
 	if i < j && s.regions[i].Start < a {
 		add(Region{s.regions[i].Start, a, s.regions[i].Prot})
 	}
 	if fill {
 		add(Region{a, b, prot})
 	}
+	// kernel:nopanic 0 <= i < j <= s.n <= len(s.regions)
 	if i < j && s.regions[j-1].End > b {
 		add(Region{b, s.regions[j-1].End, s.regions[j-1].Prot})
 	}
 	lo, hi := i, j
+	// kernel:nopanic 0 < lo <= s.n and 0 < m <= len(mid)
 	if m > 0 && lo > 0 && s.regions[lo-1].End == mid[0].Start && s.regions[lo-1].Prot == mid[0].Prot {
 		mid[0].Start = s.regions[lo-1].Start
 		lo--
 	}
+	// kernel:nopanic hi < s.n and 0 < m <= len(mid)
 	if m > 0 && hi < s.n && mid[m-1].End == s.regions[hi].Start && mid[m-1].Prot == s.regions[hi].Prot {
 		mid[m-1].End = s.regions[hi].End
 		hi++
@@ -168,7 +179,9 @@ func (s *Space) replace(a, b VAddr, prot Prot, fill bool) int {
 	if n > len(s.regions) {
 		return ENOMEM
 	}
+	// kernel:nopanic lo+m+s.n-hi <= len(s.regions), checked above; hi <= s.n
 	copy(s.regions[lo+m:], s.regions[hi:s.n])
+	// kernel:nopanic lo+m <= len(s.regions), checked above; m <= len(mid)
 	copy(s.regions[lo:], mid[:m])
 	s.n = n
 	return 0
@@ -181,12 +194,14 @@ func (s *Space) findGap(size uint64) (VAddr, bool) {
 	for k := s.n - 1; k >= -1; k-- {
 		bottom := s.Lo
 		if k >= 0 {
+			// kernel:nopanic 0 <= k < s.n <= len(s.regions)
 			bottom = s.regions[k].End
 		}
 		if top >= bottom && uint64(top-bottom) >= size {
 			return top - VAddr(size), true
 		}
 		if k >= 0 {
+			// kernel:nopanic 0 <= k < s.n <= len(s.regions)
 			top = s.regions[k].Start
 		}
 	}
@@ -379,6 +394,7 @@ func (s *Space) Fault(va VAddr, write bool) int {
 	if k < 0 {
 		return EFAULT
 	}
+	// kernel:nopanic find returns -1 (checked) or an index below s.n
 	prot := s.regions[k].Prot
 	if prot == ProtNone || write && prot&ProtWrite == 0 {
 		return EFAULT
