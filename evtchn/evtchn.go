@@ -84,6 +84,7 @@ func ClearPending(s *sharedinfo.SharedInfo, port uint32) bool {
 }
 
 // Mask stops events on port from raising the upcall.
+// kernel:nopanic port < NumPorts (callers check: the kernel binds no port past it), so port/64 < len(EvtchnMask)
 func Mask(s *sharedinfo.SharedInfo, port uint32) { setBit(&s.EvtchnMask[port/64], port%64) }
 
 // Masked reports whether port is masked.

@@ -72,7 +72,7 @@ func shutdownRequestRead(h xenstore.Header, v []byte) {
 // sends the program SIGTERM.
 func shutdownReport() {
 	n := &storeNews
-	v := n.asked[:n.askedLen]
+	v := n.asked[:min(uint(n.askedLen), uint(len(n.asked)))]
 	if n.suspend {
 		n.suspend = false
 		klog().s("the toolstack asks for suspend, which this kernel does not support (control/feature-suspend is not set): refused, running on").print()

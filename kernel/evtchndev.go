@@ -77,6 +77,7 @@ func evtchnClose(slot int) {
 			unbindDevPort(&devPorts[i])
 		}
 	}
+	// kernel:nopanic slot is the file's: openSlot set it to an index of evtchnDevs
 	evtchnDevs[slot] = false
 	wake(waitEvtchnDev(slot), maxThreads)
 }
@@ -181,6 +182,7 @@ func evtchnIoctl(slot int, req uint64, arg uintptr) int64 {
 			hypercall.EvtchnClose(port)
 			return -eNOSPC
 		}
+		// kernel:nopanic free is an index of devPorts: the loop above set it, and free < 0 returned
 		devPorts[free] = devPort{port: port, owner: int8(slot + 1)}
 		evtchn.Unmask(port)
 		return int64(port)
@@ -220,7 +222,7 @@ func evtchnRead(slot int, nonblock bool, buf uintptr, n int) int64 {
 	// Ports are gathered here and copied out: the buffer is probed (after
 	// each wait) before a fired port is taken, so a bad one loses none.
 	var ports [maxDevPorts]uint32
-	out := ports[:min(np, len(ports))]
+	out := ports[:min(uint(np), uint(len(ports)))]
 	for {
 		if errno := userProbe(buf, uintptr(len(out))*4, true); errno != 0 {
 			return -errno
@@ -232,7 +234,7 @@ func evtchnRead(slot int, nonblock bool, buf uintptr, n int) int64 {
 				continue
 			}
 			bound = true
-			if p.fired && got < len(out) {
+			if p.fired && uint(got) < uint(len(out)) {
 				out[got] = p.port
 				got++
 				p.fired = false
@@ -304,12 +306,14 @@ func devPortEvent(port uint32) bool {
 // port is pending, masked or not (xen/common/sched/core.c, do_poll), so a
 // masked port with events waiting would end every poll at once.
 func pollPorts(buf *[len(idlePorts) + maxDevPorts]uint32) []uint32 {
-	n := copy(buf[:], idlePorts[:idleNPort])
+	n := copy(buf[:], idlePorts[:min(uint(idleNPort), uint(len(idlePorts)))])
 	for i := range devPorts {
 		if devPorts[i].owner > 0 && !devPorts[i].masked {
+			// kernel:nopanic n counts idle ports (at most len(idlePorts)) and the devPorts taken so far, fewer than len(buf) = len(idlePorts) + len(devPorts)
 			buf[n] = devPorts[i].port
 			n++
 		}
 	}
+	// kernel:nopanic n <= len(buf): see the loop
 	return buf[:n]
 }

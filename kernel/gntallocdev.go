@@ -90,6 +90,7 @@ func gntallocClose(slot int) {
 			dropShare(&shares[i])
 		}
 	}
+	// kernel:nopanic slot is the file's: openSlot set it to an index of gntallocs
 	gntallocs[slot] = false
 }
 
@@ -131,6 +132,7 @@ func gntallocIoctl(slot int, req uint64, arg uintptr) int64 {
 		if !ok {
 			return -eNOMEM
 		}
+		// kernel:nopanic i is an index of shares: the loop above set it, and i < 0 returned
 		s := &shares[i]
 		*s = share{n: count, pa: uintptr(pa), index: uint64(i+1) * shareStride}
 		clear(bytesAt(s.pa, int(count)*4096))
@@ -235,11 +237,13 @@ func gntallocMmap(slot int, length, offset uint64, flags uint32) int64 {
 	}
 	end := k + uint32((length+4095)/4096)
 	for j := k; j < end; j++ {
+		// kernel:nopanic k < s.n (sharePage) and end - k <= s.n - k (length is checked above), so j < s.n <= maxSharePages = len(s.maps)
 		if s.maps[j] == ^uint8(0) {
 			return -eNOMEM // as Linux past vm.max_map_count
 		}
 	}
 	for j := k; j < end; j++ {
+		// kernel:nopanic j < end <= s.n <= len(s.maps): see the loop above
 		s.maps[j]++
 	}
 	return int64(s.pa) + int64(k)*4096
@@ -257,6 +261,7 @@ func gntallocMunmap(addr, length uint64) bool {
 	mapped := false
 	for a := addr; a < addr+length; a += 4096 {
 		if s, k := mappedPage(a); s != nil {
+			// kernel:nopanic mappedPage returns k < s.n <= maxSharePages = len(s.maps)
 			s.maps[k]--
 			mapped = true
 		}
@@ -274,6 +279,7 @@ func mappedPage(a uint64) (*share, uint32) {
 	for i := range shares {
 		s := &shares[i]
 		if s.owner != 0 && a >= uint64(s.pa) && a-uint64(s.pa) < uint64(s.n)*4096 {
+			// kernel:nopanic a - s.pa < s.n*4096 (checked above), so k < s.n <= maxSharePages = len(s.maps)
 			if k := uint32((a - uint64(s.pa)) / 4096); s.maps[k] > 0 {
 				return s, k
 			}
@@ -299,6 +305,7 @@ func releasePages(s *share) {
 	}
 	busy := false
 	for k := uint32(0); k < s.n; k++ {
+		// kernel:nopanic k < s.n, and an allocation has at most maxSharePages = len(s.maps) pages (its ioctl checks count)
 		if s.maps[k] > 0 || s.freed&(1<<k) != 0 {
 			continue
 		}

@@ -476,11 +476,10 @@ func (img *image) rawWordsAt(addr uint64) []uint64 {
 // entry (the boot path's included: a panic there ends the domain too)
 // that is not shown unreachable: a "kernel:nopanic" comment with the
 // reason on the line of the call or the line above it, or, for code that
-// cannot carry one, an entry of panicAllowed. Sites in panicPending's
-// files are listed, not failed. An entry of either list that no longer
-// matches a site fails, so the lists only shrink.
+// cannot carry one, an entry of panicAllowed. An entry of panicAllowed
+// that no longer matches a site fails, so the list only shrinks.
 func checkPanics(t *testing.T, w *walkResult) {
-	usedAllowed, usedPending := map[string]bool{}, map[string]int{}
+	usedAllowed := map[string]bool{}
 	n := 0
 	for _, fn := range slices.Sorted(maps.Keys(w.panics)) {
 		for _, site := range w.panics[fn] {
@@ -498,10 +497,6 @@ func checkPanics(t *testing.T, w *walkResult) {
 				}
 				continue
 			}
-			if file := pendingFile(at); file != "" {
-				usedPending[file]++
-				continue
-			}
 			n++
 			t.Errorf("panic in kernel context: %s\n\tcalls %s at %s\n\treached by %s",
 				short(fn), callee, at, w.path(fn))
@@ -510,13 +505,6 @@ func checkPanics(t *testing.T, w *walkResult) {
 	for fn, why := range panicAllowed {
 		if !usedAllowed[fn] {
 			t.Errorf("panicAllowed names %s (%s), which reaches no panic now: drop it", fn, why)
-		}
-	}
-	for file, why := range panicPending {
-		if usedPending[file] == 0 {
-			t.Errorf("panicPending names %s (%s), which has no unmarked panic site now: drop it", file, why)
-		} else {
-			t.Logf("%d panic sites in %s not reviewed yet: %s", usedPending[file], file, why)
 		}
 	}
 	if n > 0 {
@@ -536,29 +524,6 @@ var panicAllowed = map[string]string{
 	"kernel.(*identity).Zero": "a compiler-made pointer wrapper; see (*identity).Table",
 	"pvh.(*PhysMem).Contains": "a compiler-made pointer wrapper: startinfo.Memory holds a PhysMem value",
 	"pvh.(*PhysMem).ReadAt":   "a compiler-made pointer wrapper; see (*PhysMem).Contains",
-}
-
-// panicPending are the files whose panic sites are not reviewed yet:
-// issue 23 rewrites them in parallel with this test (the device files'
-// protocol fixes, items 3, 4, 6-11, 16 and 20; one ring driver, item 25).
-// Their sites are to be marked or removed once that lands.
-var panicPending = map[string]string{
-	"kernel/xenbus.go":      "issue 23 items 4, 6-9, 11, 20",
-	"kernel/evtchndev.go":   "issue 23 items 3, 12, 17",
-	"kernel/gntallocdev.go": "issue 23 items 10, 16",
-	"console/ring.go":       "issue 23 item 25 (one ring driver)",
-	"xenstore/ring.go":      "issue 23 item 25 (one ring driver)",
-	"xenstore/framer.go":    "issue 23 item 20 (xenbus writes)",
-}
-
-// pendingFile is the panicPending file that path:line is in, or "".
-func pendingFile(at string) string {
-	for file := range panicPending {
-		if strings.Contains(at, "/"+file+":") {
-			return file
-		}
-	}
-	return ""
 }
 
 // nopanicMarker finds the "kernel:nopanic" reason at path:line.

@@ -118,15 +118,15 @@ func initXenstore() {
 	addIdlePort(storePort)
 	evtchn.Unmask(storePort)
 
-	var domid, name [64]byte
-	nd, ok1 := xsReadKey("domid", domid[:])
-	nn, ok2 := xsReadKey("name", name[:])
+	var domidBuf, nameBuf [64]byte
+	domid, ok1 := xsReadKey("domid", domidBuf[:])
+	name, ok2 := xsReadKey("name", nameBuf[:])
 	l := klog().s("xenstore: ")
 	if ok2 {
-		l.s("domain \"").bytes(name[:nn]).s("\"")
+		l.s("domain \"").bytes(name).s("\"")
 	}
 	if ok1 {
-		l.s(", domid ").bytes(domid[:nd])
+		l.s(", domid ").bytes(domid)
 	}
 	l.s(", ring at ").hex(uint64(page)).s(", event channel ").dec(int64(storePort)).print()
 	xenstoreControl()
@@ -176,12 +176,12 @@ func xsCall(typ uint32, a, b string, rawB bool) bool {
 }
 
 // xsReadKey reads a key (relative paths are under the domain's home,
-// /local/domain/<domid>) into dst.
-func xsReadKey(key string, dst []byte) (int, bool) {
+// /local/domain/<domid>) into dst, and returns the part of dst it filled.
+func xsReadKey(key string, dst []byte) ([]byte, bool) {
 	if !xsCall(xenstore.XS_READ, key, "", false) {
-		return 0, false
+		return nil, false
 	}
-	return copy(dst, kernelReply[:kernelReplyLen]), true
+	return dst[:copy(dst, kernelReply[:min(uint(kernelReplyLen), uint(len(kernelReply)))])], true
 }
 
 // ---- /dev/xen/xenbus ---------------------------------------------------------
@@ -201,6 +201,7 @@ func xenbusOpen() int64 {
 		if fd < 0 {
 			return fd
 		}
+		// kernel:nopanic allocFD returns a descriptor in [3, maxFDs) or a negative errno
 		fds[fd].slot = int8(i)
 		x.used = true
 		x.gen++
@@ -232,6 +233,7 @@ func xenbusClose(slot int) {
 		}
 	}
 	for i := range xbWatches {
+		// kernel:nopanic slot is a file's: xenbusOpen set it to an index of xenbuses
 		if w := &xbWatches[i]; w.state != wFree && w.slot == int8(slot) && w.gen == xenbuses[slot].gen {
 			if w.state == wRewatch {
 				dropWatch(i) // the server has forgotten it already
@@ -240,6 +242,7 @@ func xenbusClose(slot int) {
 			}
 		}
 	}
+	// kernel:nopanic slot is a file's: xenbusOpen set it to an index of xenbuses
 	x := &xenbuses[slot]
 	x.used, x.held = false, false
 	x.out.Reset()
@@ -261,6 +264,7 @@ func xenbusGone(slot int, gen uint32) bool {
 // xenbusRead returns what is queued for the program, blocking until there
 // is something: replies and watch events, as a byte stream of messages.
 func xenbusRead(slot int, p []byte) int64 {
+	// kernel:nopanic slot is a file's: xenbusOpen set it to an index of xenbuses
 	x := &xenbuses[slot]
 	gen := x.gen
 	for x.qr == x.qw {
@@ -292,6 +296,7 @@ func xenbusRead(slot int, p []byte) int64 {
 // xenbusWrite takes the program's requests, in pieces of any size, and
 // sends each as soon as it is whole (see the top of the file).
 func xenbusWrite(slot int, p []byte) int64 {
+	// kernel:nopanic slot is a file's: xenbusOpen set it to an index of xenbuses
 	x := &xenbuses[slot]
 	if storeDead {
 		return -eIO
@@ -320,6 +325,7 @@ func xenbusWrite(slot int, p []byte) int64 {
 		if took == len(p) {
 			return int64(took)
 		}
+		// kernel:nopanic 0 <= took <= len(p): it grows by what Feed took of p[took:], and the loop returns at took == len(p)
 		n, ok, err := x.out.Feed(p[took:])
 		took += n
 		if err != nil {
@@ -363,6 +369,7 @@ func xenbusRetryHeld() {
 // itself or puts it in storeOut, clearing held; or leaves it held for want
 // of room. The only error is EIO, from a dead connection.
 func xenbusHandle(slot int) int64 {
+	// kernel:nopanic slot is a file's: xenbusOpen set it to an index of xenbuses
 	x := &xenbuses[slot]
 	if storeDead {
 		return eIO
@@ -409,7 +416,9 @@ func xenbusHandle(slot int) int64 {
 		id = 1
 	}
 	nextStoreID = id + 1
+	// kernel:nopanic xenbusOutgoing returns HeaderSize (16) bytes or more
 	put32le(m[4:8], id)
+	// kernel:nopanic pend is an index of storePend: the loop above set it, and pend < 0 returned
 	storePend[pend] = pendReq{id: id, orig: h.ReqID, owner: int8(slot + 1), ref: ref, typ: h.Type}
 	x.reserved += xenstore.MaxMessage
 	storeOutPut(m)
@@ -439,7 +448,9 @@ func xenbusRefusal(slot int, h xenstore.Header, payload []byte) string {
 	if t < 0 {
 		return "ENOENT"
 	}
+	// kernel:nopanic t is txFind's index of xbTx; t < 0 returned
 	if xbTx[t].state == txStale {
+		// kernel:nopanic an XS_TRANSACTION_END's payload is 2 bytes here: the switch above refused any other
 		if h.Type == xenstore.XS_TRANSACTION_END && payload[0] == 'F' {
 			return "OK" // an abort of a lost transaction: nothing to undo
 		}
@@ -467,6 +478,7 @@ func twoFields(p []byte) bool {
 // an errno name, or "OK" to an abort (of the request's type), and frees a
 // lost transaction it ended. It waits (held) for room in the queue.
 func xenbusAnswer(slot int, h xenstore.Header, what string) int64 {
+	// kernel:nopanic slot is a file's: xenbusOpen set it to an index of xenbuses
 	x := &xenbuses[slot]
 	r := xenstore.Header{Type: xenstore.XS_ERROR, ReqID: h.ReqID, TxID: h.TxID, Len: uint32(len(what) + 1)}
 	if what == "OK" {
@@ -476,12 +488,14 @@ func xenbusAnswer(slot int, h xenstore.Header, what string) int64 {
 		return 0
 	}
 	if h.Type == xenstore.XS_TRANSACTION_END && h.TxID != 0 {
+		// kernel:nopanic t >= 0 is txFind's index of xbTx
 		if t := txFind(slot, h.TxID); t >= 0 && xbTx[t].state == txStale {
 			xbTx[t] = xbTxEntry{}
 		}
 	}
 	var body [16]byte
 	n := copy(body[:], what)
+	// kernel:nopanic what is an errno name or "OK" (xenbusHandle's answers), under 16 bytes, so n+1 <= len(body)
 	enqueue(slot, r, body[:n+1])
 	x.held = false
 	return 0
@@ -494,6 +508,7 @@ func xenbusAnswer(slot int, h xenstore.Header, what string) int64 {
 func xenbusOutgoing(slot int, h xenstore.Header, payload []byte) ([]byte, bool) {
 	n := xenstore.HeaderSize
 	if h.Type == xenstore.XS_WATCH || h.Type == xenstore.XS_UNWATCH {
+		// kernel:nopanic slot is a file's: xenbusOpen set it to an index of xenbuses
 		k, ok := watchPayload(xbMsg[n:], slot, xenbuses[slot].gen, payload)
 		if !ok {
 			return nil, false
@@ -504,6 +519,7 @@ func xenbusOutgoing(slot int, h xenstore.Header, payload []byte) ([]byte, bool) 
 	}
 	h.Len = uint32(n - xenstore.HeaderSize)
 	h.Encode(xbMsg[:])
+	// kernel:nopanic n is HeaderSize plus what was written into xbMsg[HeaderSize:]
 	return xbMsg[:n], true
 }
 
@@ -516,8 +532,11 @@ func watchPayload(dst []byte, slot int, gen uint32, payload []byte) (int, bool) 
 	if len(payload)+pre.n > xenstore.XENSTORE_PAYLOAD_MAX || len(dst) < len(payload)+pre.n {
 		return 0, false
 	}
+	// kernel:nopanic payload passed twoFields (xenbusRefusal; the pool keeps such payloads and watchKey their start), so its path ends in a NUL inside it
 	n := copy(dst, payload[:len(path)+1])
+	// kernel:nopanic n <= len(payload)+pre.n <= len(dst), checked above
 	n += copy(dst[n:], pre.b[:pre.n])
+	// kernel:nopanic as above: len(path) < len(payload), and n <= len(dst)
 	n += copy(dst[n:], payload[len(path)+1:])
 	return n, true
 }
@@ -526,6 +545,7 @@ func watchPayload(dst []byte, slot int, gen uint32, payload []byte) (int, bool) 
 // failure storeRecover made up): the file's tables, then the reply, into
 // the room reserved for it, under the program's own request id.
 func replyArrived(i int, h xenstore.Header, payload []byte) {
+	// kernel:nopanic i is an index of storePend: route's and storeRecover's loops over it
 	p := &storePend[i]
 	failed := h.Type == xenstore.XS_ERROR
 	switch p.typ {
@@ -535,6 +555,7 @@ func replyArrived(i int, h xenstore.Header, payload []byte) {
 		}
 	case xenstore.XS_TRANSACTION_END:
 		if p.ref >= 0 {
+			// kernel:nopanic p.ref >= 0 is txFind's index of xbTx
 			xbTx[p.ref] = xbTxEntry{}
 		}
 	case xenstore.XS_WATCH:
@@ -544,6 +565,7 @@ func replyArrived(i int, h xenstore.Header, payload []byte) {
 	}
 	if p.owner > 0 {
 		slot := int(p.owner - 1)
+		// kernel:nopanic p.owner > 0 is slot+1 of the file that sent the request, an index of xenbuses plus one
 		x := &xenbuses[slot]
 		x.reserved -= xenstore.MaxMessage
 		h.ReqID = p.orig
@@ -563,6 +585,7 @@ func xenbusRoom(x *xenbus) int {
 // pieces (their lengths add up to Len). A reply's room was reserved by
 // its request and released by the caller.
 func enqueue(slot int, h xenstore.Header, payload ...[]byte) bool {
+	// kernel:nopanic slot is a file's: xenbusOpen set it to an index of xenbuses
 	x := &xenbuses[slot]
 	if int(xenstore.HeaderSize+h.Len) > xenbusRoom(x) {
 		return false
@@ -607,6 +630,7 @@ func parseToken(t []byte) (slot int, gen uint32, user []byte, ok bool) {
 			return 0, 0, nil, false
 		}
 	}
+	// kernel:nopanic i counts up from 1, and i < len(t) when t[i] is read
 	if i == 1 || i >= len(t) || t[i] != '.' {
 		return 0, 0, nil, false
 	}
@@ -614,6 +638,7 @@ func parseToken(t []byte) (slot int, gen uint32, user []byte, ok bool) {
 	for ; j < len(t) && t[j] >= '0' && t[j] <= '9'; j++ {
 		gen = gen*10 + uint32(t[j]-'0')
 	}
+	// kernel:nopanic j counts up from i+1 >= 2, and j < len(t) when t[j] is read, so j+1 <= len(t)
 	if j == i+1 || j >= len(t) || t[j] != '/' {
 		return 0, 0, nil, false
 	}

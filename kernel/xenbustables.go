@@ -62,6 +62,7 @@ func txStart(slot int) int8 {
 // txStarted takes XS_TRANSACTION_START's reply: the id in decimal. A
 // transaction whose file was closed meanwhile is aborted.
 func txStarted(i int, failed bool, payload []byte) {
+	// kernel:nopanic i is the request's ref, which txStart set to an index of xbTx (the request was not sent when it had none)
 	t := &xbTx[i]
 	id, ok := uint32(0), len(payload) > 0
 	for _, c := range trim0(payload) {
@@ -102,6 +103,7 @@ func addWatch(slot int, payload []byte) int8 {
 		w := &xbWatches[i]
 		if w.state == wFree {
 			*w = xbWatch{state: wActive, slot: int8(slot), gen: xenbuses[slot].gen, off: xbWatchUsed, n: uint32(len(payload))}
+			// kernel:nopanic xbWatchUsed <= xbWatchPool: it grows only by what fits (checked above)
 			xbWatchUsed += uint32(copy(xbWatchBytes[xbWatchUsed:], payload))
 			return int8(i)
 		}
@@ -115,8 +117,9 @@ func findWatch(slot int, payload []byte) int {
 	key := watchKey(payload)
 	for i := range xbWatches {
 		w := &xbWatches[i]
+		// kernel:nopanic slot is a file's: xenbusOpen set it to an index of xenbuses
 		if w.state == wActive && w.slot == int8(slot) && w.gen == xenbuses[slot].gen &&
-			string(watchKey(xbWatchBytes[w.off:w.off+w.n])) == string(key) {
+			string(watchKey(watchBytes(w))) == string(key) {
 			return i
 		}
 	}
@@ -127,7 +130,13 @@ func findWatch(slot int, payload []byte) int {
 func watchKey(p []byte) []byte {
 	path, rest := cut0(p)
 	token, _ := cut0(rest)
-	return p[:min(len(p), len(path)+1+len(token)+1)]
+	return p[:min(uint(len(p)), uint(len(path)+1+len(token)+1))]
+}
+
+// watchBytes is the payload of a watch in use, in the pool.
+func watchBytes(w *xbWatch) []byte {
+	// kernel:nopanic w.off+w.n <= xbWatchUsed <= xbWatchPool: addWatch puts a payload at xbWatchUsed when it fits, dropWatch moves the later ones down by what it frees
+	return xbWatchBytes[w.off : w.off+w.n]
 }
 
 // dropWatch frees an entry and closes the gap in the pool. An XS_WATCH
@@ -139,7 +148,9 @@ func dropWatch(i int) {
 			p.ref = -1
 		}
 	}
+	// kernel:nopanic i is a watch's index: findWatch's, a loop's over xbWatches, or a request's ref >= 0 from addWatch
 	w := xbWatches[i]
+	// kernel:nopanic w.off+w.n <= xbWatchUsed <= xbWatchPool (see watchBytes)
 	copy(xbWatchBytes[w.off:], xbWatchBytes[w.off+w.n:xbWatchUsed])
 	xbWatchUsed -= w.n
 	for j := range xbWatches {
@@ -159,6 +170,7 @@ func xenbusCleanup() {
 			continue
 		}
 		m := buildRequest(xenstore.XS_TRANSACTION_END, kernelID(kreqCleanup), "F", "", false)
+		// kernel:nopanic buildRequest returns HeaderSize (16) bytes or more
 		put32le(m[8:12], t.id)
 		if !storeOutPut(m) {
 			return
@@ -170,7 +182,7 @@ func xenbusCleanup() {
 		if w.state != wUnwatch && w.state != wRewatch {
 			continue
 		}
-		p := xbWatchBytes[w.off : w.off+w.n]
+		p := watchBytes(w)
 		typ := uint32(xenstore.XS_WATCH)
 		if w.state == wUnwatch {
 			typ, p = xenstore.XS_UNWATCH, watchKey(p)
@@ -178,6 +190,7 @@ func xenbusCleanup() {
 		n, _ := watchPayload(kmsg[xenstore.HeaderSize:], int(w.slot), w.gen, p) // it fit when the program asked
 		h := xenstore.Header{Type: typ, ReqID: kernelID(kreqCleanup), Len: uint32(n)}
 		h.Encode(kmsg[:])
+		// kernel:nopanic watchPayload returns 0 or what it wrote into kmsg[HeaderSize:]
 		if !storeOutPut(kmsg[:xenstore.HeaderSize+n]) {
 			return
 		}

@@ -92,7 +92,7 @@ type pendReq struct {
 // news is what storeReport has to say.
 type news struct {
 	dead, reconnecting, reconnected bool
-	deadWhy                         [160]byte
+	deadWhy                         [320]byte // the longest storeFailed writes is 251 (TestStoreFailedReasonFits)
 	deadLen                         int
 	orphans, orphansSaid            uint64
 	lostEvents, lostSaid            [maxXenbus]uint64
@@ -200,9 +200,8 @@ func storeDrain() bool {
 func storeFlush() bool {
 	moved := false
 	for storeOutW != storeOutR {
-		off := storeOutR & (storeOutSize - 1)
-		end := min(uint32(storeOutSize), off+(storeOutW-storeOutR))
-		n, err := store.Write(storeOut[off:end])
+		out := storeOut[storeOutR&(storeOutSize-1):]
+		n, err := store.Write(out[:min(uint(len(out)), uint(storeOutW-storeOutR))])
 		storeOutR += uint32(n)
 		moved = moved || n > 0
 		if err == xenstore.ErrNoWait {
@@ -253,6 +252,7 @@ func storeRecover() {
 
 // failPending answers a request lost to a reconnect with XS_ERROR "EIO".
 func failPending(i int) {
+	// kernel:nopanic i is an index of storePend: storeRecover ranges over it
 	p := &storePend[i]
 	h := xenstore.Header{Type: xenstore.XS_ERROR, ReqID: p.id, Len: 4}
 	replyArrived(i, h, []byte("EIO\x00"))
@@ -287,21 +287,26 @@ func storeFailed(doing string, err error) {
 
 // buildRequest lays out a request in kmsg: the header, then a and b,
 // each followed by a NUL ("" leaves b out). XS_WRITE's value, which has
-// no NUL, is b with rawB.
+// no NUL, is b with rawB. a and b are the kernel's own keys and values,
+// constants under 40 bytes, so kmsg's MaxMessage bytes hold them.
 func buildRequest(typ, id uint32, a, b string, rawB bool) []byte {
 	n := xenstore.HeaderSize
 	n += copy(kmsg[n:], a)
+	// kernel:nopanic a and b are short constants (see above)
 	kmsg[n] = 0
 	n++
 	if b != "" || rawB {
+		// kernel:nopanic a and b are short constants (see above)
 		n += copy(kmsg[n:], b)
 		if !rawB {
+			// kernel:nopanic a and b are short constants (see above)
 			kmsg[n] = 0
 			n++
 		}
 	}
 	h := xenstore.Header{Type: typ, ReqID: id, Len: uint32(n - xenstore.HeaderSize)}
 	h.Encode(kmsg[:])
+	// kernel:nopanic a and b are short constants (see above)
 	return kmsg[:n]
 }
 
@@ -359,7 +364,7 @@ func routeEvent(h xenstore.Header, payload []byte) {
 		return
 	}
 	slot, gen, user, ok := parseToken(token)
-	if !ok || slot >= maxXenbus || !xenbuses[slot].used || xenbuses[slot].gen != gen {
+	if !ok || uint(slot) >= maxXenbus || !xenbuses[slot].used || xenbuses[slot].gen != gen {
 		return // a watch of a file since closed
 	}
 	h.Len = uint32(len(path) + 1 + len(user) + 1)
@@ -406,7 +411,7 @@ func storeReport() {
 	n := &storeNews
 	if n.dead {
 		n.dead = false
-		klog().s("xenstore connection declared dead while ").bytes(n.deadWhy[:n.deadLen]).print()
+		klog().s("xenstore connection declared dead while ").bytes(n.deadWhy[:min(uint(n.deadLen), uint(len(n.deadWhy)))]).print()
 	}
 	if n.reconnecting {
 		n.reconnecting = false

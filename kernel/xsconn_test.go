@@ -266,3 +266,26 @@ func TestXenbusCloseWakesItsReader(t *testing.T) {
 		t.Error("the open file counts as gone")
 	}
 }
+
+// The longest reason storeFailed can record, a LengthError of a header
+// with every field at its widest, must fit storeNews.deadWhy: past it the
+// append would allocate (in the event handler, which has no P) and
+// storeReport would slice past the array.
+func TestStoreFailedReasonFits(t *testing.T) {
+	devReset(t)
+	storeDead = false
+	err := &xenstore.LengthError{Header: xenstore.Header{Type: xenstore.XS_TYPE_COUNT - 1, ReqID: ^uint32(0), TxID: ^uint32(0), Len: ^uint32(0)}}
+	for typ := uint32(0); typ <= xenstore.XS_TYPE_COUNT+1; typ++ {
+		if len(xenstore.TypeName(typ)) > len(xenstore.TypeName(err.Header.Type)) {
+			err.Header.Type = typ
+		}
+	}
+	storeFailed("waiting for a reconnect to end", err) // the longest doing
+	n := &storeNews
+	if n.deadLen > len(n.deadWhy) {
+		t.Fatalf("reason of %d bytes, deadWhy holds %d", n.deadLen, len(n.deadWhy))
+	}
+	if want := "waiting for a reconnect to end: " + err.Error(); string(n.deadWhy[:n.deadLen]) != want {
+		t.Errorf("reason %q, want %q", n.deadWhy[:n.deadLen], want)
+	}
+}

@@ -43,7 +43,7 @@ func (f *Framer) Feed(p []byte) (n int, ok bool, err error) {
 	if f.ready {
 		f.n, f.ready = 0, false
 	}
-	if f.n < HeaderSize {
+	if uint(f.n) < HeaderSize {
 		c := copy(f.buf[f.n:HeaderSize], p)
 		f.n += c
 		n = c
@@ -55,6 +55,7 @@ func (f *Framer) Feed(p []byte) (n int, ok bool, err error) {
 		}
 	}
 	total := f.total()
+	// kernel:nopanic f.n <= total <= MaxMessage (checkHeader caps len at XENSTORE_PAYLOAD_MAX; f.n stops at total), and n <= len(p): copy took n bytes of p
 	c := copy(f.buf[f.n:total], p[n:])
 	f.n += c
 	n += c
@@ -78,7 +79,7 @@ func (f *Framer) FeedRing(r *Ring) (ok bool, err error) {
 	if f.ready {
 		f.n, f.ready = 0, false
 	}
-	if f.n < HeaderSize {
+	if uint(f.n) < HeaderSize {
 		k, err := r.Read(f.buf[f.n:HeaderSize])
 		f.n += k
 		if err != nil || f.n < HeaderSize {
@@ -90,6 +91,7 @@ func (f *Framer) FeedRing(r *Ring) (ok bool, err error) {
 	}
 	total := f.total()
 	if f.n < total {
+		// kernel:nopanic f.n < total <= MaxMessage: checkHeader caps len at XENSTORE_PAYLOAD_MAX
 		k, err := r.Read(f.buf[f.n:total])
 		f.n += k
 		if err != nil {
@@ -128,6 +130,7 @@ func (f *Framer) Message() (Header, []byte) {
 		return Header{}, nil
 	}
 	h, _ := DecodeHeader(f.buf[:HeaderSize])
+	// kernel:nopanic ready: f.n == total, which is HeaderSize..MaxMessage (checkHeader)
 	return h, f.buf[HeaderSize:f.n:f.n]
 }
 

@@ -111,10 +111,12 @@ func (q Queue) Write(p []byte, pr *Producer) (n int, err error) {
 		}
 		var took int
 		var wrote uint32
+		// kernel:nopanic 0 <= n < len(p): n starts at 0 and grows by what Put took, and the loop runs while n < len(p)
+		rest := p[n:]
 		if pr.CRLF {
-			took, wrote = putCRLF(q.Data, prod, size-used, p[n:])
+			took, wrote = putCRLF(q.Data, prod, size-used, rest)
 		} else {
-			took = Put(q.Data, prod, size-used, p[n:])
+			took = Put(q.Data, prod, size-used, rest)
 			wrote = uint32(took)
 		}
 		if wrote > 0 {
