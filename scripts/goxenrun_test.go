@@ -202,8 +202,10 @@ func want(t *testing.T, h xlHost, out string, code, wantCode int, destroyed bool
 // console's pid is shorter than the background job needs to start: the
 // console must still be attached, shown and kept, and the guest's
 // SUCCESS must not turn into a CRASH. The fake sleep returns at once;
-// a few runs per shell give the race its chances.
+// a few runs per shell give the race its chances. (busybox sh runs its
+// own sleep whatever PATH says, so there the pause stays real.)
 func TestGoxenRunSlowConsole(t *testing.T) {
+	t.Parallel()
 	for name, sh := range shells(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -233,6 +235,7 @@ func TestGoxenRunSlowConsole(t *testing.T) {
 // script looks again, judges the end it then sees, and destroys the
 // domain.
 func TestGoxenRunTransientListFailure(t *testing.T) {
+	t.Parallel()
 	for name, sh := range shells(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -247,6 +250,7 @@ func TestGoxenRunTransientListFailure(t *testing.T) {
 // A domain destroyed from outside is GONE (5), once xl's list of all
 // domains confirms it.
 func TestGoxenRunVanished(t *testing.T) {
+	t.Parallel()
 	for name, sh := range shells(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -262,6 +266,7 @@ func TestGoxenRunVanished(t *testing.T) {
 // timeout): it says so, destroys the domain (as far as xl lets it) and
 // exits 5.
 func TestGoxenRunXLFails(t *testing.T) {
+	t.Parallel()
 	for name, sh := range shells(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -278,6 +283,7 @@ func TestGoxenRunXLFails(t *testing.T) {
 // script is interrupted (SIGTERM, SIGINT, SIGHUP): the script never
 // leaves a domain behind that it did not mean to keep.
 func TestGoxenRunDestroysOnTheWayOut(t *testing.T) {
+	t.Parallel()
 	for name, sh := range shells(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
