@@ -2,6 +2,8 @@ package boxtest
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,4 +74,113 @@ func cpuBetween(lines []box.ConsoleLine, from, to string) (cpu, host time.Durati
 		return 0, 0, fmt.Errorf("QEMU's CPU time unknown at %q or %q", from, to)
 	}
 	return b.QEMUCPU - a.QEMUCPU, b.At - a.At, nil
+}
+
+// timerFit judges the ticker guest's samples ("late KIND I NS" lines, see
+// testdata/ticker) by what the guest controls. One wakeup's lateness is
+// the guest's timer path plus however long the host kept the emulated
+// CPU from running, which a loaded machine stretches; the earliest of
+// several wakeups is the guest's own. So a Sleep or AfterFunc is judged
+// by its earliest sample, and the ticker's drift (falling behind its
+// schedule) by how the earliest tick of the last quarter of the run
+// compares with that of the first.
+type timerFit struct {
+	Sleep, After        lateness
+	Tick                lateness
+	TickFirst, TickLast time.Duration // the earliest tick of the first and the last quarter
+	Drift               float64       // ms per second: TickLast - TickFirst over the time between the quarters
+	Dropped             int           // ticks that came too late for the channel
+}
+
+// lateness is one kind of sample: how many, the earliest, the median and
+// the latest.
+type lateness struct {
+	N                int
+	Min, Median, Max time.Duration
+}
+
+func (l lateness) String() string {
+	ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
+	return fmt.Sprintf("%d: min %.3f median %.3f max %.3f ms", l.N, ms(l.Min), ms(l.Median), ms(l.Max))
+}
+
+func summarize(s []time.Duration) lateness {
+	if len(s) == 0 {
+		return lateness{}
+	}
+	s = slices.Sorted(slices.Values(s))
+	return lateness{N: len(s), Min: s[0], Median: s[len(s)/2], Max: s[len(s)-1]}
+}
+
+// fitTimers reads the samples; it wants every kind there (at least four
+// ticks), no wakeup early, and the ticker's period.
+func fitTimers(console string) (timerFit, error) {
+	var f timerFit
+	var period time.Duration
+	samples := map[string][]time.Duration{}
+	ticks := map[int]time.Duration{}
+	for _, l := range strings.Split(console, "\n") {
+		l = strings.TrimSpace(l)
+		var kind string
+		var i int
+		var ns int64
+		if _, err := fmt.Sscanf(l, "ticker period %d", &ns); err == nil {
+			period = time.Duration(ns)
+			continue
+		}
+		if _, err := fmt.Sscanf(l, "late %s %d %d", &kind, &i, &ns); err != nil {
+			continue
+		}
+		if ns < 0 {
+			return f, fmt.Errorf("%q: a wakeup %v early", l, time.Duration(-ns))
+		}
+		samples[kind] = append(samples[kind], time.Duration(ns))
+		if kind == "tick" {
+			ticks[i] = time.Duration(ns)
+		}
+	}
+	f.Sleep, f.After, f.Tick = summarize(samples["sleep"]), summarize(samples["afterfunc"]), summarize(samples["tick"])
+	if f.Sleep.N == 0 || f.After.N == 0 || len(ticks) < 4 || period <= 0 {
+		return f, fmt.Errorf("%d sleep, %d afterfunc, %d tick samples and period %v: want some of each, at least four ticks",
+			f.Sleep.N, f.After.N, len(ticks), period)
+	}
+	ks := slices.Sorted(maps.Keys(ticks))
+	lo, hi := ks[0], ks[len(ks)-1]
+	f.Dropped = hi - lo + 1 - len(ks)
+	q := (hi - lo + 1) / 4
+	var first, last []time.Duration
+	for _, k := range ks {
+		if k < lo+q {
+			first = append(first, ticks[k])
+		} else if k > hi-q {
+			last = append(last, ticks[k])
+		}
+	}
+	f.TickFirst, f.TickLast = slices.Min(first), slices.Min(last)
+	between := time.Duration(hi-lo+1-q) * period // from the centre of the first quarter to that of the last
+	f.Drift = float64(f.TickLast-f.TickFirst) / 1e6 / between.Seconds()
+	return f, nil
+}
+
+// Bounds on what the guest controls (a timer that fires a tick late
+// fails them; a loaded host does not). A single Sleep or AfterFunc is not
+// drift: Go rounds its poll timeout down to whole milliseconds and polls
+// again, and under software emulation a wakeup costs a few milliseconds
+// more, so their earliest sample is allowed 20 ms.
+const (
+	maxTickerDrift = 5.0 // ms per second
+	maxTimerLate   = 20 * time.Millisecond
+)
+
+// timerProblems says what in f breaks the bounds.
+func timerProblems(f timerFit) []string {
+	var out []string
+	if f.Drift >= maxTickerDrift {
+		out = append(out, fmt.Sprintf("the ticker fell behind its schedule by %.3f ms per second (earliest tick %v in the first quarter, %v in the last), want under %v",
+			f.Drift, f.TickFirst, f.TickLast, maxTickerDrift))
+	}
+	if f.Sleep.Min >= maxTimerLate || f.After.Min >= maxTimerLate {
+		out = append(out, fmt.Sprintf("the earliest Sleep was %v late, the earliest AfterFunc %v: want under %v", f.Sleep.Min, f.After.Min, maxTimerLate))
+	}
+	return out
 }
