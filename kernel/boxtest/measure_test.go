@@ -83,11 +83,11 @@ func cpuBetween(lines []box.ConsoleLine, from, to string) (cpu, host time.Durati
 // several wakeups is the guest's own. So a Sleep or AfterFunc is judged
 // by its earliest sample, and the ticker's drift (falling behind its
 // schedule) by how the earliest tick of the last quarter of the run
-// compares with that of the first.
+// compares with that of the first, each tick taken against the first
+// tick's due time plus whole periods.
 type timerFit struct {
-	Sleep, After        lateness
-	Tick                lateness
-	TickFirst, TickLast time.Duration // the earliest tick of the first and the last quarter
+	Sleep, After, Tick  lateness      // each tick against its own due time
+	TickFirst, TickLast time.Duration // the earliest tick of the first and the last quarter, against the schedule
 	Drift               float64       // ms per second: TickLast - TickFirst over the time between the quarters
 	Dropped             int           // ticks that came too late for the channel
 }
@@ -113,47 +113,57 @@ func summarize(s []time.Duration) lateness {
 }
 
 // fitTimers reads the samples; it wants every kind there (at least four
-// ticks), no wakeup early, and the ticker's period.
+// ticks), no wakeup before its time, and the ticker's period.
 func fitTimers(console string) (timerFit, error) {
 	var f timerFit
 	var period time.Duration
 	samples := map[string][]time.Duration{}
-	ticks := map[int]time.Duration{}
+	behind := map[int]time.Duration{} // by tick number: arrival minus the schedule
 	for _, l := range strings.Split(console, "\n") {
 		l = strings.TrimSpace(l)
 		var kind string
 		var i int
-		var ns int64
-		if _, err := fmt.Sscanf(l, "ticker period %d", &ns); err == nil {
+		var ns, slip int64
+		switch {
+		case strings.HasPrefix(l, "ticker period "):
+			if _, err := fmt.Sscanf(l, "ticker period %d", &ns); err != nil {
+				return f, fmt.Errorf("%q: %v", l, err)
+			}
 			period = time.Duration(ns)
 			continue
-		}
-		if _, err := fmt.Sscanf(l, "late %s %d %d", &kind, &i, &ns); err != nil {
+		case strings.HasPrefix(l, "late tick "):
+			if _, err := fmt.Sscanf(l, "late tick %d %d %d", &i, &ns, &slip); err != nil {
+				return f, fmt.Errorf("%q: %v", l, err)
+			}
+			kind = "tick"
+			behind[i] = time.Duration(ns + slip)
+		case strings.HasPrefix(l, "late "):
+			if _, err := fmt.Sscanf(l, "late %s %d %d", &kind, &i, &ns); err != nil {
+				return f, fmt.Errorf("%q: %v", l, err)
+			}
+		default:
 			continue
 		}
 		if ns < 0 {
-			return f, fmt.Errorf("%q: a wakeup %v early", l, time.Duration(-ns))
+			return f, fmt.Errorf("%q: a wakeup %v before its time", l, time.Duration(-ns))
 		}
 		samples[kind] = append(samples[kind], time.Duration(ns))
-		if kind == "tick" {
-			ticks[i] = time.Duration(ns)
-		}
 	}
 	f.Sleep, f.After, f.Tick = summarize(samples["sleep"]), summarize(samples["afterfunc"]), summarize(samples["tick"])
-	if f.Sleep.N == 0 || f.After.N == 0 || len(ticks) < 4 || period <= 0 {
+	if f.Sleep.N == 0 || f.After.N == 0 || len(behind) < 4 || period <= 0 {
 		return f, fmt.Errorf("%d sleep, %d afterfunc, %d tick samples and period %v: want some of each, at least four ticks",
-			f.Sleep.N, f.After.N, len(ticks), period)
+			f.Sleep.N, f.After.N, len(behind), period)
 	}
-	ks := slices.Sorted(maps.Keys(ticks))
+	ks := slices.Sorted(maps.Keys(behind))
 	lo, hi := ks[0], ks[len(ks)-1]
 	f.Dropped = hi - lo + 1 - len(ks)
 	q := (hi - lo + 1) / 4
 	var first, last []time.Duration
 	for _, k := range ks {
 		if k < lo+q {
-			first = append(first, ticks[k])
+			first = append(first, behind[k])
 		} else if k > hi-q {
-			last = append(last, ticks[k])
+			last = append(last, behind[k])
 		}
 	}
 	f.TickFirst, f.TickLast = slices.Min(first), slices.Min(last)

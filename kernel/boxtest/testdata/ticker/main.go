@@ -4,9 +4,9 @@
 //
 //	late sleep I NS      the I-th 100 ms Sleep returned NS ns late
 //	ticker period NS     the ticker's period (100 ms)
-//	late tick K NS       the tick due K periods after the ticker started
-//	                     (from its value, the time it was due) arrived
-//	                     NS ns after that
+//	late tick K NS SLIP  the tick due K periods after the first (its
+//	                     value is the time it was due) arrived NS ns after
+//	                     that; it was due SLIP ns after K whole periods
 //	late afterfunc I NS  the I-th 100 ms AfterFunc ran NS ns late
 //
 // One sample is one wakeup, and how soon a wakeup runs is up to the host
@@ -34,18 +34,20 @@ func main() {
 		fmt.Printf("late sleep %d %d\n", i, (time.Since(start) - period).Nanoseconds())
 	}
 
-	// The clock is read before the ticker starts, so the ticks' schedule
-	// (from NewTicker on) can never look early: read after, a delay in
-	// between (an interrupt, a thread switch) would show as negative.
-	// A tick's value is the time it was due; a tick the channel had no
-	// room for is dropped, and its number with it.
+	// A tick's value is the time it was due, by the runtime's schedule;
+	// K numbers the ticks from the first by that schedule (a tick the
+	// channel had no room for is dropped, and its number with it).
 	fmt.Printf("ticker period %d\n", period.Nanoseconds())
-	start := time.Now()
 	t := time.NewTicker(period)
-	for range ticks {
+	var first time.Time
+	for i := range ticks {
 		due := <-t.C
-		k := (due.Sub(start) + period/2) / period
-		fmt.Printf("late tick %d %d\n", int(k), time.Since(start.Add(k*period)).Nanoseconds())
+		now := time.Now()
+		if i == 0 {
+			first = due
+		}
+		k := (due.Sub(first) + period/2) / period
+		fmt.Printf("late tick %d %d %d\n", int(k), now.Sub(due).Nanoseconds(), (due.Sub(first) - k*period).Nanoseconds())
 	}
 	t.Stop()
 
