@@ -21,8 +21,8 @@ func TestTimers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("FIGURES ticker drift %.3f ms/s (earliest tick %.3f ms late in the first quarter, %.3f ms in the last; %d dropped), sleep %v, afterfunc %v, tick %v",
-			f.Drift, float64(f.TickFirst)/1e6, float64(f.TickLast)/1e6, f.Dropped, f.Sleep, f.After, f.Tick)
+		t.Logf("FIGURES ticker: earliest wakeup %.3f ms late, schedule drift %.3f ms/s, %d ticks dropped; sleep %v, afterfunc %v, tick %v",
+			float64(f.Earliest)/1e6, f.Drift, f.Dropped, f.Sleep, f.After, f.Tick)
 		for _, p := range timerProblems(f) {
 			t.Error(p)
 		}
