@@ -1,8 +1,8 @@
 // Package channel is Xen's PV channels: named, private byte streams
 // between a guest and a process in another domain (usually dom0), in the
-// manner of a serial link. Xen's docs/misc/channel.txt names their two
-// uses: handing a VM its configuration as it boots, and talking to an
-// agent inside it.
+// manner of a serial link. Xen's docs/man/xen-pv-channel.7.pod names
+// their two uses: handing a VM its configuration as it boots, and
+// talking to an agent inside it.
 //
 // # What the toolstack does
 //
@@ -65,6 +65,6 @@
 // at 1 KiB per 4 ms most runs got every byte, not all. What is safe is
 // never to have more than in[] holds (1 KiB) in flight towards the guest:
 // the test's dom0 side sends a KiB and waits for the guest's one-byte
-// acknowledgement. Channels are for low bandwidth, as channel.txt says;
+// acknowledgement. Channels are for low bandwidth, as its man page says;
 // for bulk data use a vchan.
 package channel

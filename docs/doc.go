@@ -14,4 +14,9 @@
 // against the source with go/parser (and, for assembly, a TEXT line), so a
 // renamed or moved function fails `go test ./docs/` with the reference,
 // its line, and where the name is declared now.
+//
+// A second test reads every Go file and Markdown page of the module for
+// citations of Xen's own documents (docs/misc/..., docs/man/...) and fails
+// on one Xen has moved (it says where the text went) or one nobody has
+// looked up in Xen's tree yet (xendocs_test.go lists those checked).
 package docs

@@ -1,6 +1,7 @@
 // Command agent shows a guest agent, the second use Xen's channel design
-// names (docs/misc/channel.txt): it answers line-based queries from dom0
-// on the PV channel org.goxen.agent while the program does other work.
+// names (docs/man/xen-pv-channel.7.pod): it answers line-based queries
+// from dom0 on the PV channel org.goxen.agent while the program does
+// other work.
 //
 // Queries, one per line; each gets one line back:
 //

@@ -1,7 +1,8 @@
 // Command config shows a guest that takes its configuration from dom0 at
-// boot, the first use Xen's channel design names (docs/misc/channel.txt):
-// it opens the PV channel org.goxen.config, reads one JSON object from it
-// and prints what it got, then powers off.
+// boot, the first use Xen's channel design names
+// (docs/man/xen-pv-channel.7.pod): it opens the PV channel
+// org.goxen.config, reads one JSON object from it and prints what it got,
+// then powers off.
 //
 // In dom0 (the box: make run BOXFLAGS='-channel org.goxen.config ...'):
 //

@@ -3,27 +3,11 @@
 package boxtest
 
 import (
-	"regexp"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/goxen/goxen/box"
 )
-
-// number finds "<label> <float>" in the console.
-func number(t *testing.T, console, label string) float64 {
-	t.Helper()
-	m := regexp.MustCompile(regexp.QuoteMeta(label) + ` (-?[0-9.]+)`).FindStringSubmatch(console)
-	if m == nil {
-		t.Fatalf("console lacks %q", label)
-	}
-	v, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
 
 // time.Sleep, time.Ticker and time.AfterFunc fire on time against Xen
 // system time (the guest's clock is Xen's pvclock), and that clock runs
@@ -33,19 +17,14 @@ func TestTimers(t *testing.T) {
 		k := buildKernel(t, "./kernel/boxtest/testdata/ticker")
 		r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 32})
 		expect(t, r, box.PoweredOff)
-		drift := number(t, r.Console, "ticker drift")
-		sleep := number(t, r.Console, "sleep late per call")
-		after := number(t, r.Console, "afterfunc late")
-		t.Logf("FIGURES ticker drift %.3f ms/s, sleep late %.3f ms per call, afterfunc late %.3f ms", drift, sleep, after)
-		if drift < 0 || drift >= 5 {
-			t.Errorf("ticker drift %.3f ms per second, want under 5", drift)
+		f, err := fitTimers(r.Console)
+		if err != nil {
+			t.Fatal(err)
 		}
-		// One Sleep or AfterFunc is a single wait, not drift: Go itself
-		// rounds its poll timeout down to whole milliseconds and polls again,
-		// and under software emulation a wakeup costs a few milliseconds more.
-		// A bound that still catches a timer that fires a tick late:
-		if sleep < 0 || sleep >= 20 || after < 0 || after >= 20 {
-			t.Errorf("sleep late %.3f ms per call, afterfunc late %.3f ms: want under 20 ms", sleep, after)
+		t.Logf("FIGURES ticker: earliest wakeup %.3f ms late, schedule drift %.3f ms/s, %d ticks dropped; sleep %v, afterfunc %v, tick %v",
+			float64(f.Earliest)/1e6, f.Drift, f.Dropped, f.Sleep, f.After, f.Tick)
+		for _, p := range timerProblems(f) {
+			t.Error(p)
 		}
 	})
 	// The ticker measures the guest's clock with itself, so a pvclock

@@ -1,6 +1,16 @@
 // Command ticker measures how late time.Sleep, time.Ticker and
 // time.AfterFunc fire, against the guest's clock (Xen system time), and
-// prints the drift per second of waiting.
+// prints every sample, one line each, for the host to judge:
+//
+//	late sleep I NS      the I-th 100 ms Sleep returned NS ns late
+//	ticker period NS     the ticker's period (100 ms)
+//	late tick K NS SLIP  the tick due K periods after the first (its
+//	                     value is the time it was due) arrived NS ns after
+//	                     that; it was due SLIP ns after K whole periods
+//	late afterfunc I NS  the I-th 100 ms AfterFunc ran NS ns late
+//
+// One sample is one wakeup, and how soon a wakeup runs is up to the host
+// as much as the guest: the host takes the earliest of several.
 package main
 
 import (
@@ -10,38 +20,41 @@ import (
 	_ "github.com/goxen/goxen/kernel"
 )
 
+const (
+	period = 100 * time.Millisecond
+	sleeps = 10
+	ticks  = 20
+	afters = 5
+)
+
 func main() {
-	const period = 100 * time.Millisecond
-	const n = 20
-
-	start := time.Now()
-	for i := 0; i < n/2; i++ {
+	for i := range sleeps {
+		start := time.Now()
 		time.Sleep(period)
+		fmt.Printf("late sleep %d %d\n", i, (time.Since(start) - period).Nanoseconds())
 	}
-	sleepLate := time.Since(start) - n/2*period
 
-	// The clock is read before the ticker starts, so the ticks' schedule
-	// (from NewTicker on) can never look early: read after, a delay in
-	// between (an interrupt, a thread switch) would show as negative drift.
-	start = time.Now()
+	// A tick's value is the time it was due, by the runtime's schedule;
+	// K numbers the ticks from the first by that schedule (a tick the
+	// channel had no room for is dropped, and its number with it).
+	fmt.Printf("ticker period %d\n", period.Nanoseconds())
 	t := time.NewTicker(period)
-	for i := 0; i < n; i++ {
-		<-t.C
+	var first time.Time
+	for i := range ticks {
+		due := <-t.C
+		now := time.Now()
+		if i == 0 {
+			first = due
+		}
+		k := (due.Sub(first) + period/2) / period
+		fmt.Printf("late tick %d %d %d\n", int(k), now.Sub(due).Nanoseconds(), (due.Sub(first) - k*period).Nanoseconds())
 	}
 	t.Stop()
-	tickLate := time.Since(start) - n*period
 
 	done := make(chan time.Duration)
-	start = time.Now()
-	time.AfterFunc(500*time.Millisecond, func() { done <- time.Since(start) - 500*time.Millisecond })
-	afterLate := <-done
-
-	// A ticker keeps its schedule, so its lateness over the run is drift.
-	// Each Sleep starts afresh and Go rounds its poll timeout down to whole
-	// milliseconds (then polls again), so a Sleep is late by up to ~1 ms
-	// even on Linux: report it per call.
-	ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
-	fmt.Printf("sleep late per call %.3f ms\n", ms(sleepLate)/(n/2))
-	fmt.Printf("ticker drift %.3f ms per second\n", ms(tickLate)/(n*period).Seconds())
-	fmt.Printf("afterfunc late %.3f ms\n", ms(afterLate))
+	for i := range afters {
+		start := time.Now()
+		time.AfterFunc(period, func() { done <- time.Since(start) - period })
+		fmt.Printf("late afterfunc %d %d\n", i, (<-done).Nanoseconds())
+	}
 }
