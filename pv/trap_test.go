@@ -1,0 +1,32 @@
+package pv
+
+import "testing"
+
+func TestTrapReport(t *testing.T) {
+	frame := [8]uint64{0x11, 0x22, 0x2, 0x401234, 0xe033, 0x10246, 0x7ff000, 0xe02b}
+	tr := decodeFrame(14, true, &frame)
+	tr.CR2, tr.HaveCR2 = 0x8, true
+	var b [256]byte
+	if got, want := string(tr.Append(b[:0])), "PV trap 14 #PF page fault, error 0x2, RIP 0x401234, CR2 0x8, RSP 0x7ff000"; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	// No error code: RIP is the third word.
+	tr = decodeFrame(6, false, &frame)
+	if got, want := string(tr.Append(b[:0])), "PV trap 6 #UD invalid opcode, RIP 0x2, RSP 0x10246"; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	tr = Trap{Vector: 14, HasErr: true}
+	if got, want := string(tr.Append(b[:0])), "PV trap 14 #PF page fault, error 0x0, RIP 0x0, CR2 unknown (no shared info yet), RSP 0x0"; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	for v, want := range map[uint64]string{vecEvent: "PV trap 32 event callback with events masked, RIP 0x0, RSP 0x0",
+		vecFailsafe: "PV trap 33 failsafe callback (a bad segment on return), RIP 0x0, RSP 0x0", 99: "PV trap 99 unknown, RIP 0x0, RSP 0x0"} {
+		tr = Trap{Vector: v}
+		if got := string(tr.Append(b[:0])); got != want {
+			t.Errorf("got  %q\nwant %q", got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(5, func() { tr.Append(b[:0]) }); n != 0 {
+		t.Errorf("Append allocates %v times", n)
+	}
+}
