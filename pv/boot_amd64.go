@@ -45,7 +45,13 @@ func Early() {
 // writeXenLog is PV's stand-in for port 0xe9: console_io, which puts the
 // text in Xen's log on a debug build or from dom0, and which a release
 // build refuses a domU (-EPERM): the text is then only on the console.
-func writeXenLog(p []byte) { hypercall.ConsoleWrite(p) }
+// Once console_io is the main console (dom0), fatal lines, which go to
+// both, would show twice: then it writes nothing.
+func writeXenLog(p []byte) {
+	if pvh.ConsoleName() != "console_io" {
+		hypercall.ConsoleWrite(p)
+	}
+}
 
 // CheckHypercallPage points package hypercall at the page Xen filled
 // because of the XEN_ELFNOTE_HYPERCALL_PAGE note and compares it with the
@@ -247,3 +253,10 @@ func MapRAM() MapPlan {
 	mapped = plan
 	return plan
 }
+
+// EmulateArchPrctlFS makes the page-fault handler repair the one fault a
+// runtime written for Linux makes when it asks for its FS base with
+// arch_prctl from CPL 3 (TamaGo's settls; see trap14 in entry_amd64.s):
+// the FS base is set as asked and the runtime goes on. Every other fault
+// is still reported.
+func EmulateArchPrctlFS() { archPrctlFS = 1 }

@@ -56,3 +56,7 @@ var trapStack [16384]byte
 // startInfoVA is %rsi at entry: the virtual address of start_info. It has
 // a non-zero initial value so that it lands in .data.
 var startInfoVA uint64 = 1
+
+// archPrctlFS enables trap14's repair of a ring-3 arch_prctl(ARCH_SET_FS)
+// (EmulateArchPrctlFS).
+var archPrctlFS uint8

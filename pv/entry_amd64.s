@@ -19,6 +19,7 @@
 
 #define HYPERVISOR_set_segment_base 25
 #define HYPERVISOR_sched_op 29
+#define HYPERVISOR_iret 23
 #define SEGBASE_FS 0
 #define SCHEDOP_shutdown 2
 #define SHUTDOWN_crash 3
@@ -125,7 +126,61 @@ TEXT ·trap13(SB),NOSPLIT|NOFRAME,$0
 	MOVQ $13, R13
 	MOVQ $1, R14
 	JMP ·trapCommon(SB)
+// trap14 first checks for the one fault package pv repairs rather than
+// reports, when EmulateArchPrctlFS asked for it: a runtime written for
+// Linux that finds itself at CPL 3 (TamaGo's settls, in
+// src/runtime/sys_tamago_amd64.s of tamago-go) asks for its FS base with
+// SYSCALL arch_prctl(ARCH_SET_FS, %rsi). In PV guest-kernel mode that
+// SYSCALL is hypercall 158, which Xen answers -ENOSYS without touching
+// %rsi (xen/arch/x86/pv/hypercall.c clobbers registers only for a call
+// that ran), and the runtime then crashes on purpose with MOVL $0xf1, 0xf1,
+// which the nil guard turns into this #PF. The repair does what Linux
+// would have: FS base = %rsi (set_segment_base), and resumes after the
+// 11-byte store with HYPERVISOR_iret, events still masked.
 TEXT ·trap14(SB),NOSPLIT|NOFRAME,$0
+	CMPB ·archPrctlFS(SB), $0
+	JEQ report
+	BYTE $0x50 // PUSHQ AX
+	BYTE $0x53 // PUSHQ BX
+	// Bounce frame, 16 bytes up: RCX, R11, error, RIP, CS, RFLAGS, RSP, SS.
+	MOVQ 40(SP), AX
+	MOVQ $0xf1000000f12504c7, BX // c7 04 25 f1 00 00 00 f1: MOVL $0xf1, 0xf1...
+	CMPQ BX, 0(AX)
+	JNE notours
+	MOVL 8(AX), BX // ...00 00 00
+	ANDL $0xffffff, BX
+	CMPL BX, $0
+	JNE notours
+	BYTE $0x57 // PUSHQ DI
+	BYTE $0x56 // PUSHQ SI
+	MOVQ $SEGBASE_FS, DI
+	MOVQ $HYPERVISOR_set_segment_base, AX
+	SYSCALL
+	BYTE $0x5e // POPQ SI
+	BYTE $0x5f // POPQ DI
+	BYTE $0x5b // POPQ BX
+	BYTE $0x58 // POPQ AX
+	ADDQ $11, 24(SP)     // RIP: past the store
+	ANDQ $~0x200, 40(SP) // RFLAGS.IF clear: the iret keeps upcalls masked
+	MOVQ $0, 16(SP)      // the error code's slot becomes iret's flags: 0
+	MOVQ 0(SP), CX
+	MOVQ 8(SP), R11
+	ADDQ $16, SP
+	// HYPERVISOR_iret, as the hypercall page's iret slot makes it: push
+	// RCX, R11, RAX and SYSCALL; Xen reads {RAX, R11, RCX, flags, RIP, CS,
+	// RFLAGS, RSP, SS} (xen/include/public/arch-x86/xen-x86_64.h: struct
+	// iret_context) and does not return here. The pushes are bytes because
+	// the Go assembler refuses a NOFRAME function whose pushes and pops do
+	// not pair up.
+	BYTE $0x51 // PUSHQ CX
+	BYTE $0x41; BYTE $0x53 // PUSHQ R11
+	BYTE $0x50 // PUSHQ AX
+	MOVL $HYPERVISOR_iret, AX
+	SYSCALL
+notours:
+	BYTE $0x5b // POPQ BX
+	BYTE $0x58 // POPQ AX
+report:
 	MOVQ $14, R13
 	MOVQ $1, R14
 	JMP ·trapCommon(SB)

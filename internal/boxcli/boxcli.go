@@ -96,14 +96,14 @@ const ExitStatuses = `  0   the guest powered off (-repeat: all N guests ended a
 
 // Flags are the box flags of one command line, defined by Register.
 type Flags struct {
-	name                              string
+	name                                   string
 	mode, typ, cmdline, ramdisk, inputFile *string
-	dom0Script, out, cpu, expect      *string
-	memory, vcpus, repeat             *int
-	inputDelay, timeout, bootTimeout  *time.Duration
-	keep, verbose, quiet, prepare     *bool
-	extra, input, xenArgs             ListFlag
-	channels, vchans, dom0Files       ListFlag
+	dom0Script, out, cpu, expect           *string
+	memory, vcpus, repeat                  *int
+	inputDelay, timeout, bootTimeout       *time.Duration
+	keep, verbose, quiet, prepare          *bool
+	extra, input, xenArgs                  ListFlag
+	channels, vchans, dom0Files            ListFlag
 }
 
 // Register defines the box flags on fs. name ("xenbox", "goxen") starts

@@ -3,6 +3,7 @@
 package xenpvh
 
 import (
+	"github.com/goxen/goxen/pv"
 	"github.com/goxen/goxen/pvh"
 	"github.com/goxen/goxen/startinfo"
 )
@@ -18,11 +19,32 @@ func early() {
 	pvh.FindConsole()
 
 	si := &pvh.StartInfo
-	var mods [startinfo.MaxModules]span
+	var mods [startinfo.MaxModules + 1]span
 	for i := 0; i < si.NModules; i++ {
 		mods[i] = span{si.Modules[i].Paddr, si.Modules[i].Paddr + si.Modules[i].Size}
 	}
-	p, perr := planMemory(si.MemoryMap(), ramStartAddr(), imageEnd(), stackOffset(), mods[:si.NModules])
+	plan(si.MemoryMap(), mods[:si.NModules])
+}
+
+// earlyPV is pvEntry's continuation, the same for a classic PV guest:
+// package pv's steps, then the RAM past Xen's bootstrap region mapped
+// (pv.MapRAM). A PV guest's memory is [0, nr_pages) with no memory map;
+// what the heap must not overwrite is everything Xen put behind the
+// image (a module, the P2M, start info, the rings, the page tables and
+// boot stack) and the page tables MapRAM took from the padding.
+func earlyPV() {
+	pvMode = true
+	pv.Early()
+	pv.EmulateArchPrctlFS() // TamaGo's settls, at CPL 3 (pv's trap14)
+	m := pv.MapRAM()
+	keep := [1]span{{imageEnd(), uint64(m.Tables+pv.PFN(m.NTables)) << 12}}
+	ram := [1]startinfo.MemmapEntry{{Addr: 0, Size: uint64(m.To) << 12, Type: startinfo.XEN_HVM_MEMMAP_TYPE_RAM}}
+	plan(ram[:], keep[:])
+}
+
+// plan sizes the runtime's RAM and heap, or stops the domain saying why.
+func plan(memmap []startinfo.MemmapEntry, keep []span) {
+	p, perr := planMemory(memmap, ramStartAddr(), imageEnd(), stackOffset(), keep)
 	if perr.Kind != planOK {
 		var b [160]byte
 		pvh.Fatal("", perr.Append(b[:0]))
@@ -31,3 +53,7 @@ func early() {
 	setBloc(p.Bloc)
 	setHooks()
 }
+
+// pvMode is set when the board was entered as a classic PV guest: the
+// kernel then runs in ring 3 and must not load an IDT.
+var pvMode bool
