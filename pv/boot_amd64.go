@@ -40,7 +40,13 @@ func Early() {
 	FindConsole()
 	MapSharedInfo()
 	GuardLowMemory()
+	if hasWord(StartInfo.CmdlineBytes(), DebugFault) {
+		*nilPtr = 1 // reported by trap14, the domain crashed
+	}
 }
+
+// nilPtr is nil; DebugFault stores through it.
+var nilPtr *uint64
 
 // writeXenLog is PV's stand-in for port 0xe9: console_io, which puts the
 // text in Xen's log on a debug build or from dom0, and which a release

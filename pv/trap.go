@@ -84,3 +84,27 @@ func (t *Trap) Append(b []byte) []byte {
 	b = numfmt.AppendHex64(b, t.RSP)
 	return b
 }
+
+// DebugFault is the command-line word that makes Early dereference nil
+// once the trap table, the console, shared info and the nil guard are in
+// place: how the box checks that a fault before any runtime is reported
+// with its vector, RIP and CR2, and crashes the domain.
+const DebugFault = "goxen.pv-fault"
+
+// hasWord reports whether the space-separated cmdline holds w as a word.
+func hasWord(cmdline []byte, w string) bool {
+	for i := 0; i < len(cmdline); {
+		for i < len(cmdline) && cmdline[i] == ' ' {
+			i++
+		}
+		j := i
+		for j < len(cmdline) && cmdline[j] != ' ' {
+			j++
+		}
+		if string(cmdline[i:j]) == w && j > i {
+			return true
+		}
+		i = j
+	}
+	return false
+}

@@ -30,3 +30,17 @@ func TestTrapReport(t *testing.T) {
 		t.Errorf("Append allocates %v times", n)
 	}
 }
+
+func TestHasWord(t *testing.T) {
+	for in, want := range map[string]bool{
+		"goxen.pv-fault": true, "a goxen.pv-fault b": true, "  goxen.pv-fault": true,
+		"goxen.pv-faults": false, "xgoxen.pv-fault": false, "": false, "goxen.pv": false,
+	} {
+		if got := hasWord([]byte(in), DebugFault); got != want {
+			t.Errorf("hasWord(%q) = %v", in, got)
+		}
+	}
+	if n := testing.AllocsPerRun(5, func() { hasWord([]byte("a b goxen.pv-fault"), DebugFault) }); n != 0 {
+		t.Errorf("hasWord allocates %v times", n)
+	}
+}
