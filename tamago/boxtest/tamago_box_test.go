@@ -4,9 +4,9 @@ package boxtest
 
 import (
 	"os"
-	"strings"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/goxen/goxen/box"
