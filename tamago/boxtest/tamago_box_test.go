@@ -117,3 +117,19 @@ func TestTamagoPVFaults(t *testing.T) {
 		t.Error("the runtime ran after the early fault")
 	}
 }
+
+// A standard-library workload (GC over a heap past Xen's PV bootstrap
+// region, timers, goroutines, maps, sorting, hashing) prints the same
+// lines as a PVH and as a PV domU.
+func TestTamagoStdlibPVAndPVH(t *testing.T) {
+	k := build(t, "./tamago/boxtest/testdata/stdlib")
+	var out [2]string
+	for i, typ := range []box.Type{box.PVH, box.PV} {
+		r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Type: typ, Memory: 96})
+		expect(t, r, box.PoweredOff, "gc ran: true", "slept long enough: true", "stdlib: done")
+		out[i] = r.Console
+	}
+	if out[0] != out[1] {
+		t.Errorf("PVH and PV consoles differ:\n--- pvh\n%s\n--- pv\n%s", out[0], out[1])
+	}
+}
