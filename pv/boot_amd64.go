@@ -100,7 +100,8 @@ func trap(vector, hasErr, frame uintptr) {
 		crash()
 	}
 	inTrap = true
-	t := decodeFrame(uint64(vector), hasErr != 0, (*[8]uint64)(at(frame)))
+	n := frameWords(uint64(vector), hasErr != 0)
+	t := decodeFrame(uint64(vector), hasErr != 0, unsafe.Slice((*uint64)(at(frame)), n))
 	if s := pvh.Shared(); s != nil {
 		t.CR2, t.HaveCR2 = s.VcpuInfo[0].Arch.CR2, true
 	}
@@ -117,7 +118,7 @@ func ReadStartInfo() {
 		pvh.Fatal("bad PV start info: ", StartInfo.Err.Append(b[:0]))
 	}
 	si := &StartInfo
-	if si.NrPages == 0 || si.MFNList == 0 || si.MFNList%8 != 0 || si.MFNList+si.NrPages*8 > si.NrPages<<12 {
+	if si.NrPages == 0 || si.NrPages > 1<<40 || si.MFNList == 0 || si.MFNList%8 != 0 || si.MFNList+si.NrPages*8 > si.NrPages<<12 {
 		var b [48]byte
 		pvh.Fatal("PV start info: mfn_list outside the bootstrap region: ", numfmt.AppendHex64(b[:0], si.MFNList))
 	}
@@ -126,7 +127,8 @@ func ReadStartInfo() {
 	if maxMFN <= 0 {
 		fatalRC("XENMEM_maximum_ram_page = ", maxMFN)
 	}
-	m2p = unsafe.Slice((*PFN)(at(hypercall.MACH2PHYS_VIRT_START)), maxMFN+1)
+	// max_page: one more than the highest machine frame (xen/common/memory.c).
+	m2p = unsafe.Slice((*PFN)(at(hypercall.MACH2PHYS_VIRT_START)), maxMFN)
 }
 
 // P2MTable and M2PTable are the tables ReadStartInfo found.
@@ -257,6 +259,15 @@ func MapRAM() MapPlan {
 		}
 	}
 	mapped = plan
+	if plan.Capped {
+		var b [160]byte
+		m := append(b[:0], "goxen: PV: RAM mapped up to "...)
+		m = numfmt.AppendInt(m, int64(plan.To>>8))
+		m = append(m, " MiB of "...)
+		m = numfmt.AppendInt(m, int64(StartInfo.NrPages>>8))
+		m = append(m, " MiB: part 1 maps the first GiB at most, with the tables the padding holds\n"...)
+		pvh.Write(m)
+	}
 	return plan
 }
 

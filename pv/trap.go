@@ -38,12 +38,28 @@ type Trap struct {
 	HaveCR2 bool // shared info was mapped, so CR2 could be read
 }
 
-// decodeFrame reads the bounce frame at f (RCX and R11 first, then the
-// error code if Xen pushed one).
-func decodeFrame(vector uint64, hasErr bool, f *[8]uint64) Trap {
+// frameWords is the length of the frame Xen pushed for a trap: RCX, R11,
+// the error code if any, RIP, CS, RFLAGS, RSP, SS; the failsafe callback
+// has DS, ES, FS and GS between R11 and RIP (xen/arch/x86/domain.c:
+// load_segments).
+func frameWords(vector uint64, hasErr bool) int {
+	switch {
+	case vector == vecFailsafe:
+		return 11
+	case hasErr:
+		return 8
+	}
+	return 7
+}
+
+// decodeFrame reads a bounce frame of frameWords(vector, hasErr) words.
+func decodeFrame(vector uint64, hasErr bool, f []uint64) Trap {
 	t := Trap{Vector: vector, HasErr: hasErr}
 	i := 2
-	if hasErr {
+	switch {
+	case vector == vecFailsafe:
+		i = 6
+	case hasErr:
 		t.Err, i = f[2], 3
 	}
 	t.RIP, t.CS, t.RFLAGS, t.RSP = f[i], f[i+1], f[i+2], f[i+3]

@@ -3,17 +3,26 @@ package pv
 import "testing"
 
 func TestTrapReport(t *testing.T) {
-	frame := [8]uint64{0x11, 0x22, 0x2, 0x401234, 0xe033, 0x10246, 0x7ff000, 0xe02b}
-	tr := decodeFrame(14, true, &frame)
+	frame := []uint64{0x11, 0x22, 0x2, 0x401234, 0xe033, 0x10246, 0x7ff000, 0xe02b}
+	if frameWords(14, true) != 8 || frameWords(6, false) != 7 || frameWords(vecFailsafe, false) != 11 {
+		t.Error("frameWords")
+	}
+	tr := decodeFrame(14, true, frame)
 	tr.CR2, tr.HaveCR2 = 0x8, true
 	var b [256]byte
 	if got, want := string(tr.Append(b[:0])), "PV trap 14 #PF page fault, error 0x2, RIP 0x401234, CR2 0x8, RSP 0x7ff000"; got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 	// No error code: RIP is the third word.
-	tr = decodeFrame(6, false, &frame)
+	tr = decodeFrame(6, false, frame[:7])
 	if got, want := string(tr.Append(b[:0])), "PV trap 6 #UD invalid opcode, RIP 0x2, RSP 0x10246"; got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	// The failsafe frame has the data segment selectors before RIP.
+	fs := []uint64{0x11, 0x22, 0x2b, 0x2b, 0, 0, 0x401000, 0xe033, 0x246, 0x7fe000, 0xe02b}
+	tr = decodeFrame(vecFailsafe, false, fs)
+	if tr.RIP != 0x401000 || tr.RSP != 0x7fe000 {
+		t.Errorf("failsafe frame: %+v", tr)
 	}
 	tr = Trap{Vector: 14, HasErr: true}
 	if got, want := string(tr.Append(b[:0])), "PV trap 14 #PF page fault, error 0x0, RIP 0x0, CR2 unknown (no shared info yet), RSP 0x0"; got != want {
