@@ -266,3 +266,10 @@ func SetSegmentBase(which uint32, base uint64) int {
 func MaximumRAMPage() int {
 	return rc(Call(HYPERVISOR_memory_op, XENMEM_maximum_ram_page, 0, 0, 0, 0))
 }
+
+// GetRunstateInfo reads vCPU vcpu's runstate (VCPUOP_get_runstate_info).
+//
+//go:nosplit
+func GetRunstateInfo(vcpu uint32, info *VcpuRunstateInfo) int {
+	return rc(Call(HYPERVISOR_vcpu_op, VCPUOP_get_runstate_info, uintptr(vcpu), uintptr(unsafe.Pointer(info)), 0, 0))
+}

@@ -69,3 +69,17 @@ func TestPVLayouts(t *testing.T) {
 			{"address", unsafe.Offsetof(cb.Address), 8}}},
 	})
 }
+
+func TestRunstate(t *testing.T) {
+	var r VcpuRunstateInfo
+	layouttest.Check(t, []layoutCase{
+		{"vcpu.h: struct vcpu_runstate_info", unsafe.Sizeof(r), 48, []fieldAt{
+			{"state", unsafe.Offsetof(r.State), 0}, {"state_entry_time", unsafe.Offsetof(r.StateEntryTime), 8},
+			{"time", unsafe.Offsetof(r.Time), 16}}},
+	})
+	// Created at 1000, paused 500, then ran 30, runnable 5, blocked 65.
+	r.Time = [4]uint64{30, 5, 65, 500}
+	if c, u := r.Moments(1600); c != 1000 || u != 1500 {
+		t.Errorf("Moments(1600) = %d, %d; want 1000, 1500", c, u)
+	}
+}

@@ -116,6 +116,19 @@ func UseSharedInfo(va uintptr) {
 // DefaultHypercallPageSymbol is hypercallPageMem).
 func HypercallPage() uintptr { return alignPage(uintptr(unsafe.Pointer(&hypercallPageMem))) }
 
+// Unpaused is the Xen system time at which vCPU 0 first ran: xl unpause
+// for a domU, the start of dom0 (hypercall.VcpuRunstateInfo.Moments). A
+// boot timeline counts from it. ok is false if Xen refuses the runstate
+// or shared info is not mapped yet.
+func Unpaused() (t int64, ok bool) {
+	var r hypercall.VcpuRunstateInfo
+	if shared == nil || hypercall.GetRunstateInfo(0, &r) != 0 {
+		return 0, false
+	}
+	_, t = r.Moments(Now())
+	return t, true
+}
+
 // Shared is the shared info page, or nil before MapSharedInfo.
 func Shared() *sharedinfo.SharedInfo { return shared }
 

@@ -3,6 +3,7 @@
 package xenpvh
 
 import (
+	"github.com/goxen/goxen/internal/numfmt"
 	"github.com/goxen/goxen/pv"
 	"github.com/goxen/goxen/pvh"
 	"github.com/goxen/goxen/startinfo"
@@ -52,6 +53,45 @@ func plan(memmap []startinfo.MemmapEntry, keep []span) {
 	setRamSize(p.RamSize)
 	setBloc(p.Bloc)
 	setHooks()
+	runtimeAt = pvh.Now() // cpuinit or pvStart jumps into the runtime next
+}
+
+// runtimeAt is the Xen system time at which the board entered TamaGo's
+// runtime, for the boot timeline (bootLine).
+var runtimeAt int64
+
+// bootLine formats the boot timeline the board prints once the runtime
+// is up: when, counted from the unpause (pvh.Unpaused), the main console
+// took its first byte, the board jumped into the runtime, and the runtime
+// was up (hwinit1). It allocates nothing beyond b's capacity (160 bytes).
+func bootLine(b []byte, mode string, unpaused, firstByte, entered, up int64) []byte {
+	b = append(b, "goxen: boot ("...)
+	b = append(b, mode...)
+	b = append(b, "):"...)
+	if firstByte != 0 {
+		b = append(b, " first console byte "...)
+		b = numfmt.AppendMs(b, firstByte-unpaused)
+		b = append(b, " ms,"...)
+	}
+	b = append(b, " TamaGo runtime entered "...)
+	b = numfmt.AppendMs(b, entered-unpaused)
+	b = append(b, " ms, up "...)
+	b = numfmt.AppendMs(b, up-unpaused)
+	return append(b, " ms after the unpause\n"...)
+}
+
+// reportBoot prints the boot timeline.
+func reportBoot(up int64) {
+	u, ok := pvh.Unpaused()
+	if !ok {
+		return
+	}
+	mode := "pvh"
+	if pvMode {
+		mode = "pv"
+	}
+	var b [160]byte
+	pvh.Write(bootLine(b[:0], mode, u, pvh.MainConsoleAt(), runtimeAt, up))
 }
 
 // pvMode is set when the board was entered as a classic PV guest: the

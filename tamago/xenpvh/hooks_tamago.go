@@ -42,6 +42,7 @@ var AMD64 = &amd64.CPU{}
 //go:linkname hwinit1 runtime/goos.Hwinit1
 func hwinit1() {
 	setHooks()
+	reportBoot(pvh.Now())
 }
 
 // setHooks installs Exit and Idle. early calls it too, before the runtime
