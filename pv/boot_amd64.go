@@ -31,14 +31,14 @@ var (
 
 // Early runs the steps every PV flavour starts with: output to Xen's log
 // instead of port 0xe9, the hypercall page, the trap table, start info,
-// the console, shared info and the nil guard.
+// shared info, the console and the nil guard.
 func Early() {
 	pvh.SetDebugSink("Xen's log (console_io)", writeXenLog)
 	CheckHypercallPage()
 	InstallTraps()
 	ReadStartInfo()
+	MapSharedInfo() // before the console: the replay stamps its first byte with the pvclock
 	FindConsole()
-	MapSharedInfo()
 	GuardLowMemory()
 	if hasWord(StartInfo.CmdlineBytes(), DebugFault) {
 		*nilPtr = 1 // reported by trap14, the domain crashed

@@ -35,9 +35,9 @@
 //     the page with the stubs Xen writes for PV; InstallTraps gives Xen
 //     the trap table and the event and failsafe callbacks; ReadStartInfo
 //     decodes start_info (package startinfo) and finds the P2M and the
-//     M2P; FindConsole picks console_io (dom0) or the ring whose machine
-//     frame start_info names (a domU); MapSharedInfo maps shared info from
-//     its machine address with update_va_mapping; GuardLowMemory unmaps
+//     M2P; MapSharedInfo maps shared info from its machine address with
+//     update_va_mapping; FindConsole picks console_io (dom0) or the ring
+//     whose machine frame start_info names (a domU); GuardLowMemory unmaps
 //     the first 64 KiB, so that nil dereferences fault.
 //  3. MapRAM maps the rest of the domain's memory (up to 1 GiB): new L1
 //     tables, filled in the padding, made read-only and hooked into the
