@@ -41,10 +41,47 @@ func ParseMode(s string) (Mode, error) {
 	return 0, fmt.Errorf("box: unknown mode %q (want dom0 or domu)", s)
 }
 
+// Type is the guest type Xen builds the kernel as: PVH (hardware
+// containment, entered at PHYS32_ENTRY) or classic PV (ring 3, entered at
+// the ENTRY note with start_info in %rsi). One goxen ELF carries both
+// entries.
+type Type int
+
+const (
+	PVH Type = iota // the default
+	PV
+)
+
+func (t Type) String() string {
+	switch t {
+	case PVH:
+		return "pvh"
+	case PV:
+		return "pv"
+	}
+	return fmt.Sprintf("Type(%d)", int(t))
+}
+
+// ParseType reads "pvh" or "pv" (any case).
+func ParseType(s string) (Type, error) {
+	switch strings.ToLower(s) {
+	case "pvh":
+		return PVH, nil
+	case "pv":
+		return PV, nil
+	}
+	return 0, fmt.Errorf("box: unknown guest type %q (want pvh or pv)", s)
+}
+
 // Config describes one boot.
 type Config struct {
-	Kernel string // path to the PVH ELF under test
+	Kernel string // path to the ELF under test
 	Mode   Mode
+	// Type is how Xen builds the kernel: PVH (the default) or PV. In
+	// domU mode it is the xl.cfg type; in dom0 mode Xen's dom0= option
+	// (dom0=pvh dom0-iommu=none, or dom0=pv, which is also Xen 4.17's
+	// default for a dom0 and what its qemu-smoke pv job boots).
+	Type Type
 
 	// Memory is the guest's memory in MiB. DomU: default 32. Dom0: the
 	// dom0_mem value; the default is 512, raised to cover the ELF's

@@ -762,3 +762,45 @@ func TestQEMUArgsDom0CmdlineComma(t *testing.T) {
 		t.Errorf("-initrd %q, want %q", args[len(args)-1], want)
 	}
 }
+
+// -type pv: xl.cfg's type in domU mode, Xen's dom0= in dom0 mode (Xen
+// 4.17's qemu-smoke pv job boots its PV dom0 the same way, without
+// dom0=pvh and dom0-iommu=none).
+func TestGuestType(t *testing.T) {
+	for s, want := range map[string]Type{"pvh": PVH, "PV": PV, "pv": PV} {
+		if got, err := ParseType(s); err != nil || got != want {
+			t.Errorf("ParseType(%q) = %v, %v", s, got, err)
+		}
+	}
+	if _, err := ParseType("hvm"); err == nil || !strings.Contains(err.Error(), `unknown guest type "hvm" (want pvh or pv)`) {
+		t.Errorf("ParseType(hvm) error %v", err)
+	}
+	got, err := XLConfig(Config{Mode: DomU, Type: PV})
+	if err != nil || !strings.Contains(got, "type = \"pv\"\n") || strings.Contains(got, "pvh") {
+		t.Errorf("PV xl.cfg (%v):\n%s", err, got)
+	}
+	// An -extra type line still wins.
+	got, _ = XLConfig(Config{Mode: DomU, Type: PV, Extra: []string{`type = "pvh"`}})
+	if strings.Count(got, "type =") != 1 || !strings.Contains(got, `type = "pvh"`) {
+		t.Errorf("extra type line:\n%s", got)
+	}
+
+	dir := t.TempDir()
+	a := &Assets{Xen: filepath.Join(dir, "xen"), Vmlinuz: filepath.Join(dir, "vmlinuz"), Dom0Initrd: filepath.Join(dir, "dom0.cpio.gz")}
+	kernel := filepath.Join(dir, "k.elf")
+	os.WriteFile(kernel, []byte("x"), 0o644)
+	for typ, want := range map[Type]string{PVH: "dom0=pvh dom0-iommu=none dom0_mem=", PV: "guest_loglvl=all dom0=pv dom0_mem="} {
+		cfg := Config{Kernel: kernel, Mode: Dom0, Type: typ, Memory: 64, VCPUs: 1}
+		args, err := qemuArgs(cfg, a, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		joined := strings.Join(args, " ")
+		if !strings.Contains(joined, want) || (typ == PV && strings.Contains(joined, "pvh")) {
+			t.Errorf("%v dom0: qemu args %q lack %q", typ, joined, want)
+		}
+	}
+	if err := (&Config{Kernel: kernel, Mode: DomU, Type: 7}).fill(); err == nil || !strings.Contains(err.Error(), "unknown guest type 7") {
+		t.Errorf("fill with type 7: %v", err)
+	}
+}

@@ -12,9 +12,12 @@
 // copies it to the serial line) or a shared-memory ring plus an event
 // channel that a console daemon in dom0 (xenconsoled) reads.
 //
-// PVH is the guest type the project's kernel uses: a hardware-virtualised
-// guest with no emulated devices, entered in 32-bit protected mode at the
-// address given by the XEN_ELFNOTE_PHYS32_ENTRY note in its ELF file.
+// PVH is the guest type the project's kernel uses by default: a
+// hardware-virtualised guest with no emulated devices, entered in 32-bit
+// protected mode at the address given by the XEN_ELFNOTE_PHYS32_ENTRY note
+// in its ELF file. Config.Type PV boots the same ELF as a classic PV guest
+// instead, entered in 64-bit mode at its XEN_ELFNOTE_ENTRY note: xl.cfg
+// type = "pv" in domU mode, dom0=pv (Xen 4.17's default) in dom0 mode.
 //
 // # The two modes
 //

@@ -64,7 +64,7 @@ func XLConfig(cfg Config) (string, error) {
 	type kv struct{ k, v string }
 	lines := []kv{
 		{"name", `"` + guestName + `"`},
-		{"type", `"pvh"`},
+		{"type", `"` + cfg.Type.String() + `"`},
 		{"kernel", `"` + dom0GuestKernel + `"`},
 	}
 	if cfg.Ramdisk != "" {

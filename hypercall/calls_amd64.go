@@ -211,3 +211,65 @@ func XenVersion() (major, minor int) {
 	}
 	return r >> 16, r & 0xffff
 }
+
+// MMUUpdateBatch applies reqs in order (HYPERVISOR_mmu_update, DOMID_SELF)
+// and returns how many succeeded and Xen's result. Xen checks every new
+// entry: a frame that becomes a page table must have no writable mapping.
+//
+// xen/include/public/xen.h: HYPERVISOR_mmu_update
+//
+//go:nosplit
+func MMUUpdateBatch(reqs []MMUUpdate) (done int, r int) {
+	if len(reqs) == 0 {
+		return 0, 0
+	}
+	var n uint32
+	r = rc(Call(HYPERVISOR_mmu_update, uintptr(unsafe.Pointer(&reqs[0])), uintptr(len(reqs)), uintptr(unsafe.Pointer(&n)), DOMID_SELF, 0))
+	return int(n), r
+}
+
+// UpdateVAMapping sets the page-table entry that maps va to pte (a PV
+// guest's one-page mmu_update; flags UVMF_*).
+//
+//go:nosplit
+func UpdateVAMapping(va uintptr, pte uint64, flags uintptr) int {
+	return rc(Call(HYPERVISOR_update_va_mapping, va, uintptr(pte), flags, 0, 0))
+}
+
+// SetTrapTable installs a PV guest's virtual IDT; the table ends with an
+// entry whose Address is 0.
+//
+//go:nosplit
+func SetTrapTable(t []TrapInfo) int {
+	return rc(Call(HYPERVISOR_set_trap_table, uintptr(unsafe.Pointer(&t[0])), 0, 0, 0, 0))
+}
+
+// RegisterCallback registers a PV callback (CALLBACKTYPE_*) at addr.
+//
+//go:nosplit
+func RegisterCallback(typ, flags uint16, addr uintptr) int {
+	a := CallbackRegister{Type: typ, Flags: flags, Address: uint64(addr)}
+	return rc(Call(HYPERVISOR_callback_op, CALLBACKOP_register, uintptr(unsafe.Pointer(&a)), 0, 0, 0))
+}
+
+// SetSegmentBase sets a PV guest's FS or GS base (SEGBASE_*).
+//
+//go:nosplit
+func SetSegmentBase(which uint32, base uint64) int {
+	return rc(Call(HYPERVISOR_set_segment_base, uintptr(which), uintptr(base), 0, 0, 0))
+}
+
+// MaximumRAMPage is the highest machine frame number of the host
+// (XENMEM_maximum_ram_page), which bounds the M2P table.
+//
+//go:nosplit
+func MaximumRAMPage() int {
+	return rc(Call(HYPERVISOR_memory_op, XENMEM_maximum_ram_page, 0, 0, 0, 0))
+}
+
+// GetRunstateInfo reads vCPU vcpu's runstate (VCPUOP_get_runstate_info).
+//
+//go:nosplit
+func GetRunstateInfo(vcpu uint32, info *VcpuRunstateInfo) int {
+	return rc(Call(HYPERVISOR_vcpu_op, VCPUOP_get_runstate_info, uintptr(vcpu), uintptr(unsafe.Pointer(info)), 0, 0))
+}

@@ -134,3 +134,30 @@ type VcpuSetSingleshotTimerArg struct {
 	Flags        uint32 // VCPU_SSHOTTMR_*
 	_            uint32 // C tail padding
 }
+
+// VcpuRunstateInfo is what VCPUOP_get_runstate_info returns: the vCPU's
+// state, when it entered it, and the ns spent in each state so far
+// (RUNSTATE_running, _runnable, _blocked, _offline).
+// xen/include/public/vcpu.h: struct vcpu_runstate_info
+type VcpuRunstateInfo struct {
+	State          int32
+	_              int32
+	StateEntryTime uint64
+	Time           [4]uint64
+}
+
+// Moments are the vCPU's creation and its first unpause in Xen system
+// time, given the time now at which the runstate was read. A domU's vCPU
+// is created offline (xl builds the domain paused) and leaves that state
+// when xl unpause lets it run, so the creation is now minus the time of
+// all four states and the unpause is the creation plus the offline time,
+// as long as the vCPU was offline only once (nothing pauses a running
+// goxen domain but the toolstack, on request).
+func (r *VcpuRunstateInfo) Moments(now int64) (created, unpaused int64) {
+	var sum uint64
+	for _, d := range r.Time {
+		sum += d
+	}
+	created = now - int64(sum)
+	return created, created + int64(r.Time[3])
+}

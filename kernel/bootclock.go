@@ -1,8 +1,6 @@
 package kernel
 
 import (
-	"unsafe"
-
 	"github.com/goxen/goxen/hypercall"
 	"github.com/goxen/goxen/pvh"
 	"github.com/goxen/goxen/sharedinfo"
@@ -97,15 +95,6 @@ func reportBoot() {
 	l.print()
 }
 
-// vcpuRunstateInfo is struct vcpu_runstate_info
-// (xen/include/public/vcpu.h): state, state_entry_time, time[4].
-type vcpuRunstateInfo struct {
-	State          int32
-	_              int32
-	StateEntryTime uint64
-	Time           [4]uint64 // RUNSTATE_running, _runnable, _blocked, _offline
-}
-
 // BootClock reads vCPU 0's runstate (VCPUOP_get_runstate_info) and
 // returns the boot's moments. ok is false outside a guest or when Xen
 // refuses the call.
@@ -121,23 +110,17 @@ func BootClock() (t BootTimes, ok bool) {
 
 // readBootTimes is BootClock without KernelInit, for boot itself.
 func readBootTimes() (t BootTimes, ok bool) {
-	var info vcpuRunstateInfo
-	r := hypercall.Call(hypercall.HYPERVISOR_vcpu_op, hypercall.VCPUOP_get_runstate_info, 0,
-		uintptr(unsafe.Pointer(&info)), 0, 0)
+	var info hypercall.VcpuRunstateInfo
+	r := hypercall.GetRunstateInfo(0, &info)
 	now := nanotime()
-	if int64(r) != 0 {
+	if r != 0 {
 		return t, false
-	}
-	var sum uint64
-	for _, d := range info.Time {
-		sum += d
 	}
 	// Xen adds the current stint up to its own NOW() into Time; now is
 	// read a moment later, so Created may come out a few µs late.
 	t.Now = now
-	t.Created = now - int64(sum)
+	t.Created, t.Unpaused = info.Moments(now)
 	t.Offline = int64(info.Time[3])
-	t.Unpaused = t.Created + t.Offline
 	t.Running, t.Runnable, t.Blocked = int64(info.Time[0]), int64(info.Time[1]), int64(info.Time[2])
 	return t, true
 }

@@ -77,17 +77,8 @@ func (l *line) ms(ns int64) *line {
 	return l.bytes(appendMs(t[:0], ns))
 }
 
-// appendMs appends ns in milliseconds, two decimals, rounded toward
-// zero; b needs room for 24 bytes (no allocation: boot uses it).
-func appendMs(b []byte, ns int64) []byte {
-	if ns < 0 {
-		b = append(b, '-')
-		ns = -ns
-	}
-	b = numfmt.AppendInt(b, ns/1e6)
-	c := ns / 1e4 % 100
-	return append(b, '.', byte('0'+c/10), byte('0'+c%10))
-}
+// appendMs is numfmt.AppendMs (shared with the TamaGo board's timeline).
+func appendMs(b []byte, ns int64) []byte { return numfmt.AppendMs(b, ns) }
 
 func (l *line) get() []byte {
 	if n := l.n; n >= 0 && n < len(l.b) {

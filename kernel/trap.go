@@ -80,17 +80,8 @@ func setGate(v int, h uintptr, ist uint64) {
 	idt[v][1] = a >> 32
 }
 
-var exceptionNames = [32]string{
-	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
-	"#BR bound range", "#UD invalid opcode", "#NM device not available",
-	"#DF double fault", "coprocessor segment overrun", "#TS invalid TSS",
-	"#NP segment not present", "#SS stack fault", "#GP general protection",
-	"#PF page fault", "reserved 15", "#MF x87 error", "#AC alignment check",
-	"#MC machine check", "#XM SIMD exception", "#VE virtualization",
-	"#CP control protection", "reserved 22", "reserved 23", "reserved 24",
-	"reserved 25", "reserved 26", "reserved 27", "#HV hypervisor injection",
-	"#VC VMM communication", "#SX security", "reserved 31",
-}
+// exceptionNames are pvh's, shared with package pv's trap reports.
+var exceptionNames = pvh.ExceptionNames
 
 // kernelFS is the FS base while kernel code runs (the kernel's TLS). A
 // fault whose saved FS is anything else interrupted the Go program.

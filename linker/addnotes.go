@@ -20,6 +20,13 @@ type Options struct {
 	Entry       uint64 // physical entry address; if 0, EntrySymbol is looked up in .symtab
 	EntrySymbol string // default DefaultEntrySymbol; NAME+".abi0" is tried first
 	GuestOS     string // default DefaultGuestOS
+	// PVEntrySymbol is the 64-bit PV entry (default DefaultPVEntrySymbol).
+	// If the file has no such symbol, it gets no PV notes and boots as
+	// PVH only.
+	PVEntrySymbol string
+	// HypercallPageSymbol is the buffer whose first page-aligned page the
+	// HYPERCALL_PAGE note names (default DefaultHypercallPageSymbol).
+	HypercallPageSymbol string
 }
 
 // Result says what AddNotes did, for the one-line summary of xenlink.
@@ -29,6 +36,11 @@ type Result struct {
 	Kept   bool   // a PHYS32_ENTRY note from another tool was found, validated and kept; nothing was added
 	Notes  int    // number of Xen notes in the output, as XenNotes reports them
 	Size   int    // size of the output in bytes
+	// Modes are the boot modes the output's notes allow ("pvh", "pv").
+	Modes []string
+	// PVEntry and HypercallPage are the ENTRY and HYPERCALL_PAGE notes'
+	// values, 0 without PV notes.
+	PVEntry, HypercallPage uint64
 }
 
 // AddNotes returns a copy of in with Xen's PVH notes added. See Report.
@@ -62,6 +74,12 @@ func Report(in []byte, opt Options) ([]byte, Result, error) {
 	}
 	if opt.EntrySymbol == "" {
 		opt.EntrySymbol = DefaultEntrySymbol
+	}
+	if opt.PVEntrySymbol == "" {
+		opt.PVEntrySymbol = DefaultPVEntrySymbol
+	}
+	if opt.HypercallPageSymbol == "" {
+		opt.HypercallPageSymbol = DefaultHypercallPageSymbol
 	}
 	f, err := parse(in)
 	if err != nil {
@@ -127,8 +145,19 @@ func Report(in []byte, opt Options) ([]byte, Result, error) {
 		region = (uint64(len(in)) + 7) &^ 7
 	}
 
-	// A PHYS32_ENTRY note from elsewhere: keep and validate it.
+	pv, hasPV, err := f.findPV(opt)
+	if err != nil {
+		return nil, res, err
+	}
+
+	// A PHYS32_ENTRY note from elsewhere: keep and validate it. If the
+	// file has a PV entry too, the PV notes are added beside it.
 	var foreign []noteArea
+	var (
+		foreignEntry uint64
+		foreignWhere string
+		foreignSeg   bool
+	)
 	for k, a := range segs {
 		if segIdx[k] != ours {
 			foreign = append(foreign, a)
@@ -154,12 +183,32 @@ func Report(in []byte, opt Options) ([]byte, Result, error) {
 			if !f.physInExec(e) {
 				return nil, res, &EntryError{Entry: e, Physical: true, Note: a.where, Segments: f.loads()}
 			}
-			notes, err := XenNotes(in)
-			if err != nil {
-				return nil, res, err
+			if !hasPV {
+				notes, err := XenNotes(in)
+				if err != nil {
+					return nil, res, err
+				}
+				out := append([]byte(nil), in...)
+				return out, Result{Entry: e, Source: "existing note in " + a.where, Kept: true, Notes: len(notes), Size: len(out), Modes: Modes(notes)}, nil
 			}
-			out := append([]byte(nil), in...)
-			return out, Result{Entry: e, Source: "existing note in " + a.where, Kept: true, Notes: len(notes), Size: len(out)}, nil
+			if foreignEntry == 0 {
+				foreignEntry, foreignWhere = e, a.where
+				// Xen reads sections only when no PT_NOTE carries Xen
+				// notes: a section-only PHYS32_ENTRY must be copied into
+				// our PT_NOTE, one in a segment stays where it is.
+				foreignSeg = strings.HasPrefix(a.where, "PT_NOTE")
+			}
+		}
+	}
+	// Note types a foreign PT_NOTE already carries are not repeated.
+	have := map[uint32]bool{}
+	if foreignSeg {
+		for k, a := range segs {
+			if segIdx[k] != ours {
+				for _, n := range xenOnly(a.notes) {
+					have[n.Type] = true
+				}
+			}
 		}
 	}
 
@@ -183,7 +232,9 @@ func Report(in []byte, opt Options) ([]byte, Result, error) {
 	// The physical entry address.
 	entry := opt.Entry
 	res.Source = "-entry"
-	if entry == 0 {
+	if foreignEntry != 0 {
+		entry, res.Source = foreignEntry, "existing note in "+foreignWhere
+	} else if entry == 0 {
 		// Prefer the ABI0 symbol: it is the assembly body itself. The
 		// unsuffixed name, when both exist, is the linker's ABIInternal
 		// wrapper, which is Go code and must not be entered in 32-bit mode.
@@ -228,11 +279,20 @@ func Report(in []byte, opt Options) ([]byte, Result, error) {
 		}
 	}
 
-	notes := []Note{
+	var notes []Note
+	for _, n := range []Note{
 		{XenNoteName, XEN_ELFNOTE_PHYS32_ENTRY, le.AppendUint32(nil, uint32(entry))},
 		{XenNoteName, XEN_ELFNOTE_GUEST_OS, append([]byte(opt.GuestOS), 0)},
 		{XenNoteName, XEN_ELFNOTE_XEN_VERSION, []byte("xen-3.0\x00")},
 		{XenNoteName, XEN_ELFNOTE_LOADER, []byte("generic\x00")},
+	} {
+		if !have[n.Type] {
+			notes = append(notes, n)
+		}
+	}
+	if hasPV {
+		notes = append(notes, pvNotes(pv)...)
+		res.PVEntry, res.HypercallPage = pv.Entry, pv.HypercallPage
 	}
 	blob := encodeNotes(notes)
 
@@ -279,9 +339,14 @@ func Report(in []byte, opt Options) ([]byte, Result, error) {
 		out = appendSectionTable(out, sects)
 	}
 
+	all, err := XenNotes(out)
+	if err != nil {
+		return nil, res, err
+	}
 	res.Entry = entry
-	res.Notes = len(notes)
+	res.Notes = len(all)
 	res.Size = len(out)
+	res.Modes = Modes(all)
 	return out, res, nil
 }
 

@@ -32,6 +32,20 @@
 // and XEN_ELFNOTE_LOADER, which describe the guest for tools and which the
 // older PV loader requires.
 //
+// # The PV notes: one ELF, two modes
+//
+// When the file has a 64-bit PV entry symbol (kernel.pvEntry, or the
+// TamaGo board's), Report also writes the notes Xen's PV domain builder
+// reads: XEN_ELFNOTE_ENTRY, HYPERCALL_PAGE (package pvh's hypercall page,
+// which Xen fills with SYSCALL stubs for a PV guest), VIRT_BASE 0 and
+// PADDR_OFFSET 0 (virtual = pseudo-physical, as under PVH's identity map),
+// beside PHYS32_ENTRY; LOADER and XEN_VERSION are what a PV kernel needs
+// anyway. A PVH container ignores them, so the one ELF boots with
+// type = "pvh" and with type = "pv", as Linux's vmlinux does (pvnotes.go).
+// Beside a foreign PHYS32_ENTRY note (tamago's) the PV notes go in our own
+// PT_NOTE, which Xen reads as well. Modes says which modes a set of notes
+// allows; Result.Modes and goxen build report it.
+//
 // # Why we rewrite PT_GNU_STACK
 //
 // The stock Go linker offers no way to add a note segment, and the program

@@ -52,6 +52,7 @@ func decodeNotes(t *testing.T, d []byte) []Note {
 // checkXenImage verifies with debug/elf that out carries a PT_NOTE with our
 // four Xen notes, whose PHYS32_ENTRY equals want and lies inside an
 // executable PT_LOAD, and a .note.Xen SHT_NOTE section with the same bytes.
+// (4 notes for PVH only, 8 with the PV notes.)
 func checkXenImage(t *testing.T, out []byte, want uint64, guestOS string) {
 	t.Helper()
 	f := elfOf(t, out)
@@ -77,7 +78,7 @@ func checkXenImage(t *testing.T, out []byte, want uint64, guestOS string) {
 	for _, n := range xen {
 		got[n.Type] = string(n.Desc)
 	}
-	if len(xen) != 4 || got[XEN_ELFNOTE_GUEST_OS] != guestOS+"\x00" ||
+	if (len(xen) != 4 && len(xen) != 8) || got[XEN_ELFNOTE_GUEST_OS] != guestOS+"\x00" ||
 		got[XEN_ELFNOTE_XEN_VERSION] != "xen-3.0\x00" || got[XEN_ELFNOTE_LOADER] != "generic\x00" {
 		t.Errorf("Xen notes = %q", xen)
 	}
@@ -327,7 +328,7 @@ func TestNoteString(t *testing.T) {
 		{Note{"Xen", XEN_ELFNOTE_PHYS32_ENTRY, []byte{0x40, 0x01, 0x20, 0}}, "Xen XEN_ELFNOTE_PHYS32_ENTRY 0x200140"},
 		{Note{"Xen", XEN_ELFNOTE_GUEST_OS, []byte("goxen\x00")}, `Xen XEN_ELFNOTE_GUEST_OS "goxen"`},
 		{Note{"Xen", 99, []byte{1, 2, 3}}, "Xen type 99 01 02 03"},
-		{Note{"Xen", 3, []byte{0, 0, 0, 0x80, 0xff, 0xff, 0xff, 0xff}}, "Xen type 3 0xffffffff80000000"},
+		{Note{"Xen", 3, []byte{0, 0, 0, 0x80, 0xff, 0xff, 0xff, 0xff}}, "Xen XEN_ELFNOTE_VIRT_BASE 0xffffffff80000000"},
 	} {
 		if got := c.n.String(); got != c.want {
 			t.Errorf("String() = %q, want %q", got, c.want)

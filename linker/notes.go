@@ -29,6 +29,14 @@ type Note struct {
 // TypeName returns Xen's name for a Xen note type, or "" if unknown here.
 func TypeName(t uint32) string {
 	switch t {
+	case XEN_ELFNOTE_ENTRY:
+		return "XEN_ELFNOTE_ENTRY"
+	case XEN_ELFNOTE_HYPERCALL_PAGE:
+		return "XEN_ELFNOTE_HYPERCALL_PAGE"
+	case XEN_ELFNOTE_VIRT_BASE:
+		return "XEN_ELFNOTE_VIRT_BASE"
+	case XEN_ELFNOTE_PADDR_OFFSET:
+		return "XEN_ELFNOTE_PADDR_OFFSET"
 	case XEN_ELFNOTE_XEN_VERSION:
 		return "XEN_ELFNOTE_XEN_VERSION"
 	case XEN_ELFNOTE_GUEST_OS:
@@ -49,7 +57,7 @@ func (n Note) String() string {
 	}
 	num := len(n.Desc) == 1 || len(n.Desc) == 2 || len(n.Desc) == 4 || len(n.Desc) == 8
 	switch {
-	case num && n.Type == XEN_ELFNOTE_PHYS32_ENTRY:
+	case num && n.Type <= XEN_ELFNOTE_PADDR_OFFSET, num && n.Type == XEN_ELFNOTE_PHYS32_ENTRY:
 		return fmt.Sprintf("%s %s %#x", n.Name, name, numeric(n.Desc))
 	case isText(n.Desc):
 		return fmt.Sprintf("%s %s %q", n.Name, name, strings.TrimRight(string(n.Desc), "\x00"))

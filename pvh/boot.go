@@ -44,7 +44,7 @@ func InstallHypercallPage() {
 	if err != nil {
 		Fatal("no Xen CPUID leaves: not running under Xen", nil)
 	}
-	page := alignPage(uintptr(unsafe.Pointer(&hypercallPageMem)))
+	page := HypercallPage()
 	hypercall.InstallPage(xen.HypercallMSR, uint64(page), page)
 	if _, bad := hypercall.CheckPage((*[hypercall.PageSize]byte)(at(page))); bad >= 0 {
 		var b [32]byte
@@ -90,13 +90,44 @@ func ReadStartInfo() {
 // wants events delivered as interrupts (the kernel) unmasks them once it
 // has a vector for them; one that polls (the board) never does.
 func MapSharedInfo() {
-	pa := alignPage(uintptr(unsafe.Pointer(&sharedInfoMem)))
+	pa := SharedInfoPage()
 	if rc := hypercall.AddToPhysmap(hypercall.XENMAPSPACE_shared_info, 0, uint64(pa)>>12); rc != 0 {
 		var b [24]byte
 		Fatal("XENMEM_add_to_physmap(shared_info) = ", numfmt.AppendInt(b[:0], int64(rc)))
 	}
-	shared = (*sharedinfo.SharedInfo)(at(pa))
+	UseSharedInfo(pa)
+}
+
+// SharedInfoPage is the page of the image that becomes shared info: PVH
+// puts Xen's page over it by its physical address, PV by remapping its
+// virtual address (package pv).
+func SharedInfoPage() uintptr { return alignPage(uintptr(unsafe.Pointer(&sharedInfoMem))) }
+
+// UseSharedInfo records that shared info is mapped at va and masks
+// upcalls to vCPU 0 until a flavour is ready for them.
+func UseSharedInfo(va uintptr) {
+	shared = (*sharedinfo.SharedInfo)(at(va))
 	shared.VcpuInfo[0].EvtchnUpcallMask = 1
+}
+
+// HypercallPage is the page of the image that holds the hypercall stubs:
+// PVH asks Xen to fill it through the MSR (InstallHypercallPage), PV finds
+// it filled before the first instruction, because the ELF's
+// XEN_ELFNOTE_HYPERCALL_PAGE note names it (package linker:
+// DefaultHypercallPageSymbol is hypercallPageMem).
+func HypercallPage() uintptr { return alignPage(uintptr(unsafe.Pointer(&hypercallPageMem))) }
+
+// Unpaused is the Xen system time at which vCPU 0 first ran: xl unpause
+// for a domU, the start of dom0 (hypercall.VcpuRunstateInfo.Moments). A
+// boot timeline counts from it. ok is false if Xen refuses the runstate
+// or shared info is not mapped yet.
+func Unpaused() (t int64, ok bool) {
+	var r hypercall.VcpuRunstateInfo
+	if shared == nil || hypercall.GetRunstateInfo(0, &r) != 0 {
+		return 0, false
+	}
+	_, t = r.Moments(Now())
+	return t, true
 }
 
 // Shared is the shared info page, or nil before MapSharedInfo.
@@ -136,8 +167,7 @@ func FindConsole() {
 		return
 	}
 	// The page sits just below 4 GiB, mapped write-back by Entry.
-	out.useRing((*console.Interface)(at(page)), uint32(port))
-	consolePFN = pfn
+	UseConsoleRing((*console.Interface)(at(page)), uint32(port), pfn)
 }
 
 // consolePFN is the frame of the console ring, which the kernel keeps out

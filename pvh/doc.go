@@ -47,6 +47,11 @@
 // then crashes the domain with SCHEDOP_shutdown. A console that fails
 // moves output to port 0xe9 for good, in both flavours (output.go).
 //
+// A classic PV guest boots through package pv instead, which shares this
+// package's early stack and TLS, hypercall page, console and fatal path
+// (SetDebugSink, UseConsoleIO, UseConsoleRing, UseSharedInfo): the same
+// ELF carries both entries.
+//
 // Nothing here allocates, panics or stores a pointer where a garbage
 // collector's write barrier could fire: the steps run before the heap
 // exists, and the kernel calls the output functions from system calls

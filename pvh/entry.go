@@ -27,6 +27,10 @@ func EntryAddr() uintptr
 // keeps it as its own TLS for the life of the guest.
 func EarlyFS() uint64
 
+// EarlyStackTop is the top of the early stack, where package pv's 64-bit
+// PV entry moves from Xen's one-page boot stack.
+func EarlyStackTop() uintptr
+
 // bootTables is where Entry builds the first page tables and GDT: seven
 // pages plus slack for page alignment. The page tables stay in use for
 // the life of the guest. Entry zeroes it before use.

@@ -144,3 +144,9 @@ TEXT ·EarlyFS(SB),NOSPLIT,$0-8
 	LEAQ ·earlyTLS+8(SB), AX
 	MOVQ AX, ret+0(FP)
 	RET
+
+// func EarlyStackTop() uintptr
+TEXT ·EarlyStackTop(SB),NOSPLIT,$0-8
+	LEAQ ·earlyStack+65536(SB), AX
+	MOVQ AX, ret+0(FP)
+	RET

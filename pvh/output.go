@@ -30,7 +30,7 @@ const (
 	sinkRing                  // the PV console ring: a domU's console
 )
 
-var sinkNames = [...]string{
+var sinkNames = [...]string{ // sinkE9's name changes under PV (SetDebugSink)
 	sinkE9:        "port 0xe9",
 	sinkConsoleIO: "console_io",
 	sinkRing:      "console ring",
@@ -187,7 +187,9 @@ func (o *output) ringFailed(err error, p []byte) {
 	} else if ce, ok := err.(console.Error); ok {
 		m = append(m, string(ce)...)
 	}
-	m = append(m, "; output stays on port 0xe9\n"...)
+	m = append(m, "; output stays on "...)
+	m = append(m, sinkNames[sinkE9]...)
+	m = append(m, '\n')
 	o.toE9(m)
 	o.toE9(p)
 }
@@ -250,3 +252,24 @@ func kickRing() { hw.kick(consolePorts[0]) }
 // waitRing sleeps until the backend signals that it consumed output, or
 // for a millisecond: returning early is harmless.
 func waitRing() { hw.wait(hw.now() + 1e6) }
+
+// SetDebugSink replaces port 0xe9 as the early and fallback sink: a PV
+// guest runs in ring 3, where OUT raises #GP, so package pv writes there
+// with console_io instead (Xen's log on a debug build, dom0's console).
+// name is what ConsoleName and the fallback messages call it.
+func SetDebugSink(name string, w func(p []byte)) {
+	sinkNames[sinkE9] = name
+	hw.e9 = w
+}
+
+// UseConsoleIO makes console_io the main console (dom0) and replays the
+// boot messages on it.
+func UseConsoleIO() { out.useConsoleIO() }
+
+// UseConsoleRing makes the PV console ring on page, kicked through port,
+// the main console (a domU) and replays the boot messages on it; pfn is the
+// ring's frame, which ConsoleRing reports.
+func UseConsoleRing(page *console.Interface, port uint32, pfn uint64) {
+	out.useRing(page, port)
+	consolePFN = pfn
+}

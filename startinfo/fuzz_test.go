@@ -75,6 +75,9 @@ func FuzzPV(f *testing.F) {
 		if p.CmdlineLen >= MaxCmdline || bytes.IndexByte(p.CmdlineBytes(), 0) >= 0 {
 			t.Fatalf("bad cmdline %q", p.CmdlineBytes())
 		}
+		if s, n, ok := p.Module(); ok && (n == 0 || s+n < s) || !ok && (s != 0 || n != 0) {
+			t.Fatalf("Module() = %#x, %#x, %v from mod_start %#x, mod_len %#x", s, n, ok, p.ModStart, p.ModLen)
+		}
 		_ = p.String()
 	})
 }

@@ -141,3 +141,26 @@ func cstring(b []byte) []byte {
 	}
 	return b
 }
+
+// Module returns where the initial module (mod_start, mod_len) lies in
+// the guest's own address space: mod_start is a PFN when SIF_MOD_START_PFN
+// is set, else a virtual address (xen/include/public/xen.h: start_info).
+// goxen's PV kernels are linked with VIRT_BASE 0, so either way the result
+// is also the pseudo-physical address. ok is false without a module, or
+// if the range wraps.
+func (p *PV) Module() (start, size uint64, ok bool) {
+	if p.ModLen == 0 {
+		return 0, 0, false
+	}
+	start = p.ModStart
+	if p.Flags&SIF_MOD_START_PFN != 0 {
+		if start > ^uint64(0)>>12 {
+			return 0, 0, false
+		}
+		start <<= 12
+	}
+	if start+p.ModLen < start {
+		return 0, 0, false
+	}
+	return start, p.ModLen, true
+}

@@ -173,3 +173,25 @@ func TestPVErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestPVModule(t *testing.T) {
+	for _, c := range []struct {
+		flags      uint32
+		start, len uint64
+		wantStart  uint64
+		wantSize   uint64
+		wantOK     bool
+	}{
+		{SIF_MOD_START_PFN, 0x300, 0x5000, 0x300000, 0x5000, true},
+		{0, 0x2400000, 0x1234, 0x2400000, 0x1234, true},
+		{0, 0x2400000, 0, 0, 0, false},                    // no module
+		{SIF_MOD_START_PFN, 1 << 60, 0x1000, 0, 0, false}, // PFN past 64 bits of address
+		{0, ^uint64(0) - 0x10, 0x1000, 0, 0, false},       // wraps
+	} {
+		p := PV{Flags: c.flags, ModStart: c.start, ModLen: c.len}
+		s, n, ok := p.Module()
+		if s != c.wantStart || n != c.wantSize || ok != c.wantOK {
+			t.Errorf("Module(flags %#x, start %#x, len %#x) = %#x, %#x, %v", c.flags, c.start, c.len, s, n, ok)
+		}
+	}
+}

@@ -54,8 +54,12 @@ func describe(k kernelbuild.Kernel) string {
 		}
 		return p
 	}
-	s := fmt.Sprintf("goxen: %s: %s (%d bytes), %s, entry %#x, image ends at %.1f MiB",
-		rel(k.Path), mib(k.Size), k.Size, k.Package, k.Entry, float64(k.LoadEnd)/(1<<20))
+	modes := strings.Join(k.Modes, "+")
+	if modes == "" {
+		modes = "none"
+	}
+	s := fmt.Sprintf("goxen: %s: %s (%d bytes), %s, entry %#x, boots as %s, image ends at %.1f MiB",
+		rel(k.Path), mib(k.Size), k.Size, k.Package, k.Entry, modes, float64(k.LoadEnd)/(1<<20))
 	if k.Debug != "" {
 		s += fmt.Sprintf("; symbols and DWARF in %s (%s)", rel(k.Debug), mib(k.DebugSize))
 	}

@@ -57,7 +57,7 @@ func TestUserModule(t *testing.T) {
 	dir := userModule(t)
 
 	out, _, code := goxenIn(t, bin, dir, "build")
-	if code != 0 || !regexp.MustCompile(`^goxen: mymodule\.elf: [0-9.]+ MiB \(\d+ bytes\), example\.com/mymodule, entry 0x[0-9a-f]+, image ends at [0-9.]+ MiB; symbols and DWARF in mymodule\.elf\.dbg \([0-9.]+ MiB\)\n$`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`^goxen: mymodule\.elf: [0-9.]+ MiB \(\d+ bytes\), example\.com/mymodule, entry 0x[0-9a-f]+, boots as pvh\+pv, image ends at [0-9.]+ MiB; symbols and DWARF in mymodule\.elf\.dbg \([0-9.]+ MiB\)\n$`).MatchString(out) {
 		t.Fatalf("goxen build: exit %d, stdout %q", code, out)
 	}
 	kernel := filepath.Join(dir, "mymodule.elf") // stripped: what boots below

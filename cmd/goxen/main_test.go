@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -123,7 +124,7 @@ func TestBuildCommand(t *testing.T) {
 	dir := userModule(t)
 	t.Chdir(dir)
 	code, out, errOut := run("build")
-	re := regexp.MustCompile(`^goxen: mymodule\.elf: \d+\.\d MiB \((\d+) bytes\), example\.com/mymodule, entry 0x[0-9a-f]+, image ends at \d+\.\d MiB; symbols and DWARF in mymodule\.elf\.dbg \(\d+\.\d MiB\)\n$`)
+	re := regexp.MustCompile(`^goxen: mymodule\.elf: \d+\.\d MiB \((\d+) bytes\), example\.com/mymodule, entry 0x[0-9a-f]+, boots as pvh\+pv, image ends at \d+\.\d MiB; symbols and DWARF in mymodule\.elf\.dbg \(\d+\.\d MiB\)\n$`)
 	if code != 0 || !re.MatchString(out) {
 		t.Fatalf("goxen build: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
@@ -166,7 +167,7 @@ func TestBuildCommand(t *testing.T) {
 	// Not compared byte for byte with mymodule.elf: the kernel's sources
 	// may change between the two builds in a working tree.
 	v, _ := os.ReadFile(filepath.Join(dir, "viagorun.elf"))
-	if notes, err := linker.XenNotes(v); err != nil || len(notes) != 4 {
+	if notes, err := linker.XenNotes(v); err != nil || len(notes) != 8 || !slices.Equal(linker.Modes(notes), []string{"pvh", "pv"}) {
 		t.Errorf("viagorun.elf: Xen notes %v, %v", notes, err)
 	}
 }

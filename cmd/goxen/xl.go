@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/goxen/goxen/internal/boxcli"
@@ -28,6 +29,7 @@ type xlOptions struct {
 	OnCrash    string
 	Extra      []string // "key = value" lines, replacing generated keys
 	File       string   // the config's file name, for the comments; "" means NAME.cfg
+	Type       string   // "pvh" (default) or "pv": xl.cfg's type
 }
 
 // xlActions are the values xl accepts for on_poweroff, on_reboot and on_crash.
@@ -46,8 +48,9 @@ func defaultMemory(end uint64) int {
 
 // kernelInfo is what goxen xl reads from the ELF.
 type kernelInfo struct {
-	Entry uint64 // XEN_ELFNOTE_PHYS32_ENTRY
-	End   uint64 // end of the highest PT_LOAD
+	Entry   uint64 // XEN_ELFNOTE_PHYS32_ENTRY
+	PVEntry uint64 // XEN_ELFNOTE_ENTRY, 0 if the ELF has no PV notes
+	End     uint64 // end of the highest PT_LOAD
 }
 
 // readKernel checks that data is a PVH kernel Xen can load: an x86-64
@@ -65,6 +68,11 @@ func readKernel(data []byte) (kernelInfo, error) {
 				ki.Entry = ki.Entry<<8 | uint64(n.Desc[i])
 			}
 			found = true
+		}
+		if n.Type == linker.XEN_ELFNOTE_ENTRY && slices.Contains(linker.Modes(notes), linker.ModePV) {
+			for i := len(n.Desc) - 1; i >= 0; i-- {
+				ki.PVEntry = ki.PVEntry<<8 | uint64(n.Desc[i])
+			}
 		}
 	}
 	if !found {
@@ -217,11 +225,28 @@ func xlConfig(o xlOptions, ki kernelInfo) (string, error) {
 
 name = "%s"
 
-# A PVH guest: hardware virtualisation without emulated devices. Xen loads
+`, o.Name)
+	switch o.Type {
+	case "", "pvh":
+		fmt.Fprintf(&b, `# A PVH guest: hardware virtualisation without emulated devices. Xen loads
 # the ELF at its physical addresses and enters it at the address in its
 # XEN_ELFNOTE_PHYS32_ENTRY note (%#x), in 32-bit mode.
-`, o.Name, ki.Entry)
-	put("type", `"pvh"`)
+`, ki.Entry)
+		put("type", `"pvh"`)
+	case "pv":
+		if ki.PVEntry == 0 {
+			return "", errors.New("-type pv: the ELF has no PV notes (XEN_ELFNOTE_ENTRY, LOADER \"generic\", XEN_VERSION \"xen-3.0\"): rebuild it with goxen build")
+		}
+		fmt.Fprintf(&b, `# A classic PV guest: no hardware containment; the kernel runs in ring 3
+# and Xen checks every page-table entry it writes. Xen enters it at the
+# address in its XEN_ELFNOTE_ENTRY note (%#x), in 64-bit mode, with
+# start_info in %%rsi. (The stock-Go flavour stops there with one line
+# saying that PV needs part 2; the TamaGo flavour runs.)
+`, ki.PVEntry)
+		put("type", `"pv"`)
+	default:
+		return "", fmt.Errorf("-type %q: want pvh or pv", o.Type)
+	}
 	put("kernel", kernel)
 	fmt.Fprintf(&b, `
 # Memory in MiB. The image ends at %.1f MiB, .bss included; the rest is
@@ -267,7 +292,7 @@ func init() {
 	commands = append(commands, &command{
 		name:    "xl",
 		summary: "write an xl.cfg that starts a kernel on a real Xen host",
-		usage:   "goxen xl [-o file.cfg] [-name N] [-memory MiB] [-vcpus N] [-cmdline S] [-on-poweroff A] [-on-reboot A] [-on-crash A] [-kernel-path P] [-extra 'key = value'] kernel.elf",
+		usage:   "goxen xl [-o file.cfg] [-name N] [-memory MiB] [-vcpus N] [-type pvh|pv] [-cmdline S] [-on-poweroff A] [-on-reboot A] [-on-crash A] [-kernel-path P] [-extra 'key = value'] kernel.elf",
 		doc: `Writes a commented xl.cfg for kernel.elf (built by goxen build) to
 standard output or to -o: a PVH domain ("type = pvh") with the ELF's
 absolute path, a name, memory, vCPUs, the command line and what to do
@@ -290,6 +315,7 @@ says which); 64 bad command line.
 			fs.StringVar(&o.Name, "name", "", "domain `name` (default: the ELF's file name without .elf)")
 			fs.IntVar(&o.Memory, "memory", 0, "memory in `MiB` (default: 32, or the image's size plus 16 if larger)")
 			fs.IntVar(&o.VCPUs, "vcpus", 1, "virtual CPUs")
+			fs.StringVar(&o.Type, "type", "pvh", "guest `type`: pvh, or pv (classic PV, from the same ELF)")
 			fs.StringVar(&o.Cmdline, "cmdline", "", "the kernel's command line: os.Args[1:], with KEY=VALUE words before -- as the environment")
 			fs.StringVar(&o.OnPoweroff, "on-poweroff", "destroy", "on_poweroff `action`: "+strings.Join(xlActions, ", "))
 			fs.StringVar(&o.OnReboot, "on-reboot", "restart", "on_reboot `action`")

@@ -167,6 +167,12 @@ func TestXLCommand(t *testing.T) {
 		t.Errorf("k.cfg:\n%s", b)
 	}
 
+	// -type pv: the same ELF, type = "pv", the comment naming its ENTRY.
+	code, out, errOut = run("xl", "-type", "pv", "k.elf")
+	if got := parseXL(t, out); code != 0 || got["type"] != "pv" || !strings.Contains(out, "XEN_ELFNOTE_ENTRY note (0x") {
+		t.Errorf("goxen xl -type pv: exit %d, %s\n%s", code, errOut, out)
+	}
+
 	exe, _ := os.Executable() // an ELF without Xen notes
 	os.WriteFile("script.sh", []byte("#!/bin/sh\n"), 0o644)
 	for _, c := range []struct{ file, want string }{
@@ -178,5 +184,31 @@ func TestXLCommand(t *testing.T) {
 		if code != exitFailed || out != "" || !strings.Contains(errOut, c.want) {
 			t.Errorf("goxen xl %s: exit %d, stdout %q, stderr %q (want %q)", c.file, code, out, errOut, c.want)
 		}
+	}
+}
+
+func TestXLConfigType(t *testing.T) {
+	o := defaultXL()
+	o.Type = "pv"
+	ki := helloInfo
+	ki.PVEntry = 0x1bbc80
+	cfg, err := xlConfig(o, ki)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := parseXL(t, cfg); got["type"] != "pv" || !strings.Contains(cfg, "XEN_ELFNOTE_ENTRY note (0x1bbc80)") || !strings.Contains(cfg, "start_info in %rsi") {
+		t.Errorf("PV config:\n%s", cfg)
+	}
+	// A PVH-only ELF, and a type xl would not take.
+	if _, err := xlConfig(o, helloInfo); err == nil || !strings.Contains(err.Error(), "-type pv: the ELF has no PV notes") {
+		t.Errorf("PVH-only ELF as PV: %v", err)
+	}
+	o.Type = "hvm"
+	if _, err := xlConfig(o, ki); err == nil || !strings.Contains(err.Error(), `-type "hvm": want pvh or pv`) {
+		t.Errorf("-type hvm: %v", err)
+	}
+	o.Type = ""
+	if cfg, err := xlConfig(o, ki); err != nil || parseXL(t, cfg)["type"] != "pvh" {
+		t.Errorf("default type: %v\n%s", err, cfg)
 	}
 }

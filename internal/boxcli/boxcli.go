@@ -37,6 +37,9 @@ const Modes = `  -mode dom0  boots the kernel as Xen's PVH dom0 (fast smoke test
   -mode domu  boots Debian's Linux as PV dom0 with the xl toolstack in an
               initramfs and starts the kernel with "xl create" from a
               generated xl.cfg (type="pvh", no devices).
+  -type pv    boots the same ELF as a classic PV guest instead: xl.cfg
+              type="pv" in domu mode, Xen's dom0=pv (the default of Xen
+              4.17, as in its qemu-smoke pv job) in dom0 mode.
 
   -repeat N   (domu) a soak: one dom0 boot creates the guest N times, one
               after the other, each with its own -timeout; a progress
@@ -93,14 +96,14 @@ const ExitStatuses = `  0   the guest powered off (-repeat: all N guests ended a
 
 // Flags are the box flags of one command line, defined by Register.
 type Flags struct {
-	name                              string
-	mode, cmdline, ramdisk, inputFile *string
-	dom0Script, out, cpu, expect      *string
-	memory, vcpus, repeat             *int
-	inputDelay, timeout, bootTimeout  *time.Duration
-	keep, verbose, quiet, prepare     *bool
-	extra, input, xenArgs             ListFlag
-	channels, vchans, dom0Files       ListFlag
+	name                                   string
+	mode, typ, cmdline, ramdisk, inputFile *string
+	dom0Script, out, cpu, expect           *string
+	memory, vcpus, repeat                  *int
+	inputDelay, timeout, bootTimeout       *time.Duration
+	keep, verbose, quiet, prepare          *bool
+	extra, input, xenArgs                  ListFlag
+	channels, vchans, dom0Files            ListFlag
 }
 
 // Register defines the box flags on fs. name ("xenbox", "goxen") starts
@@ -108,6 +111,7 @@ type Flags struct {
 func Register(fs *flag.FlagSet, name string) *Flags {
 	f := &Flags{name: name}
 	f.mode = fs.String("mode", "domu", "boot mode: dom0 or domu")
+	f.typ = fs.String("type", "pvh", "guest type: pvh, or pv (classic PV; in dom0 mode Xen's dom0=pv, its default)")
 	f.memory = fs.Int("memory", 0, "guest memory in MiB (domU default 32; dom0: dom0_mem, default 512 or enough to cover the ELF)")
 	f.vcpus = fs.Int("vcpus", 1, "guest vCPUs (dom0 mode: dom0_max_vcpus)")
 	f.cmdline = fs.String("cmdline", "", "guest kernel command line")
@@ -163,6 +167,10 @@ func (f *Flags) Config(kernel string, stdout, stderr io.Writer) (box.Config, err
 	if err != nil {
 		return box.Config{}, err
 	}
+	typ, err := box.ParseType(*f.typ)
+	if err != nil {
+		return box.Config{}, err
+	}
 	want, err := box.ParseOutcome(*f.expect)
 	if err != nil {
 		return box.Config{}, err
@@ -203,7 +211,7 @@ func (f *Flags) Config(kernel string, stdout, stderr io.Writer) (box.Config, err
 	}
 	cfg := box.Config{
 		Dom0Script: script, Files: files,
-		Kernel: kernel, Mode: m, Memory: *f.memory, VCPUs: *f.vcpus, Cmdline: *f.cmdline,
+		Kernel: kernel, Mode: m, Type: typ, Memory: *f.memory, VCPUs: *f.vcpus, Cmdline: *f.cmdline,
 		Ramdisk: *f.ramdisk, Extra: append([]string(nil), f.extra...),
 		Channels: append([]string(nil), f.channels...), VChans: append([]string(nil), f.vchans...), Input: input, InputDelay: *f.inputDelay,
 		Timeout: *f.timeout, BootTimeout: *f.bootTimeout, OutDir: *f.out, QEMUCPU: *f.cpu,

@@ -33,7 +33,7 @@ func TestConfigFromFlags(t *testing.T) {
 	os.WriteFile(in, []byte("three\nfour\n"), 0o644)
 	os.WriteFile(script, []byte("xl shutdown guest\n"), 0o644)
 	var stdout, stderr bytes.Buffer
-	f := parse(t, "-mode", "DOMU", "-memory", "64", "-vcpus", "2", "-cmdline", "A=1 -- x", "-ramdisk", "rd.img",
+	f := parse(t, "-mode", "DOMU", "-type", "pv", "-memory", "64", "-vcpus", "2", "-cmdline", "A=1 -- x", "-ramdisk", "rd.img",
 		"-extra", `on_crash="destroy"`, "-extra", "cpus=1", "-input", "one", "-input", "two", "-input-file", in,
 		"-input-delay", "2s", "-timeout", "90s", "-boot-timeout", "3m", "-out", "logs", "-cpu", "qemu64,+svm,+npt,+rdrand",
 		"-xen-arg", "sched=credit", "-repeat", "5", "-expect", "crashed", "-dom0-script", script)
@@ -42,7 +42,7 @@ func TestConfigFromFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := box.Config{
-		Kernel: "k.elf", Mode: box.DomU, Memory: 64, VCPUs: 2, Cmdline: "A=1 -- x", Ramdisk: "rd.img",
+		Kernel: "k.elf", Mode: box.DomU, Type: box.PV, Memory: 64, VCPUs: 2, Cmdline: "A=1 -- x", Ramdisk: "rd.img",
 		Extra: []string{`on_crash="destroy"`, "cpus=1"}, Input: []string{"one", "two", "three", "four"},
 		InputDelay: 2 * time.Second, Dom0Script: "xl shutdown guest\n", Timeout: 90 * time.Second,
 		BootTimeout: 3 * time.Minute, OutDir: "logs", QEMUCPU: "qemu64,+svm,+npt,+rdrand", XenArgs: []string{"sched=credit"},
@@ -84,6 +84,7 @@ func TestConfigErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"-mode", "hvm"}, `unknown mode "hvm"`},
+		{[]string{"-type", "hvm"}, `unknown guest type "hvm"`},
 		{[]string{"-expect", "exploded"}, `unknown outcome "exploded"`},
 		{[]string{"-repeat", "0"}, "tool: -repeat needs N >= 1"},
 		{[]string{"-repeat", "2", "-mode", "dom0"}, "domU mode for N > 1"},

@@ -100,6 +100,11 @@ type Kernel struct {
 	DebugSize int
 	Entry     uint64 // XEN_ELFNOTE_PHYS32_ENTRY
 	LoadEnd   uint64 // end of the highest PT_LOAD: what the image occupies, .bss included
+	// Modes are the boot modes its notes allow: "pvh", and "pv" when it
+	// has a PV entry (linker.Modes).
+	Modes []string
+	// PVEntry is the XEN_ELFNOTE_ENTRY note's address, 0 if none.
+	PVEntry uint64
 }
 
 // builder carries one Build's settings.
@@ -596,6 +601,7 @@ func (b *builder) build(p *listPackage, out string, lf LinkFlags, all []*listPac
 		return k, &LinkError{Package: p.ImportPath, UserT: lf.UserT, Err: err}
 	}
 	k.Entry = res.Entry
+	k.Modes, k.PVEntry = res.Modes, res.PVEntry
 	if f, err := elf.NewFile(bytes.NewReader(full)); err == nil {
 		for _, ph := range f.Progs {
 			if ph.Type == elf.PT_LOAD {
@@ -603,7 +609,7 @@ func (b *builder) build(p *listPackage, out string, lf LinkFlags, all []*listPac
 			}
 		}
 	}
-	b.logf("%s: %d Xen notes added, PHYS32_ENTRY %#x (%s)", p.ImportPath, res.Notes, res.Entry, res.Source)
+	b.logf("%s: %d Xen notes added, PHYS32_ENTRY %#x (%s), ENTRY %#x, HYPERCALL_PAGE %#x, modes %s", p.ImportPath, res.Notes, res.Entry, res.Source, res.PVEntry, res.HypercallPage, strings.Join(res.Modes, "+"))
 	dbg := out + linker.DebugSuffix
 	if b.opt.NoStrip {
 		// A .dbg from an earlier build would no longer match the kernel.

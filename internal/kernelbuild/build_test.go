@@ -208,8 +208,12 @@ func TestBuildKernel(t *testing.T) {
 		t.Fatalf("%s: %d bytes, %v; Kernel says %d", k.Path, len(data), err, k.Size)
 	}
 	notes, err := linker.XenNotes(data)
-	if err != nil || len(notes) != 4 || notes[0].Type != linker.XEN_ELFNOTE_PHYS32_ENTRY {
+	if err != nil || len(notes) != 8 || notes[0].Type != linker.XEN_ELFNOTE_PHYS32_ENTRY {
 		t.Errorf("Xen notes %v, %v", notes, err)
+	}
+	// One ELF, both modes: the PV entry and hypercall page are found.
+	if !slices.Equal(k.Modes, []string{"pvh", "pv"}) || k.PVEntry < linker.TextAddress || k.PVEntry >= k.LoadEnd {
+		t.Errorf("modes %v, PV entry %#x", k.Modes, k.PVEntry)
 	}
 	f, err := elf.NewFile(bytes.NewReader(data))
 	if err != nil {

@@ -49,3 +49,16 @@ func AppendInt(b []byte, v int64) []byte {
 	}
 	return append(b, tmp[i:]...)
 }
+
+// AppendMs appends ns in milliseconds, two decimals, rounded toward zero
+// ("12.34"); b needs room for 24 bytes. Boot timelines use it, before any
+// heap exists.
+func AppendMs(b []byte, ns int64) []byte {
+	if ns < 0 {
+		b = append(b, '-')
+		ns = -ns
+	}
+	b = AppendInt(b, ns/1e6)
+	c := ns / 1e4 % 100
+	return append(b, '.', byte('0'+c/10), byte('0'+c%10))
+}

@@ -1,6 +1,6 @@
-// Package xenpvh is a TamaGo board for Xen PVH guests: importing it lets a
-// Go program built with TamaGo's toolchain (GOOS=tamago) boot under Xen as
-// a domU or as a PVH dom0.
+// Package xenpvh is a TamaGo board for Xen guests: importing it lets a Go
+// program built with TamaGo's toolchain (GOOS=tamago) boot under Xen as a
+// PVH or classic PV domU, or as a PVH or PV dom0, from one ELF.
 //
 // TamaGo runs Go on bare metal by letting a board fill in a few hooks of
 // its runtime (package runtime/goos): where RAM is (RamStart, RamSize),
@@ -21,4 +21,12 @@
 // stock-Go kernel. TamaGo's own cpuinit overwrites %ebx, the start info's
 // address, so the board brings its own (build tag linkcpuinit): it calls
 // pvh.Entry, then early, which runs pvh's steps and sizes the RAM.
+//
+// As a classic PV guest Xen enters pvEntry instead (the XEN_ELFNOTE_ENTRY
+// note xenlink adds, tamago.mk), in 64-bit mode and ring 3: package pv's
+// Entry and steps run, pv.MapRAM maps the RAM past Xen's bootstrap region,
+// and earlyPV sizes the runtime's RAM as [RamStart, the mapped end) with
+// the heap above everything Xen put behind the image. No IDT is loaded
+// (pv's trap table reports faults), and pv repairs the one fault TamaGo's
+// runtime makes on purpose at CPL 3 (its arch_prctl TLS request).
 package xenpvh

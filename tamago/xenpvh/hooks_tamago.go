@@ -42,6 +42,7 @@ var AMD64 = &amd64.CPU{}
 //go:linkname hwinit1 runtime/goos.Hwinit1
 func hwinit1() {
 	setHooks()
+	reportBoot(pvh.Now())
 }
 
 // setHooks installs Exit and Idle. early calls it too, before the runtime
@@ -54,9 +55,26 @@ func setHooks() {
 }
 
 func init() {
-	// Exceptions print a Go stack trace instead of triple-faulting.
-	AMD64.EnableExceptions()
+	// Exceptions print a Go stack trace instead of triple-faulting. A PV
+	// guest has no IDT (LIDT faults in ring 3): package pv's trap table
+	// reports its faults.
+	if !pvMode {
+		AMD64.EnableExceptions()
+	}
+	pvEntryAt = pvEntryAddr()
 }
+
+// pvEntry and pvStart are start_tamago_amd64.s's PV entry and its
+// continuation.
+func pvEntry()
+func pvStart()
+
+// pvEntryAddr returns pvEntry's address. Nothing else refers to pvEntry
+// (Xen enters it through the ENTRY note), so init keeps it in the image
+// by taking its address.
+func pvEntryAddr() uintptr
+
+var pvEntryAt uintptr
 
 func setRamSize(n uint64)  { ramSize = n }
 func setBloc(a uint64)     { goos.Bloc = uintptr(a) }

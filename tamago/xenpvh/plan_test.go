@@ -83,3 +83,18 @@ func TestPlanErrorAppendNoAlloc(t *testing.T) {
 		t.Errorf("Append allocates %v times", n)
 	}
 }
+
+func TestBootLine(t *testing.T) {
+	var b [160]byte
+	got := string(bootLine(b[:0], "pv", 1e9, 1e9+12_345_678, 1e9+40e6, 1e9+41_999_999))
+	if want := "goxen: boot (pv): first console byte 12.34 ms, TamaGo runtime entered 40.00 ms, up 41.99 ms after the unpause\n"; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	got = string(bootLine(b[:0], "pvh", 1e9, 0, 1e9+40e6, 1e9+41e6))
+	if want := "goxen: boot (pvh): TamaGo runtime entered 40.00 ms, up 41.00 ms after the unpause\n"; got != want {
+		t.Errorf("no console byte: got %q", got)
+	}
+	if n := testing.AllocsPerRun(5, func() { bootLine(b[:0], "pv", 1, 2, 3, 4) }); n != 0 {
+		t.Errorf("bootLine allocates %v times", n)
+	}
+}

@@ -21,6 +21,28 @@ TEXT cpuinit(SB),NOSPLIT|NOFRAME,$0
 	SUBQ runtime∕goos·RamStackOffset(SB), SP
 	JMP _rt0_tamago_start(SB)
 
+// pvEntry is the classic-PV entry, named by the XEN_ELFNOTE_ENTRY note
+// that xenlink adds (tamago.mk): Xen enters it in 64-bit mode, ring 3,
+// with %rsi = start_info. Package pv's Entry moves to pvh's early stack
+// and TLS and calls pvStart.
+TEXT ·pvEntry(SB),NOSPLIT|NOFRAME,$0
+	LEAQ ·pvStart(SB), DI
+	JMP github·com∕goxen∕goxen∕pv·Entry(SB)
+
+// pvStart runs the PV steps and starts TamaGo's runtime as cpuinit does.
+TEXT ·pvStart(SB),NOSPLIT|NOFRAME,$0
+	CALL ·earlyPV(SB)
+	MOVQ runtime∕goos·RamStart(SB), SP
+	ADDQ runtime∕goos·RamSize(SB), SP
+	SUBQ runtime∕goos·RamStackOffset(SB), SP
+	JMP _rt0_tamago_start(SB)
+
+// func pvEntryAddr() uintptr
+TEXT ·pvEntryAddr(SB),NOSPLIT,$0-8
+	LEAQ ·pvEntry(SB), AX
+	MOVQ AX, ret+0(FP)
+	RET
+
 // Package amd64's init.s, dropped by linkcpuinit, also defines gdtptr,
 // which its application-processor start code loads: a flat GDT with the
 // selectors pvh.Entry's has (code 0x08, data 0x10).

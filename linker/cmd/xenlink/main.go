@@ -1,7 +1,7 @@
 // Command xenlink adds the Xen ELF notes that make a Go-linked ELF
 // bootable as a Xen PVH guest.
 //
-//	xenlink [-entry-symbol S] [-entry ADDR] [-guest-os NAME] [-strip] [-o OUT] IN
+//	xenlink [-entry-symbol S] [-entry ADDR] [-pv-entry-symbol S] [-hypercall-page-symbol S] [-guest-os NAME] [-strip] [-o OUT] IN
 //	xenlink -show IN
 //
 // Without -o the file is rewritten in place. Running it twice gives the
@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/goxen/goxen/linker"
 )
@@ -34,16 +35,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var (
 		sym   = fs.String("entry-symbol", linker.DefaultEntrySymbol, "`symbol` in .symtab whose address becomes XEN_ELFNOTE_PHYS32_ENTRY (SYMBOL.abi0 is tried first)")
 		entry = fs.String("entry", "", "physical entry `address` (0x... or decimal); overrides -entry-symbol")
+		pvSym = fs.String("pv-entry-symbol", linker.DefaultPVEntrySymbol, "`symbol` of the 64-bit PV entry (XEN_ELFNOTE_ENTRY); without it in .symtab the ELF is PVH only")
+		hpSym = fs.String("hypercall-page-symbol", linker.DefaultHypercallPageSymbol, "`symbol` whose first page-aligned page becomes XEN_ELFNOTE_HYPERCALL_PAGE")
 		guest = fs.String("guest-os", linker.DefaultGuestOS, "`name` written to XEN_ELFNOTE_GUEST_OS")
 		out   = fs.String("o", "", "write the result to `file` instead of rewriting IN in place")
 		show  = fs.Bool("show", false, "print the Xen notes of IN (as Xen's loader finds them) and change nothing")
 		strip = fs.Bool("strip", false, "also drop the symbol table and DWARF, which Xen does not read (the loaded bytes stay as they are)")
 	)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: xenlink [-entry-symbol S] [-entry ADDR] [-guest-os NAME] [-strip] [-o OUT] IN\n")
+		fmt.Fprintf(stderr, "usage: xenlink [-entry-symbol S] [-entry ADDR] [-pv-entry-symbol S] [-hypercall-page-symbol S] [-guest-os NAME] [-strip] [-o OUT] IN\n")
 		fmt.Fprintf(stderr, "       xenlink -show IN\n\n")
 		fmt.Fprintf(stderr, "Adds Xen ELF notes (PHYS32_ENTRY, GUEST_OS, XEN_VERSION, LOADER) to a Go-linked\n")
-		fmt.Fprintf(stderr, "x86-64 ELF so that Xen boots it as a PVH guest. The PT_GNU_STACK program header\n")
+		fmt.Fprintf(stderr, "x86-64 ELF so that Xen boots it as a PVH guest, and, if it has a PV entry symbol,\n")
+		fmt.Fprintf(stderr, "the PV notes (ENTRY, HYPERCALL_PAGE, VIRT_BASE, PADDR_OFFSET) so that it also boots\n")
+		fmt.Fprintf(stderr, "as a classic PV guest. The PT_GNU_STACK program header\n")
 		fmt.Fprintf(stderr, "becomes a PT_NOTE for notes appended at the end of the file, and a .note.Xen\n")
 		fmt.Fprintf(stderr, "section is added. Running it again rebuilds the notes in place.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -81,7 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 
-	opt := linker.Options{EntrySymbol: *sym, GuestOS: *guest}
+	opt := linker.Options{EntrySymbol: *sym, GuestOS: *guest, PVEntrySymbol: *pvSym, HypercallPageSymbol: *hpSym}
 	if *entry != "" {
 		v, err := strconv.ParseUint(*entry, 0, 64)
 		if err != nil || v == 0 {
@@ -111,7 +116,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if res.Kept {
 		src += ", kept"
 	}
-	fmt.Fprintf(stdout, "xenlink: %s: PHYS32_ENTRY=%#x (%s), %d notes, size %d bytes\n", in, res.Entry, src, res.Notes, res.Size)
+	modes := strings.Join(res.Modes, "+")
+	if res.PVEntry != 0 {
+		modes += fmt.Sprintf(" (ENTRY=%#x, HYPERCALL_PAGE=%#x)", res.PVEntry, res.HypercallPage)
+	}
+	fmt.Fprintf(stdout, "xenlink: %s: PHYS32_ENTRY=%#x (%s), %d notes, boots as %s, size %d bytes\n", in, res.Entry, src, res.Notes, modes, res.Size)
 	return 0
 }
 

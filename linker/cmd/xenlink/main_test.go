@@ -51,7 +51,7 @@ func TestHelp(t *testing.T) {
 func TestInPlaceTwice(t *testing.T) {
 	p := guest(t)
 	summary := regexp.MustCompile(`^xenlink: .*guest\.elf: PHYS32_ENTRY=0x[0-9a-f]+ \(symbol ` +
-		regexp.QuoteMeta(guestSymbol) + `\.abi0\), 4 notes, size \d+ bytes\n$`)
+		regexp.QuoteMeta(guestSymbol) + `\.abi0\), 4 notes, boots as pvh, size \d+ bytes\n$`)
 	code, out, errOut := xenlink("-entry-symbol", guestSymbol, p)
 	if code != 0 || !summary.MatchString(out) {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
@@ -110,7 +110,7 @@ func TestStripFlag(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	code, out, errOut := xenlink("-entry-symbol", guestSymbol, "-strip", p)
-	m := regexp.MustCompile(`PHYS32_ENTRY=(0x[0-9a-f]+) .*, 4 notes, size (\d+) bytes\n$`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`PHYS32_ENTRY=(0x[0-9a-f]+) .*, 4 notes, boots as pvh, size (\d+) bytes\n$`).FindStringSubmatch(out)
 	if code != 0 || m == nil {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
@@ -164,5 +164,15 @@ func TestFailures(t *testing.T) {
 		if code != c.code || !strings.Contains(errOut, c.want) || out != "" {
 			t.Errorf("xenlink %q: exit %d (want %d), stdout %q, stderr %q (want %q)", c.args, code, c.code, out, errOut, c.want)
 		}
+	}
+}
+
+// With the PV symbols, the summary says the ELF boots both ways.
+func TestPVSymbols(t *testing.T) {
+	p := guest(t)
+	code, out, errOut := xenlink("-entry-symbol", guestSymbol, "-pv-entry-symbol", "example.com/pvhguest/kernel.pvEntry",
+		"-hypercall-page-symbol", "example.com/pvhguest/kernel.HypercallPage", p)
+	if code != 0 || !regexp.MustCompile(`, 8 notes, boots as pvh\+pv \(ENTRY=0x[0-9a-f]+, HYPERCALL_PAGE=0x[0-9a-f]+000\), size`).MatchString(out) {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }

@@ -11,7 +11,9 @@ import (
 
 func main() {
 	if len(os.Args) > 99 {
-		kernel.Entry() // never taken; keeps the reference live
+		kernel.Entry() // never taken; keeps the references live
+		kernel.PVEntry()
+		kernel.HypercallPage[0]++
 	}
 	fmt.Println("hello from pvhguest")
 }

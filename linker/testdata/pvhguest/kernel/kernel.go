@@ -6,3 +6,11 @@ func pvhEntry()
 
 // Entry keeps pvhEntry (and its ABI0 body) in the binary.
 var Entry = pvhEntry
+
+func pvEntry()
+
+// PVEntry keeps pvEntry in the binary.
+var PVEntry = pvEntry
+
+// HypercallPage stands in for package pvh's hypercall page buffer.
+var HypercallPage [2 * 4096]byte
