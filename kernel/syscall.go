@@ -280,11 +280,7 @@ func rwFile(fd int, write bool) *fdEntry {
 }
 
 func write(fd int, buf uintptr, count uint64) int64 {
-	e := rwFile(fd, true)
-	if e == nil {
-		return -eBADF
-	}
-	n, errno := rwCount(buf, count)
+	e, n, errno := rwStart(fd, true, buf, count)
 	if errno != 0 {
 		return -errno
 	}
@@ -300,11 +296,7 @@ func write(fd int, buf uintptr, count uint64) int64 {
 }
 
 func read(fd int, buf uintptr, count uint64) int64 {
-	e := rwFile(fd, false)
-	if e == nil {
-		return -eBADF
-	}
-	n, errno := rwCount(buf, count)
+	e, n, errno := rwStart(fd, false, buf, count)
 	if errno != 0 {
 		return -errno
 	}
@@ -328,6 +320,17 @@ func rwCount(buf uintptr, count uint64) (int, int64) {
 		return 0, eINVAL
 	}
 	return int(min(count, maxRW)), 0
+}
+
+// rwStart is read's and write's first checks, in Linux's order: the
+// file (EBADF), then the buffer and count (rwCount).
+func rwStart(fd int, write bool, buf uintptr, count uint64) (*fdEntry, int, int64) {
+	e := rwFile(fd, write)
+	if e == nil {
+		return nil, 0, eBADF
+	}
+	n, errno := rwCount(buf, count)
+	return e, n, errno
 }
 
 // consoleWrite writes n bytes of the program's buffer to the console, a
