@@ -32,6 +32,17 @@
 // page byte for byte with those stubs (ExpectedStub) to confirm that Xen
 // filled it as expected; it needs no disassembler, so it runs at boot.
 //
+// # The PV hypercall page
+//
+// A classic PV guest runs in ring 3 without a hardware container; there
+// SYSCALL from guest-kernel mode is the way into Xen. Xen fills the page
+// an ELF note (XEN_ELFNOTE_HYPERCALL_PAGE, package linker) names before
+// the guest's first instruction, with stubs that save RCX and R11 around
+// the SYSCALL (ExpectedPVStub, CheckPVPage), so Call works unchanged. The
+// calls only PV guests make (mmu_update, update_va_mapping,
+// set_trap_table, callback_op, set_segment_base) are in pv.go and
+// calls_amd64.go.
+//
 // # Finding Xen: the CPUID leaves
 //
 // Xen announces itself through CPUID leaves above 0x40000000. The base leaf

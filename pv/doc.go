@@ -45,8 +45,12 @@
 //
 // A trap is reported on the console with its vector, error code, RIP and,
 // for a page fault, CR2 from vcpu_info.arch.cr2, and the domain is
-// crashed (trap.go). Events stay masked: a flavour idles and waits for
-// its console with SCHEDOP_poll (pvh.PollConsole), which needs no upcall.
+// crashed (trap.go). Events stay masked while the guest runs. Idle
+// (idle_amd64.go) sleeps as under PVH: set_timer_op arms VIRQ_TIMER
+// (bound by InitTimer) and SCHEDOP_block waits with events unmasked; the
+// upcall that ends the block returns at once (entry_amd64.s: trapEvent).
+// A full console ring waits with SCHEDOP_poll (pvh.PollConsole), which
+// needs no upcall.
 //
 // # Instructions PV refuses
 //

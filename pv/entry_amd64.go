@@ -58,5 +58,6 @@ var trapStack [16384]byte
 var startInfoVA uint64 = 1
 
 // archPrctlFS enables trap14's repair of a ring-3 arch_prctl(ARCH_SET_FS)
-// (EmulateArchPrctlFS).
-var archPrctlFS uint8
+// (EmulateArchPrctlFS); eventsExpected lets trapEvent return at once
+// (InitTimer).
+var archPrctlFS, eventsExpected uint8

@@ -200,10 +200,32 @@ TEXT ·trap19(SB),NOSPLIT|NOFRAME,$0
 	MOVQ $19, R13
 	MOVQ $0, R14
 	JMP ·trapCommon(SB)
+// trapEvent is the event callback. Once Idle is in use (InitTimer), an
+// upcall is how SCHEDOP_block ends: Xen unmasks events for the block
+// (xen/common/sched/core.c: vcpu_block_enable_events) and delivers the
+// upcall that wakes it on the way back, with events masked again
+// (CALLBACKF_mask_events). The callback returns at once with
+// HYPERVISOR_iret, RFLAGS.IF clear so that events stay masked; Idle then
+// drops the pending bits. Before InitTimer an upcall is a bug: reported.
 TEXT ·trapEvent(SB),NOSPLIT|NOFRAME,$0
+	CMPB ·eventsExpected(SB), $0
+	JEQ report
+	// Bounce frame: RCX 0, R11 8, RIP 16, CS 24, RFLAGS 32, RSP 40, SS 48.
+	ANDQ $~0x200, 32(SP)
+	MOVQ 0(SP), CX
+	MOVQ 8(SP), R11
+	ADDQ $16, SP
+	BYTE $0x6a; BYTE $0x00 // PUSHQ $0: iret's flags, below RIP
+	BYTE $0x51 // PUSHQ CX
+	BYTE $0x41; BYTE $0x53 // PUSHQ R11
+	BYTE $0x50 // PUSHQ AX
+	MOVL $HYPERVISOR_iret, AX
+	SYSCALL
+report:
 	MOVQ $32, R13
 	MOVQ $0, R14
 	JMP ·trapCommon(SB)
+
 TEXT ·trapFailsafe(SB),NOSPLIT|NOFRAME,$0
 	MOVQ $33, R13
 	MOVQ $0, R14

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/goxen/goxen/box"
 	"github.com/goxen/goxen/internal/boxtesting"
@@ -136,5 +137,18 @@ func TestTamagoStdlibPVAndPVH(t *testing.T) {
 	}
 	if out[0] != out[1] {
 		t.Errorf("PVH and PV consoles differ:\n--- pvh\n%s\n--- pv\n%s", out[0], out[1])
+	}
+}
+
+// As a PV domU the board idles in SCHEDOP_block until VIRQ_TIMER
+// (pv.Idle): three seconds of sleep cost the guest well under a second of
+// CPU time, and the sleeps end on time.
+func TestTamagoPVIdle(t *testing.T) {
+	k := build(t, "./tamago/boxtest/testdata/sleep")
+	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Type: box.PV, Memory: smallestDomU})
+	expect(t, r, box.PoweredOff, "slept at least 3s: true")
+	t.Logf("guest CPU time %v over a run of %v", r.CPUTime, r.Timings.Run)
+	if r.CPUTime < 0 || r.CPUTime > time.Second {
+		t.Errorf("guest CPU time %v for 3 s of sleep: the idle vCPU did not sleep in Xen", r.CPUTime)
 	}
 }

@@ -14,7 +14,8 @@
 //   - RamStart and RamSize come from the start info's memory map, which
 //     pvh copied (from XENMEM_memory_map for a dom0); plan.go decides.
 //   - Idle sleeps in SCHEDOP_poll until the runtime's next timer, so an
-//     idle guest does not burn its vCPU.
+//     idle guest does not burn its vCPU; as a PV guest, in SCHEDOP_block
+//     until VIRQ_TIMER (pv.Idle).
 //   - Exit is SCHEDOP_shutdown: poweroff for status 0, crash otherwise.
 //
 // The bring-up before the runtime is package pvh's, shared with the

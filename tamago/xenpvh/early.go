@@ -37,6 +37,7 @@ func earlyPV() {
 	pvMode = true
 	pv.Early()
 	pv.EmulateArchPrctlFS() // TamaGo's settls, at CPL 3 (pv's trap14)
+	pv.InitTimer()          // idle blocks until VIRQ_TIMER (pv.Idle)
 	m := pv.MapRAM()
 	keep := [1]span{{imageEnd(), uint64(m.Tables+pv.PFN(m.NTables)) << 12}}
 	ram := [1]startinfo.MemmapEntry{{Addr: 0, Size: uint64(m.To) << 12, Type: startinfo.XEN_HVM_MEMMAP_TYPE_RAM}}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/goxen/goxen/hypercall"
 	"github.com/goxen/goxen/internal/numfmt"
+	"github.com/goxen/goxen/pv"
 	"github.com/goxen/goxen/pvh"
 )
 
@@ -107,6 +108,10 @@ func idle(until int64) {
 	}
 	if until == math.MaxInt64 || until-now > 1e9 {
 		until = now + 1e9
+	}
+	if pvMode {
+		pv.Idle(until) // SCHEDOP_block until VIRQ_TIMER or an event
+		return
 	}
 	pvh.PollConsole(until)
 }
