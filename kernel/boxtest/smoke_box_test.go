@@ -152,6 +152,7 @@ $R -q -m 32 -t 5 -x "$X" -n smoke-sleeper /box/guest.elf; echo "@@CASE crash exi
 $R -m 32 -t nonsense $K; echo "@@CASE usage exit $?"
 echo "@@FAILLOG $(grep -c '^FAIL  memory.checksum: failed on purpose' /tmp/fail/console.log) $(tail -n 1 /tmp/fail/console.log)"
 echo "@@JUNIT $(grep -c '<testcase' /tmp/ok.xml) cases, $(grep -c '<skipped' /tmp/ok.xml) skipped, $(grep -c '<failure' /tmp/ok.xml) failures"
+grep -B1 -A4 '<failure' /tmp/ok.xml # which check, and what it measured
 xl list
 xl shutdown -w guest
 `
