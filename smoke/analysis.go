@@ -111,6 +111,22 @@ func relDiff(got, want float64) float64 {
 // within says got is within frac (0.01 for 1 %) of want.
 func within(got, want, frac float64) bool { return math.Abs(relDiff(got, want)) <= frac }
 
+// rateWithin says whether a rate of dx per dsys can be want, to within
+// frac, when each end of the interval dsys is known only to within a
+// total of u (the half-widths of the pvclock reads that bracket each
+// end): it is true if some interval in [dsys-u, dsys+u] gives a rate in
+// [want(1-frac), want(1+frac)]. A vCPU descheduled between a clock read
+// and the pvclock read next to it, as on a busy host, then widens u
+// instead of failing the check; an interval known exactly is held to
+// frac. When u is not below dsys nothing can be said, and it is true.
+func rateWithin(dx, dsys, u, want, frac float64) bool {
+	if u >= dsys {
+		return true
+	}
+	lo, hi := dx/(dsys+u), dx/(dsys-u)
+	return hi >= want*(1-frac) && lo <= want*(1+frac)
+}
+
 // rateTolerance is the 1 % the issue allows between clocks.
 const rateTolerance = 0.01
 

@@ -106,3 +106,29 @@ func TestPatternAndChecksum(t *testing.T) {
 		t.Errorf("memTarget capped %d MiB", got>>20)
 	}
 }
+
+// A rate is judged with the uncertainty of its interval's ends: a vCPU
+// descheduled between a clock read and the pvclock reads around it (a
+// busy host) widens the interval's ends, and must not fail the check; an
+// interval known exactly is held to the 1 %.
+func TestRateWithin(t *testing.T) {
+	for _, c := range []struct {
+		dx, dsys, u, want float64
+		ok               bool
+	}{
+		{300, 300e6 / 1e6, 0, 1, true},           // exact
+		{303, 300, 0, 1, true},                   // +1 %
+		{305, 300, 0, 1, false},                  // +1.7 %, known exactly
+		{305, 300, 3, 1, true},                   // +1.7 %, but the ends are each known to 1.5 ms only
+		{330, 300, 3, 1, false},                  // +10 %: no slack of 3 explains it
+		{295, 300, 3, 1, true},                   // -1.7 %, 3 of slack
+		{2.6e9 * 0.3, 0.3e9, 0, 2.6, true},       // a TSC at 2.6 GHz over 300 ms
+		{2.6e9 * 0.3 * 1.015, 0.3e9, 3e6, 2.6, true},
+		{2.6e9 * 0.3 * 1.015, 0.3e9, 1e5, 2.6, false},
+		{100, 2, 3, 1, true}, // wider than itself: nothing can be said, so no failure
+	} {
+		if got := rateWithin(c.dx, c.dsys, c.u, c.want, rateTolerance); got != c.ok {
+			t.Errorf("rateWithin(%v, %v, %v, %v) = %v, want %v", c.dx, c.dsys, c.u, c.want, got, c.ok)
+		}
+	}
+}
