@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -142,6 +143,13 @@ func spread(ds []time.Duration) (median, max time.Duration) {
 	s := append([]time.Duration(nil), ds...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[len(s)/2], s[len(s)-1]
+}
+
+// onTime says whether the earliest of the wakeups in late (how late each
+// was) came within slack. The earliest is what the guest controls: a busy
+// host delays the others however well the kernel arms its timer.
+func onTime(late []time.Duration, slack time.Duration) bool {
+	return len(late) > 0 && slices.Min(late) <= slack
 }
 
 // monotonic counts how often a series of clock reads went back, and the

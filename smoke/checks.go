@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -493,10 +494,10 @@ func checkPoll(e *env) Result {
 		}
 	}
 	med, max := spread(late)
-	m := fmt.Sprintf("%d polls of %v on an idle port: late by %.3f ms median, %.3f ms max (%d early wakeups by other events)",
-		rounds, wait, ms(float64(med)), ms(float64(max)), early)
-	if med > e.opts.TimerSlack {
-		return fail(m, fmt.Sprintf("median lateness within %v", e.opts.TimerSlack))
+	m := fmt.Sprintf("%d polls of %v on an idle port: late by %.3f ms at least, %.3f ms median, %.3f ms max (%d early wakeups by other events)",
+		rounds, wait, ms(float64(slices.Min(late))), ms(float64(med)), ms(float64(max)), early)
+	if !onTime(late, e.opts.TimerSlack) {
+		return fail(m, fmt.Sprintf("the earliest within %v (a busy host delays the others)", e.opts.TimerSlack))
 	}
 	return pass("%s", m)
 }
@@ -518,10 +519,11 @@ func checkSleep(e *env) Result {
 	}
 	med, max := spread(late)
 	amed, amax := spread(afl)
-	m := fmt.Sprintf("time.Sleep(%v) x%d late by %.3f ms median, %.3f ms max; time.AfterFunc x5 late by %.3f ms median, %.3f ms max",
-		d, n, ms(float64(med)), ms(float64(max)), ms(float64(amed)), ms(float64(amax)))
-	if med > e.opts.TimerSlack || amed > e.opts.TimerSlack {
-		return fail(m, fmt.Sprintf("median lateness within %v (the kernel arms VIRQ_TIMER for the earliest sleeper)", e.opts.TimerSlack))
+	m := fmt.Sprintf("time.Sleep(%v) x%d late by %.3f ms at least, %.3f ms median, %.3f ms max; time.AfterFunc x5 late by %.3f ms at least, %.3f ms median, %.3f ms max",
+		d, n, ms(float64(slices.Min(late))), ms(float64(med)), ms(float64(max)), ms(float64(slices.Min(afl))), ms(float64(amed)), ms(float64(amax)))
+	// Both go through the runtime's timers and the kernel's one VIRQ_TIMER.
+	if !onTime(append(late, afl...), e.opts.TimerSlack) {
+		return fail(m, fmt.Sprintf("the earliest wakeup within %v (the kernel arms VIRQ_TIMER for the earliest sleeper; a busy host delays the others)", e.opts.TimerSlack))
 	}
 	return pass("%s", m)
 }
