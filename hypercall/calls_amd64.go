@@ -236,6 +236,32 @@ func UpdateVAMapping(va uintptr, pte uint64, flags uintptr) int {
 	return rc(Call(HYPERVISOR_update_va_mapping, va, uintptr(pte), flags, 0, 0))
 }
 
+// MMUExtOpBatch applies ops in order (HYPERVISOR_mmuext_op, DOMID_SELF)
+// and returns how many succeeded and Xen's result.
+//
+// xen/include/public/xen.h: HYPERVISOR_mmuext_op
+//
+//go:nosplit
+func MMUExtOpBatch(ops []MMUExtOp) (done int, r int) {
+	if len(ops) == 0 {
+		return 0, 0
+	}
+	var n uint32
+	r = rc(Call(HYPERVISOR_mmuext_op, uintptr(unsafe.Pointer(&ops[0])), uintptr(len(ops)), uintptr(unsafe.Pointer(&n)), DOMID_SELF, 0))
+	return int(n), r
+}
+
+// StackSwitch names the stack Xen switches to when a PV guest enters its
+// kernel from user mode (a system call, a trap or an event): the kernel
+// calls it with each thread's kernel stack when it switches threads.
+//
+// xen/include/public/xen.h: HYPERVISOR_stack_switch
+//
+//go:nosplit
+func StackSwitch(ss, sp uintptr) int {
+	return rc(Call(HYPERVISOR_stack_switch, ss, sp, 0, 0, 0))
+}
+
 // SetTrapTable installs a PV guest's virtual IDT; the table ends with an
 // entry whose Address is 0.
 //

@@ -122,3 +122,51 @@ type CallbackRegister struct {
 	_       uint32
 	Address uint64
 }
+
+// mmuext_op commands.
+// xen/include/public/xen.h: MMUEXT_*
+const (
+	MMUEXT_PIN_L1_TABLE     = 0
+	MMUEXT_PIN_L2_TABLE     = 1
+	MMUEXT_PIN_L3_TABLE     = 2
+	MMUEXT_PIN_L4_TABLE     = 3
+	MMUEXT_UNPIN_TABLE      = 4
+	MMUEXT_NEW_BASEPTR      = 5
+	MMUEXT_TLB_FLUSH_LOCAL  = 6
+	MMUEXT_INVLPG_LOCAL     = 7
+	MMUEXT_TLB_FLUSH_ALL    = 10
+	MMUEXT_INVLPG_ALL       = 11
+	MMUEXT_NEW_USER_BASEPTR = 15
+)
+
+// MMUExtOp is one request of HYPERVISOR_mmuext_op: Arg1 is an MFN (pin,
+// unpin, the base pointers) or a linear address (INVLPG_*); Arg2 is unused
+// by the commands above.
+// xen/include/public/xen.h: struct mmuext_op
+type MMUExtOp struct {
+	Cmd  uint32
+	_    uint32
+	Arg1 uint64
+	Arg2 uint64
+}
+
+// Selectors of a 64-bit PV guest: kernel and user both run in ring 3 and
+// share them; Xen tells the two modes apart by its own flag, and an iret
+// to a CS whose RPL is 3 returns to user mode.
+// xen/include/public/arch-x86/xen-x86_64.h: FLAT_RING3_*, FLAT_USER_*
+const (
+	FLAT_KERNEL_SS = 0xe02b
+	FLAT_USER_CS   = 0xe033
+	FLAT_USER_SS   = 0xe02b
+)
+
+// VGCF_in_syscall in HYPERVISOR_iret's flags returns as SYSRET does: RCX
+// and R11 are not restored (xen/arch/x86/pv/iret.c).
+// xen/include/public/arch-x86/xen-x86_64.h: VGCF_in_syscall
+const VGCF_in_syscall = 1 << 8
+
+// More callback types.
+// xen/include/public/callback.h
+const (
+	CALLBACKTYPE_syscall = 2 // SYSCALL from 64-bit guest-user mode
+)

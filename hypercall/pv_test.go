@@ -57,6 +57,7 @@ func TestPVLayouts(t *testing.T) {
 		mu MMUUpdate
 		ti TrapInfo
 		cb CallbackRegister
+		me MMUExtOp
 	)
 	layouttest.Check(t, []layoutCase{
 		{"xen.h: struct mmu_update", unsafe.Sizeof(mu), 16, []fieldAt{
@@ -67,6 +68,9 @@ func TestPVLayouts(t *testing.T) {
 		{"callback.h: struct callback_register", unsafe.Sizeof(cb), 16, []fieldAt{
 			{"type", unsafe.Offsetof(cb.Type), 0}, {"flags", unsafe.Offsetof(cb.Flags), 2},
 			{"address", unsafe.Offsetof(cb.Address), 8}}},
+		{"xen.h: struct mmuext_op", unsafe.Sizeof(me), 24, []fieldAt{
+			{"cmd", unsafe.Offsetof(me.Cmd), 0}, {"arg1", unsafe.Offsetof(me.Arg1), 8},
+			{"arg2", unsafe.Offsetof(me.Arg2), 16}}},
 	})
 }
 
