@@ -33,17 +33,23 @@ var bootSteps = [...]bootStep{
 	{"syscalls", initSyscalls},                   // syscall.go: SYSCALL lands in syscallEntry
 }
 
-// boot runs the steps, reading the TSC before each (the clock that
-// converts it to time exists only from "shared info" on), reports the
-// timeline and enters the Go runtime.
-func boot() {
-	for i := range bootSteps {
+// boot is the PVH path: pvhEntry calls it.
+func boot() { runSteps(bootSteps[:]) }
+
+// runSteps runs the steps of one boot path (bootSteps, or pvBootSteps in
+// pv.go), reading the TSC before each (the clock that converts it to time
+// exists only from "shared info" on), reports the timeline and enters the
+// Go runtime.
+func runSteps(steps []bootStep) {
+	for i := range steps {
+		// kernel:nopanic len(steps) <= maxBootSteps = len(stepTSC)-1
 		stepTSC[i] = hypercall.RDTSC()
-		bootSteps[i].run()
+		steps[i].run()
 	}
-	stepTSC[len(bootSteps)] = hypercall.RDTSC()
-	reportBoot() // bootclock.go: the steps' times, from Xen's unpause
-	enterGo()    // process.go: the Linux process start; never returns
+	// kernel:nopanic len(steps) <= maxBootSteps = len(stepTSC)-1
+	stepTSC[len(steps)] = hypercall.RDTSC()
+	reportBoot(steps) // bootclock.go: the steps' times, from Xen's unpause
+	enterGo()         // process.go: the Linux process start; never returns
 }
 
 // bootStep is one step of boot.

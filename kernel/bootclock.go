@@ -61,7 +61,10 @@ var counts struct {
 // stepTSC[i] is the TSC when boot step i began, and the last element
 // when the steps were done. It lives in .data (an element is non-zero):
 // the first reading comes before the first step clears .bss.
-var stepTSC = [len(bootSteps) + 1]uint64{len(bootSteps): 1}
+var stepTSC = [maxBootSteps + 1]uint64{maxBootSteps: 1}
+
+// maxBootSteps is the length of the longer boot path.
+const maxBootSteps = max(len(bootSteps), len(pvBootSteps))
 
 // bootAt keeps two moments of the timeline (Xen system time) for
 // BootClock.
@@ -72,25 +75,27 @@ var bootAt struct{ entry, goEntered int64 }
 // Go runtime is entered; then what each step took, in the order they
 // ran. Every boot shows where its time went. Each TSC reading costs a
 // VM exit where Xen emulates the TSC, a few µs on hardware.
-func reportBoot() {
+func reportBoot(steps []bootStep) {
 	t, ok := readBootTimes()
 	if !ok {
 		return
 	}
 	snap := sharedinfo.Snapshot(&pvh.Shared().VcpuInfo[0].Time)
 	bootAt.entry = snap.SignedTime(stepTSC[0])
-	bootAt.goEntered = snap.SignedTime(stepTSC[len(bootSteps)])
+	// kernel:nopanic len(steps) <= maxBootSteps = len(stepTSC)-1
+	bootAt.goEntered = snap.SignedTime(stepTSC[len(steps)])
 	l := klog().s("boot: entry ").ms(bootAt.entry - t.Unpaused).s(" ms after the unpause")
 	if c := pvh.MainConsoleAt(); c != 0 {
 		l = l.s(", first console byte ").ms(c - t.Unpaused)
 	}
 	l.s(", Go runtime ").ms(bootAt.goEntered - t.Unpaused).print()
 	l = klog().s("boot steps (ms):")
-	for i := range bootSteps {
+	for i := range steps {
 		if i > 0 {
 			l = l.s(",")
 		}
-		l = l.s(" ").s(bootSteps[i].name).s(" ").ms(snap.SignedTime(stepTSC[i+1]) - snap.SignedTime(stepTSC[i]))
+		// kernel:nopanic i+1 <= len(steps) <= maxBootSteps = len(stepTSC)-1
+		l = l.s(" ").s(steps[i].name).s(" ").ms(snap.SignedTime(stepTSC[i+1]) - snap.SignedTime(stepTSC[i]))
 	}
 	l.print()
 }

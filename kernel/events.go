@@ -33,14 +33,7 @@ var (
 func initEvents() {
 	setGate(upcallVector, irqEntryAddr(), 4)
 	setTSS64(60, stackTop(ist4[:])) // IST4
-	port, err := evtchn.BindVIRQ(hypercall.VIRQ_TIMER)
-	if err != nil {
-		klog().s("cannot bind VIRQ_TIMER: no preemption, no timed wakeups while running").print()
-	} else {
-		timerPort = port
-		haveTimer = true
-		evtchn.Unmask(timerPort)
-	}
+	initTimerVIRQ()
 	if consoleRingOn() {
 		evtchn.Unmask(consolePort)
 	}
@@ -51,6 +44,18 @@ func initEvents() {
 	}
 	upcallPendingByte = uintptr(unsafe.Pointer(&shared.VcpuInfo[0].EvtchnUpcallPending))
 	shared.VcpuInfo[0].EvtchnUpcallMask = 0
+}
+
+// initTimerVIRQ binds VIRQ_TIMER, the clock interrupt, to an event channel.
+func initTimerVIRQ() {
+	port, err := evtchn.BindVIRQ(hypercall.VIRQ_TIMER)
+	if err != nil {
+		klog().s("cannot bind VIRQ_TIMER: no preemption, no timed wakeups while running").print()
+		return
+	}
+	timerPort = port
+	haveTimer = true
+	evtchn.Unmask(timerPort)
 }
 
 // handleEvents takes every pending event: console activity wakes console

@@ -16,7 +16,15 @@ var (
 // too; doing it here keeps the kernel correct under any loader. It skips
 // pvh's early regions (pvh.EarlyRegions), which lie in .noptrbss: it runs
 // on that early stack, with CR3 pointing at those page tables.
-func zeroBSS() {
+func zeroBSS() { findImage(true) }
+
+// findImage finds the kernel's ELF header below the entry point and its
+// PT_LOAD segments, and clears .bss if clear is set (PVH: all but pvh's
+// early page tables and stack, in use). A PV guest's .bss was cleared by
+// Xen's domain builder, which loads PT_LOAD segments as a loader does
+// (xen/common/libelf/libelf-loader.c: elf_load_image), and holds package
+// pv's state by now: findImagePV leaves it.
+func findImage(clearBSS bool) {
 	holes := pvh.EarlyRegions()
 	h := pvh.EntryAddr() &^ 0xfff
 	for n := 0; ; n++ {
@@ -53,7 +61,7 @@ func zeroBSS() {
 			segs[nsegs] = loadSeg{vaddr: vaddr, memsz: memsz, writable: flags&2 != 0}
 			nsegs++
 		}
-		if flags&2 != 0 && memsz > filesz { // PF_W
+		if clearBSS && flags&2 != 0 && memsz > filesz { // PF_W
 			var parts [len(holes) + 1]pvh.Region
 			n := bssParts(pvh.Region{Start: vaddr + filesz, End: vaddr + memsz}, holes[:], parts[:])
 			// kernel:nopanic bssParts returns at most len(parts)

@@ -95,6 +95,9 @@ func enterGo() {
 
 	booted = true
 	klog().s("entering the Go runtime at ").hex(uint64(goEntry)).print()
+	if pvMode {
+		pvEnterRuntime(sp, goEntry) // guest-user mode, by HYPERVISOR_iret
+	}
 	enterRuntime(sp, goEntry)
 }
 

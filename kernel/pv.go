@@ -1,15 +1,47 @@
 package kernel
 
 import (
+	"github.com/goxen/goxen/evtchn"
+	"github.com/goxen/goxen/hypercall"
 	"github.com/goxen/goxen/pv"
 	"github.com/goxen/goxen/pvh"
 )
 
-// Classic PV, part 1: the stock-Go kernel does not run as a PV guest yet
-// (a Go program's SYSCALLs would be hypercalls in PV guest-kernel mode;
-// part 2 runs the program in guest-user mode). Started with type = "pv",
-// it says so in one line on its console and crashes the domain, rather
-// than faulting at its first PVH-only instruction.
+// Classic PV. The same ELF boots as a PV guest (type = "pv"): Xen enters
+// pvEntry (named by the XEN_ELFNOTE_ENTRY note) in 64-bit mode with
+// start_info in %rsi, and package pv's Entry calls pvBoot.
+//
+// The one thing PV changes for the Go program is where it runs. Under
+// PVH the program and the kernel share ring 0 and the program's SYSCALL
+// lands in syscallEntry. A PV guest kernel runs in ring 3, and there a
+// SYSCALL from guest-kernel mode is a hypercall (xen/arch/x86/x86_64/
+// entry.S: lstar_enter), so the program runs in PV guest-user mode
+// instead, as a Linux PV guest's processes do: Xen turns its SYSCALL into
+// a switch to guest-kernel mode and a jump to the syscall callback
+// (pvSyscallEntry, pvtrap_amd64.s), on the thread's kernel stack, which
+// the kernel names with HYPERVISOR_stack_switch at every thread switch
+// (setKernelStack). Both modes share one page table (the kernel's L4 is
+// also the user base pointer, MMUEXT_NEW_USER_BASEPTR), as XTF's user-mode
+// tests do; each switch still costs Xen a CR3 load.
+//
+// Each crossing, counted in hypercalls (a bounce into the kernel is Xen's
+// work, not a hypercall of ours, but costs one round trip):
+//
+//   - a system call: Xen's bounce in; HYPERVISOR_set_segment_base for
+//     the kernel's FS and again for the program's (Go's TLS is at -8(FS)
+//     on both sides, and Xen switches only GS); HYPERVISOR_iret out, with
+//     VGCF_in_syscall so that Xen leaves by SYSRET. Four in all.
+//   - a fault or an event: the same, with a full IRET.
+//   - a thread switch: one HYPERVISOR_stack_switch.
+//
+// The kernel keeps events masked (the trap table's and the callbacks'
+// mask flag) and the iret back to the program unmasks them; so the
+// upcall mask replaces CLI/STI and the event callback always finds the
+// program interrupted.
+//
+// Privileged instructions fault in ring 3, so the PV steps use none: page
+// tables are written with mmu_update (pv.PageTables), CR2 is read from
+// vcpu_info, the FS base is set by hypercall.
 
 // pvEntry is the entry point named by the XEN_ELFNOTE_ENTRY note.
 func pvEntry()
@@ -17,12 +49,170 @@ func pvEntry()
 // pvEntryAddr returns the address of pvEntry itself.
 func pvEntryAddr() uintptr
 
-// PVNotYet is the line a stock-Go kernel started as a PV guest ends with.
-const PVNotYet = `type = "pv" needs classic PV part 2: the stock-Go flavour boots only as PVH for now; use type = "pvh"`
+// pvMode is set when the kernel booted as a PV guest.
+var pvMode bool
 
-// pvBoot is pv.Entry's continuation: package pv's bring-up up to the
-// console, then the one line, and the domain is crashed.
+// pvBootSteps is the PV boot path, in the order the steps run; boot.go's
+// bootSteps is PVH's. The steps after "early" mirror PVH's.
+var pvBootSteps = [...]bootStep{
+	{"early", pv.Early},                   // pv: hypercall page, fault reports, start info, shared info, console, nil guard
+	{"image", findImagePV},                // image.go: the image's segments (Xen cleared .bss)
+	{"tls", keepEarlyTLS},                 // trap.go: pvh's TLS block stays the kernel's
+	{"report entry", reportPVEntry},       // pv.go
+	{"start info", pvStartInfo},           // pv.go: flags and command line, reported
+	{"shared info", pvSharedInfo},         // pv.go: pv mapped it
+	{"map RAM", pvMapRAM},                 // pvmem.go: page tables for the RAM past the bootstrap region
+	{"memory", pvInitMemory},              // pvmem.go: the frame allocator, the address space on mmu_update
+	{"protect", pvProtectImage},           // pvmem.go: text and rodata read-only
+	{"console", pvInitConsole},            // pv.go
+	{"start of day", startOfDay},          // startofday.go
+	{"traps", pvInitTraps},                // pv.go: trap table, event and syscall callbacks, user base pointer
+	{"events", pvInitEvents},              // pv.go: the timer VIRQ; no vector
+	{"xenstore", initXenstore},            // xenbus.go
+	{"threads", initThreads},              // sched.go
+}
+
+// pvBoot is pv.Entry's continuation.
 func pvBoot() {
-	pv.Early()
-	pvh.Fatal(PVNotYet, nil)
+	pvMode = true
+	runSteps(pvBootSteps[:])
+}
+
+func findImagePV() { findImage(false) }
+
+func reportPVEntry() {
+	klog().s("PV entry, guest-kernel mode, hypercall page at ").hex(uint64(hypercall.Page())).print()
+}
+
+// pvStartInfo gives the kernel's start info what the rest of it reads
+// (flags, command line) from PV's start_info, and reports it.
+func pvStartInfo() {
+	p := &pv.StartInfo
+	si.Flags = p.Flags
+	si.Cmdline = p.Cmdline
+	si.CmdlineLen = p.CmdlineLen
+	var b [2048]byte
+	kwrite(p.Format(b[:0]))
+}
+
+func pvSharedInfo() { shared = pvh.Shared() }
+
+// pvInitConsole keeps the console ring's event channel among the ports an
+// idle vCPU waits on; pv.Early found the console.
+func pvInitConsole() {
+	pvh.SetConsoleWait(waitConsoleRing)
+	if _, port, ok := pvh.ConsoleRing(); ok {
+		consolePort = port
+		addIdlePort(port)
+	}
+}
+
+// pvVectors are the vectors of pvVectorTable's stubs (pvtrap_amd64.s),
+// pv's trap table's: every architectural exception but NMI and 15.
+var pvVectors = [...]uint8{0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 19}
+
+func pvVectorTable() *[len(pvVectors)]uintptr
+
+//go:noescape
+func pvEntryAddrs(syscall, event, fork *uintptr)
+
+func pvEnterRuntime(sp, entry uintptr)
+
+var (
+	pvTraps     [len(pvVectors) + 1]hypercall.TrapInfo // ends with a zero entry
+	pvForkAddr  uintptr
+	pvFSLoads   uint64 // set_segment_base(FS) calls by the entries
+	pvUserL4MFN uint64
+)
+
+// pvInitTraps replaces package pv's reporting trap table with the
+// kernel's, registers the event and syscall callbacks and makes the
+// kernel's L4 the user-mode base pointer too.
+func pvInitTraps() {
+	vecs := pvVectorTable()
+	for i, v := range pvVectors {
+		// Flags: 4 masks events on entry (TI_SET_IF's complement,
+		// xen/include/public/arch-x86/xen.h: struct trap_info); the DPL
+		// (low two bits) lets the program raise #BP and #OF with INT3 and
+		// INTO, as Linux's IDT does; every other vector only by a fault.
+		flags := uint8(4)
+		if v == 3 || v == 4 {
+			flags |= 3
+		}
+		// kernel:nopanic i < len(pvVectors) < len(pvTraps), and vecs has len(pvVectors) entries
+		pvTraps[i] = hypercall.TrapInfo{Vector: v, Flags: flags, CS: hypercall.FLAT_KERNEL_CS, Address: uint64(vecs[i])}
+	}
+	if rc := hypercall.SetTrapTable(pvTraps[:]); rc != 0 {
+		pvFatal("set_trap_table = ", rc)
+	}
+	var sys, ev uintptr
+	pvEntryAddrs(&sys, &ev, &pvForkAddr)
+	if rc := hypercall.RegisterCallback(hypercall.CALLBACKTYPE_event, hypercall.CALLBACKF_mask_events, ev); rc != 0 {
+		pvFatal("callback_op(register event) = ", rc)
+	}
+	if rc := hypercall.RegisterCallback(hypercall.CALLBACKTYPE_syscall, hypercall.CALLBACKF_mask_events, sys); rc != 0 {
+		pvFatal("callback_op(register syscall) = ", rc)
+	}
+	// Returning to user mode needs a user page table, or Xen crashes the
+	// domain (xen/arch/x86/pv/iret.c); the program's is the kernel's.
+	l4, ok := pv.P2MTable().MFN(pv.PFN(pv.StartInfo.PTBase >> 12))
+	if !ok {
+		pvFatal("pt_base outside the P2M: ", int(pv.StartInfo.PTBase))
+	}
+	pvUserL4MFN = uint64(l4)
+	op := [1]hypercall.MMUExtOp{{Cmd: hypercall.MMUEXT_NEW_USER_BASEPTR, Arg1: uint64(l4)}}
+	if _, rc := hypercall.MMUExtOpBatch(op[:]); rc != 0 {
+		pvFatal("mmuext_op(NEW_USER_BASEPTR) = ", rc)
+	}
+}
+
+// pvInitEvents binds the timer. The PVH upcall vector has no PV
+// counterpart: the event callback (pvInitTraps) is it, and the events
+// stay masked in kernel code.
+func pvInitEvents() {
+	initTimerVIRQ()
+	if consoleRingOn() {
+		evtchn.Unmask(consolePort)
+	}
+}
+
+// setKernelStack names the stack Xen switches to when the program enters
+// the kernel (PV), for the thread whose kernel stack ends at top.
+func setKernelStack(top uintptr) {
+	if pvMode {
+		if rc := hypercall.StackSwitch(hypercall.FLAT_KERNEL_SS, top); rc != 0 {
+			pvFatal("stack_switch = ", rc)
+		}
+	}
+}
+
+// faultAddr is the address of the page fault being handled: CR2 under
+// PVH; under PV, which cannot read CR2, the copy Xen leaves in vcpu_info.
+func faultAddr() uint64 {
+	if pvMode {
+		return shared.VcpuInfo[0].Arch.CR2
+	}
+	return readCR2()
+}
+
+// pageTableRoot is what CR3 holds, for reports: under PV (which cannot
+// read CR3) the machine address of the L4.
+func pageTableRoot() uint64 {
+	if pvMode {
+		return pvUserL4MFN << 12
+	}
+	return readCR3()
+}
+
+// pvFatal reports a refused hypercall and crashes the domain.
+func pvFatal(what string, rc int) {
+	klog().s("fatal: PV: ").s(what).dec(int64(rc)).fatal()
+}
+
+// pvStorePage finds xenstore's ring: start_info names its machine frame
+// and event channel (PV has no HVM params). The builder put the page in
+// the bootstrap region, so its pseudo-physical frame is its address.
+func pvStorePage() (pfn, port uint64, page uintptr, ok bool) {
+	p, found := pv.PFNOf(pv.M2PTable(), pv.P2MTable(), pv.MFN(pv.StartInfo.StoreMFN))
+	return uint64(p), uint64(pv.StartInfo.StoreEvtchn), p.Addr(), found && p != 0
 }

@@ -98,6 +98,7 @@ func initThreads() {
 	t.kstackTop = kmap(kstackSize) + kstackSize
 	cur = 0
 	kstackTop = t.kstackTop
+	setKernelStack(kstackTop)
 }
 
 // clone creates a thread that returns from this same system call with
@@ -143,6 +144,9 @@ func clone(parent *frame, flags, stack, tls uint64) int64 {
 	sp := t.kstackTop - frameSize - 16
 	*(*uintptr)(at(sp)) = 0
 	*(*uintptr)(at(sp + 8)) = forkReturnAddr()
+	if pvMode {
+		*(*uintptr)(at(sp + 8)) = pvForkAddr
+	}
 	t.ksp = sp
 	t.tid = nextTID
 	nextTID++
@@ -162,6 +166,7 @@ func switchTo(n int) {
 	cur = n
 	// kernel:nopanic n is a thread table index: pickNext's (cur+i) % maxThreads
 	kstackTop = threads[n].kstackTop
+	setKernelStack(kstackTop)
 	// kernel:nopanic n and prev are thread table indices
 	swtch(&threads[prev].ksp, threads[n].ksp)
 }

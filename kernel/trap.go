@@ -107,7 +107,7 @@ func trap(f *trapFrame) {
 	}
 	var cr2 uint64
 	if f.vector == 14 {
-		cr2 = readCR2()
+		cr2 = faultAddr()
 		if errno := pageFault(uintptr(cr2), f.errcode&2 != 0); errno == 0 {
 			counts.faults++
 			return
@@ -181,7 +181,7 @@ func printRegs(f *trapFrame, cr2 uint64) {
 		{"r8", f.r8}, {"r9", f.r9}, {"r10", f.r10}, {"r11", f.r11},
 		{"r12", f.r12}, {"r13", f.r13}, {"r14", f.r14}, {"r15", f.r15},
 		{"rip", f.rip}, {"rflags", f.rflags}, {"cs", f.cs}, {"ss", f.ss},
-		{"fs.base", f.fs}, {"cr2", cr2}, {"cr3", readCR3()},
+		{"fs.base", f.fs}, {"cr2", cr2}, {"cr3", pageTableRoot()},
 	}
 	for i := 0; i < len(regs); i += 4 {
 		l := klog().s("  ")

@@ -98,6 +98,10 @@ func initXenstore() {
 	pfn, rc1 := hypercall.HVMGetParam(hypercall.HVM_PARAM_STORE_PFN)
 	port, rc2 := hypercall.HVMGetParam(hypercall.HVM_PARAM_STORE_EVTCHN)
 	page, inMap := pvh.IdentityPage(pfn)
+	if pvMode {
+		pfn, port, page, inMap = pvStorePage()
+		rc1, rc2 = 0, 0
+	}
 	if rc1 != 0 || rc2 != 0 || !inMap {
 		klog().s("no xenstore (HVM_PARAM_STORE_PFN rc=").dec(int64(rc1)).s(" pfn=").hex(pfn).s("): running without one").print()
 		return
