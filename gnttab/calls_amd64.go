@@ -14,6 +14,17 @@ import (
 // (negative: -hypercall.Errno); a grant-table operation also reports a
 // Status of its own.
 
+// SetupTable asks Xen for the machine frames of the first len(mfns)
+// frames of this domain's table (GNTTABOP_setup_table for DOMID_SELF),
+// growing it if need be: a PV guest then maps them itself.
+//
+//go:nosplit
+func SetupTable(mfns []uint64) (status Status, rc int) {
+	a := SetupTableArg{Dom: hypercall.DOMID_SELF, NrFrames: uint32(len(mfns)), FrameList: uint64(uintptr(unsafe.Pointer(&mfns[0])))}
+	rc = hypercall.GrantTableOp(GNTTABOP_setup_table, unsafe.Pointer(&a), 1)
+	return a.Status, rc
+}
+
 // QuerySize asks Xen how many frames this domain's table has now and how
 // many it may grow to (GNTTABOP_query_size for DOMID_SELF).
 //

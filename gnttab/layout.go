@@ -14,6 +14,19 @@ type EntryV1 struct {
 	Frame uint32 // the granted guest frame [GST]
 }
 
+// SetupTableArg is the argument of GNTTABOP_setup_table, with which a PV
+// guest learns the machine frames of its table (a PVH guest places them
+// instead, with XENMEM_add_to_physmap).
+// xen/include/public/grant_table.h: struct gnttab_setup_table
+type SetupTableArg struct {
+	Dom       uint16 // IN: domid_t, DOMID_SELF
+	_         uint16
+	NrFrames  uint32 // IN: frames wanted
+	Status    Status // OUT: GNTST_*
+	_         [3]uint16
+	FrameList uint64 // IN: address of NrFrames xen_pfn_t, which Xen fills with MFNs
+}
+
 // QuerySizeArg is the argument of GNTTABOP_query_size.
 // xen/include/public/grant_table.h: struct gnttab_query_size
 type QuerySizeArg struct {

@@ -17,6 +17,7 @@ func TestLayouts(t *testing.T) {
 		qs QuerySizeArg
 		sv SetVersionArg
 		gv GetVersionArg
+		st SetupTableArg
 	)
 	layouttest.Check(t, []layouttest.Struct{
 		{"struct grant_entry_v1", unsafe.Sizeof(e), 8, []fieldAt{
@@ -30,6 +31,12 @@ func TestLayouts(t *testing.T) {
 			{"nr_frames", unsafe.Offsetof(qs.NrFrames), 4},
 			{"max_nr_frames", unsafe.Offsetof(qs.MaxNrFrames), 8},
 			{"status", unsafe.Offsetof(qs.Status), 12}}},
+		// domid_t dom; (2) uint32 nr_frames; int16 status; (6) handle.
+		{"struct gnttab_setup_table", unsafe.Sizeof(st), 24, []fieldAt{
+			{"dom", unsafe.Offsetof(st.Dom), 0},
+			{"nr_frames", unsafe.Offsetof(st.NrFrames), 4},
+			{"status", unsafe.Offsetof(st.Status), 8},
+			{"frame_list", unsafe.Offsetof(st.FrameList), 16}}},
 		{"struct gnttab_set_version", unsafe.Sizeof(sv), 4, []fieldAt{
 			{"version", unsafe.Offsetof(sv.Version), 0}}},
 		{"struct gnttab_get_version", unsafe.Sizeof(gv), 8, []fieldAt{

@@ -43,3 +43,13 @@ func HaveXenstore() bool { return haveStore }
 func FreeMemory() (free, total uint64) {
 	return frames.FreeCount() * 4096, frames.TotalCount() * 4096
 }
+
+// PV reports whether the kernel booted as a classic PV guest (type =
+// "pv") rather than PVH.
+func PV() bool { return pvMode }
+
+// GrantFrame returns the frame number a grant entry or GNTTABOP_copy
+// names for the image page at va (a global's address is its
+// pseudo-physical address in both modes): the page's own under PVH, its
+// machine frame under PV.
+func GrantFrame(va uintptr) uint64 { return grantFrame(va) }

@@ -1,7 +1,11 @@
 package kernel
 
 import (
+	"unsafe"
+
 	"github.com/goxen/goxen/gnttab"
+	"github.com/goxen/goxen/hypercall"
+	"github.com/goxen/goxen/pv"
 	"github.com/goxen/goxen/startinfo"
 )
 
@@ -21,6 +25,10 @@ var (
 )
 
 func initGrantTable() {
+	if pvMode {
+		pvInitGrantTable()
+		return
+	}
 	nr, max, st, rc := gnttab.QuerySize()
 	if rc != 0 || st != 0 {
 		klog().s("no grant table: GNTTABOP_query_size = ").dec(int64(rc)).s(", status ").dec(int64(st)).print()
@@ -66,4 +74,48 @@ func grantHole(memmap []startinfo.MemmapEntry, n int) (uint64, bool) {
 		}
 	}
 	return base, true
+}
+
+// grantFrame is the frame number a grant entry names for the page at
+// pseudo-physical address pa: the page's own under PVH, its machine frame
+// under PV (grant entries and GNTTABOP_copy take MFNs there:
+// xen/include/public/grant_table.h).
+func grantFrame(pa uintptr) uint64 {
+	if pvMode {
+		m, _ := pv.P2MTable().MFN(pv.PFN(pa >> 12))
+		return uint64(m)
+	}
+	return uint64(pa >> 12)
+}
+
+// grantPages is where a PV guest maps its table: Xen names the table's
+// machine frames (GNTTABOP_setup_table) and the guest maps them wherever
+// it likes; these pages of the image give them addresses (their own
+// frames go unused), as the shared info page does.
+var grantPages [(grantFrames + 1) << 12]byte
+
+// pvInitGrantTable is initGrantTable for PV.
+func pvInitGrantTable() {
+	var mfns [grantFrames]uint64
+	st, rc := gnttab.SetupTable(mfns[:])
+	if rc != 0 || st != 0 {
+		klog().s("no grant table: GNTTABOP_setup_table = ").dec(int64(rc)).s(", status ").dec(int64(st)).print()
+		return
+	}
+	base := (uintptr(unsafe.Pointer(&grantPages)) + 0xfff) &^ 0xfff
+	for i, m := range mfns {
+		va := base + uintptr(i)<<12
+		pte := m<<12 | hypercall.PTE_P | hypercall.PTE_RW | hypercall.PTE_A | hypercall.PTE_D
+		if rc := hypercall.UpdateVAMapping(va, pte, hypercall.UVMF_INVLPG|hypercall.UVMF_LOCAL); rc != 0 {
+			klog().s("no grant table: mapping frame ").dec(int64(i)).s(" (mfn ").hex(m).s(") = ").dec(int64(rc)).print()
+			return
+		}
+	}
+	if err := grants.Init(bytesAt(base, grantFrames<<12)); err != nil {
+		klog().s("no grant table: ").s(err.Error()).print()
+		return
+	}
+	haveGrant = true
+	klog().s("grant table v1: ").dec(grantFrames).s(" frames at ").hex(uint64(base)).s(" (machine frames from GNTTABOP_setup_table), ").
+		dec(int64(grants.Free())).s(" free entries").print()
 }

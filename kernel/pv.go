@@ -55,21 +55,22 @@ var pvMode bool
 // pvBootSteps is the PV boot path, in the order the steps run; boot.go's
 // bootSteps is PVH's. The steps after "early" mirror PVH's.
 var pvBootSteps = [...]bootStep{
-	{"early", pv.Early},                   // pv: hypercall page, fault reports, start info, shared info, console, nil guard
-	{"image", findImagePV},                // image.go: the image's segments (Xen cleared .bss)
-	{"tls", keepEarlyTLS},                 // trap.go: pvh's TLS block stays the kernel's
-	{"report entry", reportPVEntry},       // pv.go
-	{"start info", pvStartInfo},           // pv.go: flags and command line, reported
-	{"shared info", pvSharedInfo},         // pv.go: pv mapped it
-	{"map RAM", pvMapRAM},                 // pvmem.go: page tables for the RAM past the bootstrap region
-	{"memory", pvInitMemory},              // pvmem.go: the frame allocator, the address space on mmu_update
-	{"protect", pvProtectImage},           // pvmem.go: text and rodata read-only
-	{"console", pvInitConsole},            // pv.go
-	{"start of day", startOfDay},          // startofday.go
-	{"traps", pvInitTraps},                // pv.go: trap table, event and syscall callbacks, user base pointer
-	{"events", pvInitEvents},              // pv.go: the timer VIRQ; no vector
-	{"xenstore", initXenstore},            // xenbus.go
-	{"threads", initThreads},              // sched.go
+	{"early", pv.Early},             // pv: hypercall page, fault reports, start info, shared info, console, nil guard
+	{"image", findImagePV},          // image.go: the image's segments (Xen cleared .bss)
+	{"tls", keepEarlyTLS},           // trap.go: pvh's TLS block stays the kernel's
+	{"report entry", reportPVEntry}, // pv.go
+	{"start info", pvStartInfo},     // pv.go: flags and command line, reported
+	{"shared info", pvSharedInfo},   // pv.go: pv mapped it
+	{"map RAM", pvMapRAM},           // pvmem.go: page tables for the RAM past the bootstrap region
+	{"memory", pvInitMemory},        // pvmem.go: the frame allocator, the address space on mmu_update
+	{"protect", pvProtectImage},     // pvmem.go: text and rodata read-only
+	{"console", pvInitConsole},      // pv.go
+	{"start of day", startOfDay},    // startofday.go
+	{"traps", pvInitTraps},          // pv.go: trap table, event and syscall callbacks, user base pointer
+	{"events", pvInitEvents},        // pv.go: the timer VIRQ; no vector
+	{"grant table", initGrantTable}, // grants.go: machine frames, mapped by us
+	{"xenstore", initXenstore},      // xenbus.go
+	{"threads", initThreads},        // sched.go
 }
 
 // pvBoot is pv.Entry's continuation.

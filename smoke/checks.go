@@ -685,7 +685,7 @@ func checkGrant(e *env) Result {
 	}
 	base := (uintptr(unsafe.Pointer(&grantPages[0])) + 4095) &^ 4095
 	src, dst := base, base+4096
-	frame := uint64(src) >> 12
+	frame := kernel.GrantFrame(src)
 	domid := e.domid
 	if domid < 0 {
 		return e.grantOnly(t, frame)
@@ -698,11 +698,11 @@ func checkGrant(e *env) Result {
 		return fail("grant: "+err.Error(), "a free entry")
 	}
 	ent := t.Entry(ref)
-	st1, rc1 := gnttab.CopyFromGrant(ref, uint64(dst)>>12, 4096)
+	st1, rc1 := gnttab.CopyFromGrant(ref, kernel.GrantFrame(dst), 4096)
 	same := checksum(bytesAt(src, 4096)) == checksum(bytesAt(dst, 4096))
 	rerr := t.Revoke(ref)
 	after := t.Entry(ref)
-	st2, rc2 := gnttab.CopyFromGrant(ref, uint64(dst)>>12, 4096)
+	st2, rc2 := gnttab.CopyFromGrant(ref, kernel.GrantFrame(dst), 4096)
 	m := fmt.Sprintf("frame %#x granted read-only to domain %d as ref %d (entry flags %#x, domid %d, frame %#x); GNTTABOP_copy through it: rc %d, %v, page %s; revoked (flags now %#x, %d free entries, as before: %v); a copy after revoke: rc %d, %v",
 		frame, domid, ref, ent.Flags, ent.Domid, ent.Frame, rc1, st1, map[bool]string{true: "identical", false: "DIFFERENT"}[same],
 		after.Flags, t.Free(), t.Free() == free0, rc2, st2)
