@@ -80,8 +80,6 @@ func setGate(v int, h uintptr, ist uint64) {
 	idt[v][1] = a >> 32
 }
 
-// exceptionNames are pvh's, shared with package pv's trap reports.
-var exceptionNames = pvh.ExceptionNames
 
 // kernelFS is the FS base while kernel code runs (the kernel's TLS). A
 // fault whose saved FS is anything else interrupted the Go program.
@@ -150,7 +148,7 @@ func faultSignal(vector, errcode, cr2 uint64) (sig, code int, addr uint64) {
 
 // fatalTrap prints the CPU state and crashes the domain.
 func fatalTrap(f *trapFrame, cr2 uint64) {
-	l := klog().s("CPU exception ").dec(int64(f.vector)).s(" (").s(exceptionNames[f.vector&31]).s(") at rip=").hex(f.rip)
+	l := klog().s("CPU exception ").dec(int64(f.vector)).s(" (").s(pvh.ExceptionNames[f.vector&31]).s(") at rip=").hex(f.rip)
 	if f.vector == 14 {
 		l.s(" address=").hex(cr2)
 		if f.errcode&2 != 0 {
