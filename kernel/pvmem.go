@@ -67,5 +67,8 @@ func pvProtectImage() {
 func initSpacePV() {
 	initSpace()
 	space.PT.Root = mm.PAddr(pv.StartInfo.PTBase) // TODO(pv backend)
+	space.PT.Phys = pvPhys{}
+	space.PT.IO = pvPhys{}
+	space.PT.Invlpg = pvInvlpg
 	kspace.PT = space.PT
 }

@@ -4,6 +4,7 @@ package boxtesting
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,6 +52,11 @@ func boot(t *testing.T, cfg box.Config) *box.Result {
 	t.Helper()
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 60 * time.Second
+	}
+	// XENBOX_TYPE=pv boots every guest of the run as classic PV
+	// (make test-pv-all): the box suite in PV mode.
+	if os.Getenv("XENBOX_TYPE") == "pv" {
+		cfg.Type = box.PV
 	}
 	cfg.OutDir = filepath.Join(t.TempDir(), "out")
 	cfg.Progress = Writer{t}

@@ -44,6 +44,7 @@ type PageTable struct {
 	Phys   Phys
 	Frames *Frames
 	Invlpg func(VAddr)
+	IO     EntryIO
 }
 
 // shift returns log2 of the span of one entry of a level-lvl table
@@ -76,7 +77,7 @@ func (pt *PageTable) Map(va VAddr, pa PAddr, flags uint64) int {
 	t := pt.Phys.Table(pt.Root)
 	for lvl := 4; lvl > 1; lvl-- {
 		i := index(va, lvl)
-		e := t[i]
+		e := pt.get(t, i)
 		switch {
 		case e&PTEPresent == 0 && e != 0:
 			return EBUSY // someone else's non-present entry: leave it
@@ -86,18 +87,19 @@ func (pt *PageTable) Map(va VAddr, pa PAddr, flags uint64) int {
 				return ENOMEM
 			}
 			pt.Phys.Zero(f)
+			pt.newTable(f)
 			e = uint64(f) | tableFlags
-			t[i] = e
+			pt.set(t, i, e)
 		case e&PTEHuge != 0:
 			return EBUSY
 		}
 		t = pt.Phys.Table(PAddr(e & PTEAddrMask))
 	}
 	i := index(va, 1)
-	if t[i] != 0 {
+	if pt.get(t, i) != 0 {
 		return EEXIST
 	}
-	t[i] = uint64(pa) | flags&^PTEAddrMask | PTEPresent
+	pt.set(t, i, uint64(pa) | flags&^PTEAddrMask | PTEPresent)
 	return 0
 }
 
@@ -111,7 +113,7 @@ func (pt *PageTable) leaf(va VAddr) (t *[512]uint64, i uint64, huge bool) {
 	t = pt.Phys.Table(pt.Root)
 	for lvl := 4; lvl > 1; lvl-- {
 		i = index(va, lvl)
-		e := t[i]
+		e := pt.get(t, i)
 		if e&PTEPresent == 0 {
 			return nil, 0, false
 		}
@@ -129,11 +131,11 @@ func (pt *PageTable) leaf(va VAddr) (t *[512]uint64, i uint64, huge bool) {
 // intermediate tables that become empty (Space's range operations do).
 func (pt *PageTable) Unmap(va VAddr) (PAddr, bool) {
 	t, i, huge := pt.leaf(va)
-	if t == nil || huge || t[i] == 0 {
+	if t == nil || huge || pt.get(t, i) == 0 {
 		return 0, false
 	}
-	e := t[i]
-	t[i] = 0
+	e := pt.get(t, i)
+	pt.set(t, i, 0)
 	if e&PTEPresent != 0 {
 		pt.invlpg(va &^ pageMask)
 	}
@@ -149,7 +151,8 @@ func (pt *PageTable) Lookup(va VAddr) (pte uint64, ok bool) {
 		return 0, false
 	}
 	// kernel:nopanic i is 9 bits of an address: below 512
-	return t[i], t[i]&PTEPresent != 0
+	e := pt.get(t, i)
+	return e, e&PTEPresent != 0
 }
 
 // Range operations, used by Space for munmap, madvise, mprotect and FIXED.
@@ -183,7 +186,7 @@ func (pt *PageTable) walk(tpa PAddr, lvl int, base, start, end VAddr, op *rangeO
 	}
 	for i := first; i <= last; i++ {
 		// kernel:nopanic first <= last < 512: 9 bits of an address
-		e := t[i]
+		e := pt.get(t, i)
 		if e == 0 {
 			continue
 		}
@@ -191,13 +194,13 @@ func (pt *PageTable) walk(tpa PAddr, lvl int, base, start, end VAddr, op *rangeO
 		if lvl == 1 {
 			switch op.mode {
 			case opDrop:
-				t[i] = 0
+				pt.set(t, i, 0)
 				if e&PTEPresent != 0 {
 					pt.invlpg(eBase)
 				}
 				pt.Frames.Free(PAddr(e & PTEAddrMask))
 			case opProtect:
-				t[i] = e&PTEAddrMask | op.flags
+				pt.set(t, i, e&PTEAddrMask | op.flags)
 				if e&PTEPresent != 0 {
 					pt.invlpg(eBase)
 				}
@@ -212,10 +215,11 @@ func (pt *PageTable) walk(tpa PAddr, lvl int, base, start, end VAddr, op *rangeO
 		pt.walk(child, lvl-1, eBase, start, end, op)
 		if op.mode == opDrop && eBase >= op.ownLo && op.ownHi > eBase && op.ownHi-eBase >= span &&
 			empty(pt.Phys.Table(child)) {
-			t[i] = 0
+			pt.set(t, i, 0)
 			// INVLPG also flushes the paging-structure caches (SDM 4.10.4.1),
 			// so the CPU forgets the freed table.
 			pt.invlpg(eBase)
+			pt.freeTable(child)
 			pt.Frames.Free(child)
 			op.tables++
 		}
@@ -240,4 +244,40 @@ func (pt *PageTable) walkRange(start, end VAddr, op *rangeOp) {
 		return
 	}
 	pt.walk(pt.Root, 4, 0, start, end, op)
+}
+
+// EntryIO is implemented by a Phys whose entries must be written through
+// the hypervisor and translated (classic PV).
+type EntryIO interface {
+	Get(t *[512]uint64, i uint64) uint64
+	Set(t *[512]uint64, i uint64, e uint64)
+	NewTable(f PAddr)
+	FreeTable(f PAddr)
+}
+
+func (pt *PageTable) get(t *[512]uint64, i uint64) uint64 {
+	if io := pt.IO; io != nil {
+		return io.Get(t, i)
+	}
+	return t[i]
+}
+
+func (pt *PageTable) set(t *[512]uint64, i uint64, e uint64) {
+	if io := pt.IO; io != nil {
+		io.Set(t, i, e)
+		return
+	}
+	t[i] = e
+}
+
+func (pt *PageTable) newTable(f PAddr) {
+	if io := pt.IO; io != nil {
+		io.NewTable(f)
+	}
+}
+
+func (pt *PageTable) freeTable(f PAddr) {
+	if io := pt.IO; io != nil {
+		io.FreeTable(f)
+	}
 }
