@@ -56,6 +56,8 @@ var counts struct {
 	// copyFaults: faults in a copy to or from program memory that became
 	// EFAULT (uaccess.go)
 	copyFaults uint64
+	// hypercalls the kernel made for the program (PV: pvProgramHypercall)
+	hypercalls uint64
 }
 
 // stepTSC[i] is the TSC when boot step i began, and the last element

@@ -217,3 +217,56 @@ func pvStorePage() (pfn, port uint64, page uintptr, ok bool) {
 	p, found := pv.PFNOf(pv.M2PTable(), pv.P2MTable(), pv.MFN(pv.StartInfo.StoreMFN))
 	return uint64(p), uint64(pv.StartInfo.StoreEvtchn), p.Addr(), found && p != 0
 }
+
+// Hypercalls from the program. Under PVH the Go program runs at ring 0,
+// and code of ours that runs in it (package kernel's init, the smoke
+// test, packages evtchn and gnttab) calls Xen through the hypercall page
+// directly. In PV guest-user mode the page's SYSCALL is not a hypercall:
+// Xen bounces it to the syscall callback like any system call, with the
+// hypercall's number in RAX. The return address tells the two apart: a
+// SYSCALL that returns into the hypercall page came from a stub there, so
+// the kernel makes the call on the program's behalf, with its arguments
+// (RDI, RSI, RDX, R10, R8: xen/include/public/arch-x86/xen-x86_64.h) and
+// its pointers, which are valid in guest-kernel mode too (one page
+// table). The ones that would take the kernel's own state from it are
+// refused with -EPERM, as Linux's privcmd refuses them to a process.
+var pvKernelOnlyHypercalls = [...]struct {
+	nr  uintptr
+	why string
+}{
+	{hypercall.HYPERVISOR_set_trap_table, "the kernel's trap table"},
+	{hypercall.HYPERVISOR_mmu_update, "page tables are the kernel's"},
+	{hypercall.HYPERVISOR_set_gdt, "the kernel's descriptors"},
+	{hypercall.HYPERVISOR_stack_switch, "the kernel's stacks"},
+	{hypercall.HYPERVISOR_set_callbacks, "the kernel's entries"},
+	{hypercall.HYPERVISOR_fpu_taskswitch, "the FPU state the kernel saves"},
+	{hypercall.HYPERVISOR_update_descriptor, "the kernel's descriptors"},
+	{hypercall.HYPERVISOR_multicall, "could hold any of these"},
+	{hypercall.HYPERVISOR_update_va_mapping, "page tables are the kernel's"},
+	{hypercall.HYPERVISOR_vm_assist, "changes how the kernel's page tables work"},
+	{hypercall.HYPERVISOR_iret, "only the kernel returns to the program"},
+	{hypercall.HYPERVISOR_set_segment_base, "FS is set with arch_prctl"},
+	{hypercall.HYPERVISOR_mmuext_op, "page tables are the kernel's"},
+	{hypercall.HYPERVISOR_callback_op, "the kernel's entries"},
+}
+
+// pvProgramHypercall makes the hypercall the program asked for, if the
+// system call in f came from the hypercall page, and reports whether it
+// did; f.rax gets Xen's result.
+func pvProgramHypercall(f *frame) bool {
+	page := uint64(hypercall.Page())
+	if !pvMode || page == 0 || f.rcx < page || f.rcx >= page+hypercall.PageSize {
+		return false
+	}
+	counts.hypercalls++
+	nr := uintptr(f.rax)
+	for _, k := range pvKernelOnlyHypercalls {
+		if k.nr == nr {
+			e := -int64(hypercall.EPERM)
+			f.rax = uint64(e)
+			return true
+		}
+	}
+	f.rax = uint64(hypercall.Call(nr, uintptr(f.rdi), uintptr(f.rsi), uintptr(f.rdx), uintptr(f.r10), uintptr(f.r8)))
+	return true
+}

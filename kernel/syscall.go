@@ -92,6 +92,10 @@ var (
 // syscallGo is called by syscallEntry with the caller's saved registers.
 func syscallGo(f *frame) {
 	checkFS(f, "system call", f.rax)
+	if pvProgramHypercall(f) { // PV: a hypercall the program made (pv.go)
+		beforeUserReturn(f)
+		return
+	}
 	nr := f.rax
 	counts.syscalls++
 	checkG(f, nr)
