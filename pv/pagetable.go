@@ -41,12 +41,13 @@ import (
 // Entry reads the table itself (mapped read-only at its 1:1 address), so
 // an entry with a queued write would read stale. Each queued write also
 // sets a bit for its entry in dirty (per table; a few tables at a time):
-// Entry flushes first when its entry's bit is set. mm reads an entry it
-// has written only when it checks whether a table emptied (a munmap that
-// frees tables flushes once per table level). The queue also flushes when
-// it is full or a further table would be dirty, and Zero flushes first
-// when its frame is a table FreeTable queued (its mapping is still
-// read-only until the queue is submitted and its TLB entry dropped).
+// Entry submits the queue first when its entry's bit is set. mm reads an
+// entry it has written only when it checks whether a table emptied (a
+// munmap that frees tables submits once more per table level). The queue
+// is also submitted when it is full or a further table would be dirty;
+// invalidations wait for Flush. Zero flushes first when its frame is a
+// table FreeTable handed back in this batch: its 1:1 mapping is read-only
+// until the queue is submitted, and in the TLB until the INVLPG.
 //
 // Every prefix of the queue is a state Xen accepts, because mm hands
 // tables over in order (Zero, NewTable, link; unlink, FreeTable), so a
@@ -158,7 +159,7 @@ func (t *PageTables) raw(table PFN, i uint64) uint64 {
 		if d := &t.dirty[k]; d.table == table {
 			if d.bits[i/64&7]&(1<<(i%64)) != 0 {
 				t.Stats.ReadFlushes++
-				t.Flush()
+				t.submit()
 			}
 			break
 		}
@@ -239,15 +240,8 @@ func (t *PageTables) Invlpg(va mm.VAddr) {
 // Flush submits the queued mmu_update requests in order, then the TLB
 // invalidations.
 func (t *PageTables) Flush() {
-	if t.nq > 0 {
-		n := min(t.nq, queueLen)
-		t.nq, t.nd, t.nf = 0, 0, 0
-		t.Stats.MMUUpdateCalls++
-		t.Stats.MMUUpdateReqs += uint64(n)
-		if done, rc := t.m.MMUUpdate(t.q[:n]); rc != 0 || done != n {
-			t.failUpdate(done, n, rc)
-		}
-	}
+	t.submit()
+	t.nf = 0
 	if t.ni == 0 && !t.flushAll {
 		return
 	}
@@ -274,16 +268,30 @@ func (t *PageTables) Flush() {
 	}
 }
 
+// submit hands the queued mmu_update requests to Xen, in one batch. The
+// TLB invalidations stay queued: until Flush only the kernel runs, and it
+// reaches the pages whose entries changed only through Zero, which
+// flushes first for a freed table (a data frame's 1:1 mapping never
+// changes).
+func (t *PageTables) submit() {
+	if t.nq == 0 {
+		return
+	}
+	n := min(t.nq, queueLen)
+	t.nq, t.nd = 0, 0
+	t.Stats.MMUUpdateCalls++
+	t.Stats.MMUUpdateReqs += uint64(n)
+	if done, rc := t.m.MMUUpdate(t.q[:n]); rc != 0 || done != n {
+		t.failUpdate(done, n, rc)
+	}
+}
+
 // queue appends the request *ma = x, where ma is entry i of table (at
 // machine frame m), and marks the entry dirty.
 func (t *PageTables) queue(m MFN, table PFN, i, x uint64) {
 	d := t.dirtyFor(table)
-	if t.nq >= queueLen {
-		t.Flush()
-		d = t.dirtyFor(table)
-	}
-	if d == nil {
-		t.Flush()
+	if t.nq >= queueLen || d == nil {
+		t.submit()
 		d = t.dirtyFor(table)
 	}
 	t.q[t.nq&(queueLen-1)] = hypercall.MMUUpdate{Ptr: m.MA(i*8) | hypercall.MMU_NORMAL_PT_UPDATE, Val: x}

@@ -337,3 +337,103 @@ func TestXenSimRules(t *testing.T) {
 		t.Fatal("load after unmap and INVLPG succeeded")
 	}
 }
+
+// TestPVHypercalls counts the hypercalls of common operations: they are
+// batched, not one per page.
+func TestPVHypercalls(t *testing.T) {
+	e := newPVEnv(nil)
+	sp := e.sp
+	a, r := sp.Mmap(0, 64*mm.PageSize, mm.ProtRead|mm.ProtWrite, anon)
+	if r != 0 {
+		t.Fatal(mm.ErrnoName(r))
+	}
+	type count struct{ mmu, reqs, ext, ops int }
+	measure := func(what string, max count, fn func()) {
+		t.Helper()
+		before := e.sim.calls
+		fn()
+		c := e.sim.calls
+		got := count{c.mmu - before.mmu, c.reqs - before.reqs, c.ext - before.ext, c.ops - before.ops}
+		t.Logf("%-36s %d mmu_update (%d requests), %d mmuext_op (%d ops)", what+":", got.mmu, got.reqs, got.ext, got.ops)
+		if got.mmu > max.mmu || got.ext > max.ext {
+			t.Errorf("%s: %d mmu_update and %d mmuext_op calls, want at most %d and %d", what, got.mmu, got.ext, max.mmu, max.ext)
+		}
+		if len(e.sim.problems) > 0 {
+			t.Fatalf("%s: %s", what, e.sim.problems)
+		}
+	}
+	measure("first fault (2 new tables)", count{mmu: 1}, func() { e.access(a, true, 1) })
+	measure("fault", count{mmu: 1}, func() { e.access(a+mm.PageSize, true, 1) })
+	for k := 2; k < 64; k++ {
+		e.access(a+mm.VAddr(k)*mm.PageSize, true, 1)
+	}
+	measure("mprotect 64 present pages", count{mmu: 1, ext: 1}, func() { sp.Mprotect(a, 64*mm.PageSize, mm.ProtRead) })
+	measure("mprotect 1 present page", count{mmu: 1, ext: 1}, func() { sp.Mprotect(a, mm.PageSize, mm.ProtNone) })
+	measure("madvise DONTNEED 16 pages", count{mmu: 1, ext: 1}, func() { sp.Madvise(a+16*mm.PageSize, 16*mm.PageSize, mm.MADV_DONTNEED) })
+	measure("munmap 48 present pages, 2 tables", count{mmu: 3, ext: 1}, func() { sp.Munmap(a, 64*mm.PageSize) })
+	measure("munmap of nothing", count{}, func() { sp.Munmap(a, 64*mm.PageSize) })
+}
+
+// The backend runs in the kernel's page-fault and mmap paths: no heap.
+func TestPVNoAllocs(t *testing.T) {
+	e := newPVEnv(nil)
+	sp := e.sp
+	res, _ := sp.Mmap(0, 64<<20, mm.ProtNone, anon)
+	faults := 0
+	for _, tc := range []struct {
+		name string
+		fn   func()
+	}{
+		{"commit, touch, protect, scavenge, release", func() {
+			a, _ := sp.Mmap(res+8<<20, 1<<20, mm.ProtRead|mm.ProtWrite, anon|mm.MAP_FIXED)
+			for va := a; va < a+1<<20; va += 64 << 10 {
+				if sp.Fault(va, true) == 0 {
+					faults++
+				}
+			}
+			sp.Mprotect(a, 1<<20, mm.ProtNone)
+			sp.Mprotect(a, 1<<20, mm.ProtRead)
+			sp.Madvise(a, 1<<20, mm.MADV_DONTNEED)
+			sp.Fault(a, false)
+			sp.Munmap(a, 1<<20)
+		}},
+		{"SetWritable", func() {
+			e.pt.SetWritable(e.first, false)
+			e.pt.SetWritable(e.first, true)
+			e.pt.Flush()
+		}},
+	} {
+		if n := testing.AllocsPerRun(50, tc.fn); n != 0 {
+			t.Errorf("%s: %v allocations per run, want 0", tc.name, n)
+		}
+	}
+	if faults < 50*16 || len(e.sim.problems) > 0 {
+		t.Fatalf("%d faults, want %d; problems: %v", faults, 50*16, e.sim.problems)
+	}
+}
+
+// SetWritable changes one 1:1 mapping, and invalidates it.
+func TestPVSetWritable(t *testing.T) {
+	e := newPVEnv(nil)
+	va := uint64(e.first.Addr())
+	if !e.sim.store(va, 7) {
+		t.Fatal("store before")
+	}
+	e.pt.SetWritable(e.first, false)
+	e.pt.SetWritable(e.first+1, false)
+	e.pt.Flush()
+	if e.sim.store(va, 8) {
+		t.Fatal("store through a read-only 1:1 mapping succeeded (stale TLB entry?)")
+	}
+	if w, ok := e.sim.load(va); !ok || w != 7 {
+		t.Fatalf("load = %d %v", w, ok)
+	}
+	if e.pt.Stats.MMUUpdateCalls != 1 || e.pt.Stats.MMUUpdateReqs != 2 || e.pt.Stats.MMUExtCalls != 1 {
+		t.Errorf("two pages: %+v, want one batch of 2 and one mmuext_op", e.pt.Stats)
+	}
+	e.pt.SetWritable(e.first, true)
+	e.pt.Flush()
+	if !e.sim.store(va, 9) || len(e.sim.problems) > 0 {
+		t.Fatalf("store after SetWritable(true): %v", e.sim.problems)
+	}
+}

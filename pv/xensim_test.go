@@ -97,7 +97,7 @@ const (
 	pteAvailHi  = 0x7ff << 52
 	pteNX       = 1 << 63
 	allowedBits = pteP | pteRW | pteUS | pteA | pteD | pteAvail | pteAvailHi | pteNX // base_disallow_mask's complement
-	l1tfSafe    = 1 << 44                                                        // non-present addresses must be 0 or above
+	l1tfSafe    = 1 << 44                                                            // non-present addresses must be 0 or above
 )
 
 // newXenSim makes a machine of nMachine frames and a guest of nrPages
