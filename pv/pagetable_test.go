@@ -14,8 +14,8 @@ import (
 // keeps stale TLB entries until they are invalidated.
 
 const (
-	simPages   = 4096 // a 16 MiB guest
-	simMachine = 3*simPages + 64
+	simPages   = 1024 // a 4 MiB guest
+	simMachine = 2*simPages + 64
 	simTables  = 8 // the builder's tables start here; frames below are the "image"
 	spaceLo    = mm.VAddr(64 << 30)
 	spaceHi    = spaceLo + 4<<30
@@ -72,6 +72,11 @@ func (e *pvEnv) access(va mm.VAddr, write bool, v uint64) (uint64, int) {
 // requests, faults in the kernel's own accesses, Fatal) and wrong contents
 // the program would see.
 func (e *pvEnv) workload() []string {
+	bad := e.workloadSteps()
+	return append(append([]string(nil), e.sim.problems...), bad...)
+}
+
+func (e *pvEnv) workloadSteps() []string {
 	var bad []string
 	fail := func(f string, a ...any) { bad = append(bad, fmt.Sprintf(f, a...)) }
 	sp := e.sp
@@ -168,8 +173,7 @@ func (e *pvEnv) workload() []string {
 	if got := e.fr.FreeCount(); got != e.free0 {
 		fail("at the end %d frames free, want %d", got, e.free0)
 	}
-	bad = append(bad, e.checkFreeFrames()...)
-	return append(e.sim.problems, bad...)
+	return append(bad, e.checkFreeFrames()...)
 }
 
 // checkFreeFrames checks every frame the allocator holds is what a fresh
