@@ -121,15 +121,16 @@ type PageTables struct {
 	root PFN
 	m    Machine
 
+	// Counts are uint, so that the compiler proves every index in range.
 	q        [queueLen]hypercall.MMUUpdate
-	nq       int
+	nq       uint
 	dirty    [maxDirty]dirtyTable
-	nd       int
+	nd       uint
 	invl     [maxInvl]uint64
-	ni       int
+	ni       uint
 	flushAll bool
 	freed    [maxFreed]PFN
-	nf       int
+	nf       uint
 	ext      [maxInvl]hypercall.MMUExtOp
 
 	Stats Stats
@@ -155,7 +156,7 @@ func (t *PageTables) Entry(table mm.PAddr, i uint64) uint64 {
 // raw returns the entry as Xen holds it, after submitting a queued write
 // to it.
 func (t *PageTables) raw(table PFN, i uint64) uint64 {
-	for k := 0; k < t.nd && k < maxDirty; k++ {
+	for k := uint(0); k < t.nd && k < maxDirty; k++ {
 		if d := &t.dirty[k]; d.table == table {
 			if d.bits[i/64&7]&(1<<(i%64)) != 0 {
 				t.Stats.ReadFlushes++
@@ -187,7 +188,7 @@ func (t *PageTables) SetEntry(table mm.PAddr, i, e uint64) {
 // back and its 1:1 mapping is not yet writable again.
 func (t *PageTables) Zero(p mm.PAddr) {
 	f := PFN(p >> mm.PageShift)
-	for k := 0; k < t.nf && k < maxFreed; k++ {
+	for k := uint(0); k < t.nf && k < maxFreed; k++ {
 		if t.freed[k] == f {
 			t.Stats.ReadFlushes++
 			t.Flush()
@@ -215,7 +216,7 @@ func (t *PageTables) FreeTable(p mm.PAddr) {
 	}
 	f := PFN(p >> mm.PageShift)
 	t.setDirect(f, true, true)
-	t.freed[t.nf&(maxFreed-1)] = f
+	t.freed[t.nf%maxFreed] = f
 	t.nf++
 }
 
@@ -245,7 +246,7 @@ func (t *PageTables) Flush() {
 	if t.ni == 0 && !t.flushAll {
 		return
 	}
-	n := 0
+	n := uint(0)
 	if t.flushAll {
 		t.ext[0] = hypercall.MMUExtOp{Cmd: hypercall.MMUEXT_TLB_FLUSH_LOCAL}
 		n = 1
@@ -257,14 +258,10 @@ func (t *PageTables) Flush() {
 	t.ni, t.flushAll = 0, false
 	t.Stats.MMUExtCalls++
 	t.Stats.MMUExtOps += uint64(n)
-	if done, rc := t.m.MMUExtOp(t.ext[:n]); rc != 0 || done != n {
+	n = min(n, maxInvl)
+	if done, rc := t.m.MMUExtOp(t.ext[:n]); rc != 0 || done != int(n) {
 		var b [96]byte
-		m := numfmt.AppendInt(b[:0], int64(rc))
-		m = append(m, " after "...)
-		m = numfmt.AppendInt(m, int64(done))
-		m = append(m, " of "...)
-		m = numfmt.AppendInt(m, int64(n))
-		t.m.Fatal("pv page tables: mmuext_op (TLB invalidation) = ", m)
+		t.m.Fatal("pv page tables: mmuext_op (TLB invalidation) = ", appendResult(b[:0], rc, done, int(n)))
 	}
 }
 
@@ -281,8 +278,8 @@ func (t *PageTables) submit() {
 	t.nq, t.nd = 0, 0
 	t.Stats.MMUUpdateCalls++
 	t.Stats.MMUUpdateReqs += uint64(n)
-	if done, rc := t.m.MMUUpdate(t.q[:n]); rc != 0 || done != n {
-		t.failUpdate(done, n, rc)
+	if done, rc := t.m.MMUUpdate(t.q[:n]); rc != 0 || done != int(n) {
+		t.failUpdate(done, int(n), rc)
 	}
 }
 
@@ -294,14 +291,14 @@ func (t *PageTables) queue(m MFN, table PFN, i, x uint64) {
 		t.submit()
 		d = t.dirtyFor(table)
 	}
-	t.q[t.nq&(queueLen-1)] = hypercall.MMUUpdate{Ptr: m.MA(i*8) | hypercall.MMU_NORMAL_PT_UPDATE, Val: x}
+	t.q[t.nq%queueLen] = hypercall.MMUUpdate{Ptr: m.MA(i*8) | hypercall.MMU_NORMAL_PT_UPDATE, Val: x}
 	t.nq++
 	d.bits[i/64&7] |= 1 << (i % 64)
 }
 
 // dirtyFor returns table's dirty bits, adding it if there is room, or nil.
 func (t *PageTables) dirtyFor(table PFN) *dirtyTable {
-	for k := 0; k < t.nd && k < maxDirty; k++ {
+	for k := uint(0); k < t.nd && k < maxDirty; k++ {
 		if t.dirty[k].table == table {
 			return &t.dirty[k]
 		}
@@ -309,7 +306,7 @@ func (t *PageTables) dirtyFor(table PFN) *dirtyTable {
 	if t.nd >= maxDirty {
 		return nil
 	}
-	d := &t.dirty[t.nd]
+	d := &t.dirty[t.nd%maxDirty]
 	*d = dirtyTable{table: table}
 	t.nd++
 	return d
@@ -385,12 +382,7 @@ func (t *PageTables) toMM(x uint64) uint64 {
 // failUpdate reports a refused mmu_update batch: Xen applied done of n.
 func (t *PageTables) failUpdate(done, n, rc int) {
 	var b [160]byte
-	m := numfmt.AppendInt(b[:0], int64(rc))
-	m = append(m, " after "...)
-	m = numfmt.AppendInt(m, int64(done))
-	m = append(m, " of "...)
-	m = numfmt.AppendInt(m, int64(n))
-	m = append(m, " requests"...)
+	m := appendResult(b[:0], rc, done, n)
 	if done >= 0 && done < n && done < queueLen {
 		r := t.q[done]
 		m = append(m, "; refused: entry at machine address "...)
@@ -399,6 +391,15 @@ func (t *PageTables) failUpdate(done, n, rc int) {
 		m = numfmt.AppendHex64(m, r.Val)
 	}
 	t.m.Fatal("pv page tables: mmu_update = ", m)
+}
+
+// appendResult formats a batch hypercall's result: "rc after done of n".
+func appendResult(b []byte, rc, done, n int) []byte {
+	b = numfmt.AppendInt(b, int64(rc))
+	b = append(b, " after "...)
+	b = numfmt.AppendInt(b, int64(done))
+	b = append(b, " of "...)
+	return numfmt.AppendInt(b, int64(n))
 }
 
 func (t *PageTables) fatal(msg string, v uint64) {

@@ -273,6 +273,9 @@ func TestPVWrongBackends(t *testing.T) {
 			if !strings.Contains(all, tc.symptom) {
 				t.Fatalf("%q: no %q among %d problems:\n%s", tc.mistake, tc.symptom, len(bad), strings.Join(bad[:min(len(bad), 8)], "\n"))
 			}
+			if strings.Contains(all, "refused") && !strings.Contains(all, "Fatal: pv page tables: mmu_update = -22 after ") {
+				t.Errorf("a refused request was not reported with Fatal:\n%s", all)
+			}
 			t.Logf("caught: %s", bad[0])
 		})
 	}
