@@ -32,11 +32,15 @@ import (
 //
 // SetEntry, NewTable, FreeTable and Invlpg only queue: mmu_update requests
 // in q, addresses to invalidate in invl. Flush (mm calls it at the end of
-// every operation) submits the requests in order in one mmu_update (Xen
-// applies them in order, so a frame made read-only by one request may be
-// linked as a table by the next), then the invalidations in one
-// mmuext_op. A munmap of 64 present pages in one table is one mmu_update
-// and one mmuext_op.
+// every operation) submits the requests in order, queueLen to an
+// mmu_update (Xen applies them in order, so a frame made read-only by one
+// request may be linked as a table by the next), then the invalidations
+// in one mmuext_op. A munmap of 64 present pages in one table is one
+// mmu_update and one mmuext_op; a first fault that needs two new tables
+// one mmu_update of 5 requests (TestPVHypercalls).
+//
+// Invalidations are local: mm's caller runs on one vCPU at a time, as
+// under PVH, where INVLPG is local too.
 //
 // Entry reads the table itself (mapped read-only at its 1:1 address), so
 // an entry with a queued write would read stale. Each queued write also
