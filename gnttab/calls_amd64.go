@@ -20,6 +20,9 @@ import (
 //
 //go:nosplit
 func SetupTable(mfns []uint64) (status Status, rc int) {
+	if len(mfns) == 0 {
+		return 0, 0
+	}
 	a := SetupTableArg{Dom: hypercall.DOMID_SELF, NrFrames: uint32(len(mfns)), FrameList: uint64(uintptr(unsafe.Pointer(&mfns[0])))}
 	rc = hypercall.GrantTableOp(GNTTABOP_setup_table, unsafe.Pointer(&a), 1)
 	return a.Status, rc

@@ -28,16 +28,26 @@ var (
 	kspace mm.Space // the kernel's, [kernelLo, mm.UserLimit); same page table
 )
 
-// identity is mm.Phys for identity-mapped RAM.
+// identity is mm.Phys for identity-mapped RAM: entries are plain loads
+// and stores, the TLB is the CPU's. mm.Phys holds a *identity (&phys, the
+// address of a global: no write barrier, and no compiler-made wrapper that
+// could panic on a nil receiver).
 type identity struct{}
 
-func (identity) Table(p mm.PAddr) *[512]uint64 { return (*[512]uint64)(at(uintptr(p))) }
-func (identity) Zero(p mm.PAddr)               { clear((*[4096]byte)(at(uintptr(p)))[:]) }
+var phys identity
 
-func invlpgVA(va mm.VAddr) { invlpg(uintptr(va)) }
+func (identity) Table(p mm.PAddr) *[512]uint64 { return (*[512]uint64)(at(uintptr(p))) }
+
+func (*identity) Entry(t mm.PAddr, i uint64) uint64 { return identity{}.Table(t)[i&511] }
+func (*identity) SetEntry(t mm.PAddr, i, e uint64)  { identity{}.Table(t)[i&511] = e }
+func (*identity) Zero(p mm.PAddr)                   { clear((*[4096]byte)(at(uintptr(p)))[:]) }
+func (*identity) NewTable(mm.PAddr)                 {}
+func (*identity) FreeTable(mm.PAddr)                {}
+func (*identity) Invlpg(va mm.VAddr)                { invlpg(uintptr(va)) }
+func (*identity) Flush()                            {}
 
 func initSpace() {
-	space.PT = mm.PageTable{Root: mm.PAddr(pvh.PageTables()), Phys: identity{}, Frames: &frames, Invlpg: invlpgVA}
+	space.PT = mm.PageTable{Root: mm.PAddr(pvh.PageTables()), Phys: &phys, Frames: &frames}
 	space.Lo = userLo
 	space.Hi = userHi
 	kspace.PT = space.PT

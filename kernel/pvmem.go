@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"github.com/goxen/goxen/hypercall"
 	"github.com/goxen/goxen/kernel/mm"
 	"github.com/goxen/goxen/pv"
 )
@@ -33,42 +32,34 @@ func pvInitMemory() {
 	initSpacePV()
 }
 
+// pvTables is the PV page-table backend of the address spaces: entries
+// written by Xen through the P2M, page-table pages kept read-only.
+var pvTables pv.PageTables
+
+// initSpacePV is initSpace for PV: the same ranges, rooted at the
+// bootstrap L4 (pt_base), with package pv's backend.
+func initSpacePV() {
+	pvTables.Init(pv.P2MTable(), pv.M2PTable(), pv.PFN(pv.StartInfo.PTBase>>12), nil)
+	initSpace()
+	space.PT.Root = pvTables.Root()
+	space.PT.Phys = &pvTables
+	kspace.PT = space.PT
+}
+
 // pvProtectImage maps the image's text and read-only data without write
-// permission. Guest-user mode is ring 3, which honours read-only pages
-// without CR0.WP, so a write there becomes SIGSEGV as under PVH; the
-// kernel, in ring 3 too, cannot write them either.
+// permission, in one batch. Guest-user mode is ring 3, which honours
+// read-only pages without CR0.WP, so a write there becomes SIGSEGV as
+// under PVH; the kernel, in ring 3 too, cannot write them either.
 func pvProtectImage() {
 	// kernel:nopanic nImageSegs <= len(imageSegs): zeroBSS stops there
 	segs := imageSegs[:nImageSegs]
-	p2m := pv.P2MTable()
 	var ro uint64
 	for p := imageStart; p < imageEnd; p += mm.PageSize {
-		if !readOnlyPage(segs, p) {
-			continue
+		if readOnlyPage(segs, p) {
+			pvTables.SetWritable(pv.PFN(p>>12), false)
+			ro++
 		}
-		m, ok := p2m.MFN(pv.PFN(p >> 12))
-		if !ok {
-			fatal("image page outside the P2M", nil)
-		}
-		if rc := hypercall.UpdateVAMapping(p, m.MA(0)|hypercall.PTE_P|hypercall.PTE_A|hypercall.PTE_US, hypercall.UVMF_NONE); rc != 0 {
-			pvFatal("update_va_mapping(read-only image) = ", rc)
-		}
-		ro++
 	}
-	op := [1]hypercall.MMUExtOp{{Cmd: hypercall.MMUEXT_TLB_FLUSH_LOCAL}}
-	if _, rc := hypercall.MMUExtOpBatch(op[:]); rc != 0 {
-		pvFatal("mmuext_op(TLB_FLUSH_LOCAL) = ", rc)
-	}
+	pvTables.Flush()
 	klog().s("image: ").dec(int64(ro * 4)).s(" KiB of text and read-only data mapped read-only").print()
-}
-
-// initSpacePV is initSpace for PV: the same ranges, rooted at the
-// bootstrap L4, with package pv's backend.
-func initSpacePV() {
-	initSpace()
-	space.PT.Root = mm.PAddr(pv.StartInfo.PTBase) // TODO(pv backend)
-	space.PT.Phys = pvPhys{}
-	space.PT.IO = pvPhys{}
-	space.PT.Invlpg = pvInvlpg
-	kspace.PT = space.PT
 }

@@ -82,8 +82,10 @@ var wbRoots = []struct {
 	{"github.com/goxen/goxen/kernel.onEvent", "evtchn.Scan callback", false},
 	{"github.com/goxen/goxen/pvh.(*PhysMem).Contains", "startinfo.Memory (its itab holds the pointer wrappers), at boot", true},
 	{"github.com/goxen/goxen/pvh.(*PhysMem).ReadAt", "startinfo.Memory, at boot", true},
-	{"github.com/goxen/goxen/kernel.(*identity).Table", "mm.Phys, in page faults and mmap", false},
+	{"github.com/goxen/goxen/kernel.(*identity).Entry", "mm.Phys, in page faults and mmap", false},
+	{"github.com/goxen/goxen/kernel.(*identity).SetEntry", "mm.Phys, in page faults and mmap", false},
 	{"github.com/goxen/goxen/kernel.(*identity).Zero", "mm.Phys, in page faults and mmap", false},
+	{"github.com/goxen/goxen/kernel.(*identity).Invlpg", "mm.Phys, in page faults and mmap", false},
 }
 
 // wbPVHEntry is the one root nothing in the binary refers to.
@@ -519,11 +521,8 @@ var panicAllowed = map[string]string{
 		"the bad-base panic needs a base outside 2..36 (the kernel's callers pass 10)",
 	"internal/strconv.formatBase10": "the standard library's: indices stay inside its buffer (see formatBits)",
 	"internal/strconv.AppendUint":   "the standard library's: see formatBits",
-	"kernel.(*identity).Table": "a compiler-made pointer wrapper: panics only for a nil receiver, and " +
-		"mm.Phys holds identity{} by value (never nil)",
-	"kernel.(*identity).Zero": "a compiler-made pointer wrapper; see (*identity).Table",
-	"pvh.(*PhysMem).Contains": "a compiler-made pointer wrapper: startinfo.Memory holds a PhysMem value",
-	"pvh.(*PhysMem).ReadAt":   "a compiler-made pointer wrapper; see (*PhysMem).Contains",
+	"pvh.(*PhysMem).Contains":       "a compiler-made pointer wrapper: startinfo.Memory holds a PhysMem value",
+	"pvh.(*PhysMem).ReadAt":         "a compiler-made pointer wrapper; see (*PhysMem).Contains",
 }
 
 // nopanicMarker finds the "kernel:nopanic" reason at path:line.

@@ -43,6 +43,12 @@
 //     tables, filled in the padding, made read-only and hooked into the
 //     bootstrap L2 with one batch of mmu_update (plan.go).
 //
+// After boot, package mm edits the page tables through PageTables
+// (pagetable.go): entries translated through the P2M and M2P and written
+// by batched mmu_update, page-table pages read-only in the 1:1 map, TLB
+// entries dropped with mmuext_op. Host tests drive it against a simulated
+// Xen that enforces the page-type rules (xensim_test.go).
+//
 // A trap is reported on the console with its vector, error code, RIP and,
 // for a page fault, CR2 from vcpu_info.arch.cr2, and the domain is
 // crashed (trap.go). Events stay masked while the guest runs. Idle

@@ -70,4 +70,9 @@
 // become empty, but only those lying wholly inside the Space's [Lo, Hi),
 // so the kernel's own tables are never touched. After changing a present
 // entry the CPU's cached copy must be dropped with INVLPG.
+//
+// Every entry is read and written through Phys, never through a pointer
+// into the table, and every operation ends with Phys.Flush: under PVH the
+// kernel's Phys stores entries directly, while a classic PV guest's (in
+// package pv) translates frame numbers and has Xen write them in batches.
 package mm

@@ -252,6 +252,12 @@ func fuzzTouch(t *testing.T, e *env, m *model, step int, va VAddr, write, spurio
 // fuzzCheck verifies the invariants against the model.
 func fuzzCheck(t *testing.T, e *env, m *model, step int) {
 	s := e.sp
+	if e.phys.dirty {
+		t.Fatalf("step %d: the operation changed the page table and did not Flush", step)
+	}
+	if want := e.countTables() - e.tables; e.phys.tables != want {
+		t.Fatalf("step %d: %d tables handed over by NewTable/FreeTable, %d in the page table", step, e.phys.tables, want)
+	}
 	got, want := s.Regions(), m.regions()
 	same := len(got) == len(want)
 	for i := 0; same && i < len(got); i++ {

@@ -24,17 +24,31 @@ const (
 	tableFlags = PTEPresent | PTEWrite | PTEUser
 )
 
-// Phys gives the memory manager access to physical frames. In the kernel,
-// RAM is identity mapped and the implementation turns a PAddr into a
-// pointer; host tests back it with a large slice.
+// Phys is the memory manager's access to page tables and physical frames.
+// Every read and write of a page-table entry goes through it, so that the
+// implementation may translate and route them: in the kernel under PVH,
+// RAM is identity mapped and entries are plain loads and stores; in a
+// classic PV guest entries hold machine frame numbers, page-table pages
+// are read-only and Xen writes every entry (package pv); host tests back
+// it with a large slice. The entries Entry returns and SetEntry takes are
+// always in this package's terms: their address bits are a PAddr.
+//
+// A page-table operation (Map, Unmap, a range operation) ends with Flush:
+// an implementation may queue SetEntry, Invlpg and the table hand-overs
+// until then, as long as Entry never returns a stale entry.
 type Phys interface {
-	Table(p PAddr) *[512]uint64 // the frame at p seen as a page-table page
-	Zero(p PAddr)               // fill one 4 KiB frame with zeros
+	Entry(table PAddr, i uint64) uint64 // entry i (below 512) of the table at table
+	SetEntry(table PAddr, i, e uint64)  // write entry i of the table at table
+	Zero(p PAddr)                       // fill one 4 KiB frame with zeros
+	NewTable(p PAddr)                   // p, zeroed, is about to be linked in as a table
+	FreeTable(p PAddr)                  // p, unlinked, goes back to the allocator
+	Invlpg(va VAddr)                    // drop the TLB's translation of va (a present entry changed)
+	Flush()                             // every change so far is in effect, the TLB included
 }
 
 // PageTable edits a 4-level x86-64 page table rooted at Root (the value in
-// CR3). New intermediate tables come from Frames. Invlpg, when not nil, is
-// called after a present entry is changed or removed.
+// CR3, a PAddr). New intermediate tables come from Frames. After a present
+// entry is changed or removed, Phys.Invlpg drops the TLB's copy.
 //
 // It shares its tables with the kernel's own large-page (PS) identity
 // mappings and never modifies them: Map and Unmap refuse addresses they
@@ -43,8 +57,6 @@ type PageTable struct {
 	Root   PAddr
 	Phys   Phys
 	Frames *Frames
-	Invlpg func(VAddr)
-	IO     EntryIO
 }
 
 // shift returns log2 of the span of one entry of a level-lvl table
@@ -59,25 +71,25 @@ func canonical(va VAddr) bool {
 	return top == 0 || top == 1<<17-1
 }
 
-func (pt *PageTable) invlpg(va VAddr) {
-	if pt.Invlpg != nil {
-		pt.Invlpg(va)
-	}
-}
-
 // Map maps the 4 KiB page at va to the frame at pa with the given flags
 // (PTEPresent is always added), creating intermediate tables as needed.
 // Errors: EINVAL for an unaligned or non-canonical address, EBUSY when a
 // large-page entry covers va, EEXIST when va is already mapped, ENOMEM when
 // no frame is left for a table (tables created before that stay, empty).
 func (pt *PageTable) Map(va VAddr, pa PAddr, flags uint64) int {
+	r := pt.mapPage(va, pa, flags)
+	pt.Phys.Flush()
+	return r
+}
+
+func (pt *PageTable) mapPage(va VAddr, pa PAddr, flags uint64) int {
 	if va&pageMask != 0 || !canonical(va) || uint64(pa)&^PTEAddrMask != 0 {
 		return EINVAL
 	}
-	t := pt.Phys.Table(pt.Root)
+	t := pt.Root
 	for lvl := 4; lvl > 1; lvl-- {
 		i := index(va, lvl)
-		e := pt.get(t, i)
+		e := pt.Phys.Entry(t, i)
 		switch {
 		case e&PTEPresent == 0 && e != 0:
 			return EBUSY // someone else's non-present entry: leave it
@@ -87,42 +99,43 @@ func (pt *PageTable) Map(va VAddr, pa PAddr, flags uint64) int {
 				return ENOMEM
 			}
 			pt.Phys.Zero(f)
-			pt.newTable(f)
+			pt.Phys.NewTable(f)
 			e = uint64(f) | tableFlags
-			pt.set(t, i, e)
+			pt.Phys.SetEntry(t, i, e)
 		case e&PTEHuge != 0:
 			return EBUSY
 		}
-		t = pt.Phys.Table(PAddr(e & PTEAddrMask))
+		t = PAddr(e & PTEAddrMask)
 	}
 	i := index(va, 1)
-	if pt.get(t, i) != 0 {
+	if pt.Phys.Entry(t, i) != 0 {
 		return EEXIST
 	}
-	pt.set(t, i, uint64(pa) | flags&^PTEAddrMask | PTEPresent)
+	pt.Phys.SetEntry(t, i, uint64(pa)|flags&^PTEAddrMask|PTEPresent)
 	return 0
 }
 
-// leaf returns the table holding the 4 KiB leaf entry for va and its index,
-// or nil when an intermediate entry is missing. A large page covering va is
-// returned as the leaf itself (huge is true).
-func (pt *PageTable) leaf(va VAddr) (t *[512]uint64, i uint64, huge bool) {
+// leaf returns the table holding the 4 KiB leaf entry for va, its index
+// and the entry, or ok false when an intermediate entry is missing. A
+// large page covering va is returned as the leaf itself (huge is true).
+func (pt *PageTable) leaf(va VAddr) (t PAddr, i, e uint64, huge, ok bool) {
 	if !canonical(va) {
-		return nil, 0, false
+		return 0, 0, 0, false, false
 	}
-	t = pt.Phys.Table(pt.Root)
+	t = pt.Root
 	for lvl := 4; lvl > 1; lvl-- {
 		i = index(va, lvl)
-		e := pt.get(t, i)
+		e = pt.Phys.Entry(t, i)
 		if e&PTEPresent == 0 {
-			return nil, 0, false
+			return 0, 0, 0, false, false
 		}
 		if e&PTEHuge != 0 {
-			return t, i, true
+			return t, i, e, true, true
 		}
-		t = pt.Phys.Table(PAddr(e & PTEAddrMask))
+		t = PAddr(e & PTEAddrMask)
 	}
-	return t, index(va, 1), false
+	i = index(va, 1)
+	return t, i, pt.Phys.Entry(t, i), false, true
 }
 
 // Unmap removes the 4 KiB mapping at va and returns the frame it pointed
@@ -130,15 +143,15 @@ func (pt *PageTable) leaf(va VAddr) (t *[512]uint64, i uint64, huge bool) {
 // entry. It leaves large pages alone (ok false), and it does not free
 // intermediate tables that become empty (Space's range operations do).
 func (pt *PageTable) Unmap(va VAddr) (PAddr, bool) {
-	t, i, huge := pt.leaf(va)
-	if t == nil || huge || pt.get(t, i) == 0 {
+	t, i, e, huge, ok := pt.leaf(va)
+	if !ok || huge || e == 0 {
 		return 0, false
 	}
-	e := pt.get(t, i)
-	pt.set(t, i, 0)
+	pt.Phys.SetEntry(t, i, 0)
 	if e&PTEPresent != 0 {
-		pt.invlpg(va &^ pageMask)
+		pt.Phys.Invlpg(va &^ pageMask)
 	}
+	pt.Phys.Flush()
 	return PAddr(e & PTEAddrMask), true
 }
 
@@ -146,12 +159,10 @@ func (pt *PageTable) Unmap(va VAddr) (PAddr, bool) {
 // large-page entry covering va. ok says whether it is present. A held
 // PROT_NONE page comes back as a nonzero entry with ok false.
 func (pt *PageTable) Lookup(va VAddr) (pte uint64, ok bool) {
-	t, i, _ := pt.leaf(va)
-	if t == nil {
+	_, _, e, _, found := pt.leaf(va)
+	if !found {
 		return 0, false
 	}
-	// kernel:nopanic i is 9 bits of an address: below 512
-	e := pt.get(t, i)
 	return e, e&PTEPresent != 0
 }
 
@@ -173,8 +184,7 @@ type rangeOp struct {
 // tpa, whose first entry translates base. Missing intermediate entries are
 // skipped whole, so a range of mostly untouched reservations costs little.
 // Large pages are skipped. Only the lower half (below UserLimit) is walked.
-func (pt *PageTable) walk(tpa PAddr, lvl int, base, start, end VAddr, op *rangeOp) {
-	t := pt.Phys.Table(tpa)
+func (pt *PageTable) walk(t PAddr, lvl int, base, start, end VAddr, op *rangeOp) {
 	sh := shift(lvl)
 	span := VAddr(1) << sh
 	first, last := uint64(0), uint64(511)
@@ -185,8 +195,7 @@ func (pt *PageTable) walk(tpa PAddr, lvl int, base, start, end VAddr, op *rangeO
 		last = uint64(end-1-base) >> sh
 	}
 	for i := first; i <= last; i++ {
-		// kernel:nopanic first <= last < 512: 9 bits of an address
-		e := pt.get(t, i)
+		e := pt.Phys.Entry(t, i)
 		if e == 0 {
 			continue
 		}
@@ -194,15 +203,15 @@ func (pt *PageTable) walk(tpa PAddr, lvl int, base, start, end VAddr, op *rangeO
 		if lvl == 1 {
 			switch op.mode {
 			case opDrop:
-				pt.set(t, i, 0)
+				pt.Phys.SetEntry(t, i, 0)
 				if e&PTEPresent != 0 {
-					pt.invlpg(eBase)
+					pt.Phys.Invlpg(eBase)
 				}
 				pt.Frames.Free(PAddr(e & PTEAddrMask))
 			case opProtect:
-				pt.set(t, i, e&PTEAddrMask | op.flags)
+				pt.Phys.SetEntry(t, i, e&PTEAddrMask|op.flags)
 				if e&PTEPresent != 0 {
-					pt.invlpg(eBase)
+					pt.Phys.Invlpg(eBase)
 				}
 			}
 			op.pages++
@@ -214,70 +223,35 @@ func (pt *PageTable) walk(tpa PAddr, lvl int, base, start, end VAddr, op *rangeO
 		child := PAddr(e & PTEAddrMask)
 		pt.walk(child, lvl-1, eBase, start, end, op)
 		if op.mode == opDrop && eBase >= op.ownLo && op.ownHi > eBase && op.ownHi-eBase >= span &&
-			empty(pt.Phys.Table(child)) {
-			pt.set(t, i, 0)
+			pt.empty(child) {
+			pt.Phys.SetEntry(t, i, 0)
 			// INVLPG also flushes the paging-structure caches (SDM 4.10.4.1),
 			// so the CPU forgets the freed table.
-			pt.invlpg(eBase)
-			pt.freeTable(child)
+			pt.Phys.Invlpg(eBase)
+			pt.Phys.FreeTable(child)
 			pt.Frames.Free(child)
 			op.tables++
 		}
 	}
 }
 
-func empty(t *[512]uint64) bool {
-	for _, e := range t {
-		if e != 0 {
+func (pt *PageTable) empty(t PAddr) bool {
+	for i := uint64(0); i < 512; i++ {
+		if pt.Phys.Entry(t, i) != 0 {
 			return false
 		}
 	}
 	return true
 }
 
-// walkRange runs op over [start, end), which must lie below UserLimit.
+// walkRange runs op over [start, end), which must lie below UserLimit, and
+// flushes.
 func (pt *PageTable) walkRange(start, end VAddr, op *rangeOp) {
 	if end > UserLimit {
 		end = UserLimit
 	}
-	if start >= end {
-		return
+	if start < end {
+		pt.walk(pt.Root, 4, 0, start, end, op)
 	}
-	pt.walk(pt.Root, 4, 0, start, end, op)
-}
-
-// EntryIO is implemented by a Phys whose entries must be written through
-// the hypervisor and translated (classic PV).
-type EntryIO interface {
-	Get(t *[512]uint64, i uint64) uint64
-	Set(t *[512]uint64, i uint64, e uint64)
-	NewTable(f PAddr)
-	FreeTable(f PAddr)
-}
-
-func (pt *PageTable) get(t *[512]uint64, i uint64) uint64 {
-	if io := pt.IO; io != nil {
-		return io.Get(t, i)
-	}
-	return t[i]
-}
-
-func (pt *PageTable) set(t *[512]uint64, i uint64, e uint64) {
-	if io := pt.IO; io != nil {
-		io.Set(t, i, e)
-		return
-	}
-	t[i] = e
-}
-
-func (pt *PageTable) newTable(f PAddr) {
-	if io := pt.IO; io != nil {
-		io.NewTable(f)
-	}
-}
-
-func (pt *PageTable) freeTable(f PAddr) {
-	if io := pt.IO; io != nil {
-		io.FreeTable(f)
-	}
+	pt.Phys.Flush()
 }

@@ -38,10 +38,10 @@ func TestPageTableMapUnmapLookup(t *testing.T) {
 	if pte, _ := pt.Lookup(va); pte&PTEAddrMask != 0x3000 {
 		t.Fatal("refused Map changed the entry")
 	}
-	inv := e.invl
+	inv, fl := e.phys.invl, e.phys.flush
 	pa, ok := pt.Unmap(va)
-	if !ok || pa != 0x3000 || e.invl != inv+1 {
-		t.Fatalf("Unmap = %#x %v, invlpg %d", pa, ok, e.invl-inv)
+	if !ok || pa != 0x3000 || e.phys.invl != inv+1 || e.phys.flush != fl+1 {
+		t.Fatalf("Unmap = %#x %v, invlpg %d, flush %d", pa, ok, e.phys.invl-inv, e.phys.flush-fl)
 	}
 	if _, ok := pt.Lookup(va); ok {
 		t.Fatal("Lookup after Unmap")
@@ -123,16 +123,5 @@ func TestPageTableMapErrors(t *testing.T) {
 	}
 	if _, ok := pt.Lookup(0x6000_0000_0000); ok {
 		t.Fatal("failed Map left a mapping")
-	}
-}
-
-func TestPageTableNilInvlpg(t *testing.T) {
-	e := newEnv(t, 1<<20, testLo, testHi)
-	e.sp.PT.Invlpg = nil
-	if r := e.sp.PT.Map(testLo, 0x3000, 0); r != 0 {
-		t.Fatal(ErrnoName(r))
-	}
-	if _, ok := e.sp.PT.Unmap(testLo); !ok {
-		t.Fatal("Unmap")
 	}
 }

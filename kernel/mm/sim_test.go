@@ -5,7 +5,13 @@ import "testing"
 // simPhys is guest-physical memory for host tests: a slice of words.
 // Fresh memory is filled with garbage so a frame that should have been
 // zeroed and was not shows up.
-type simPhys struct{ mem []uint64 }
+type simPhys struct {
+	mem    []uint64
+	invl   int  // Invlpg calls
+	flush  int  // Flush calls
+	tables int  // NewTable calls minus FreeTable calls
+	dirty  bool // a change since the last Flush
+}
 
 const garbage = 0xa5a5_5a5a_dead_beef
 
@@ -17,9 +23,15 @@ func newSimPhys(size uint64) *simPhys {
 	return m
 }
 
-func (m *simPhys) Table(p PAddr) *[512]uint64 { return (*[512]uint64)(m.mem[p/8 : p/8+512]) }
-func (m *simPhys) Zero(p PAddr)               { clear(m.mem[p/8 : p/8+512]) }
-func (m *simPhys) page(p PAddr) []uint64      { return m.mem[p/8 : p/8+512] }
+func (m *simPhys) Table(p PAddr) *[512]uint64     { return (*[512]uint64)(m.mem[p/8 : p/8+512]) }
+func (m *simPhys) Entry(t PAddr, i uint64) uint64 { return m.Table(t)[i] }
+func (m *simPhys) SetEntry(t PAddr, i, e uint64)  { m.Table(t)[i], m.dirty = e, true }
+func (m *simPhys) Zero(p PAddr)                   { clear(m.mem[p/8 : p/8+512]) }
+func (m *simPhys) NewTable(PAddr)                 { m.tables, m.dirty = m.tables+1, true }
+func (m *simPhys) FreeTable(PAddr)                { m.tables, m.dirty = m.tables-1, true }
+func (m *simPhys) Invlpg(VAddr)                   { m.invl, m.dirty = m.invl+1, true }
+func (m *simPhys) Flush()                         { m.flush, m.dirty = m.flush+1, false }
+func (m *simPhys) page(p PAddr) []uint64          { return m.mem[p/8 : p/8+512] }
 
 // env is a small machine: simulated RAM, a frame allocator over it with the
 // first 64 KiB reserved (the "kernel image"), a page table whose low 1 GiB
@@ -29,7 +41,6 @@ type env struct {
 	phys   *simPhys
 	fr     *Frames
 	sp     *Space
-	invl   int    // Invlpg calls
 	free0  uint64 // free frames once the kernel's tables exist
 	tables int    // tables the kernel made (root, PDPT, PD)
 }
@@ -61,7 +72,7 @@ func newEnv(t testing.TB, ram uint64, lo, hi VAddr) *env {
 	e.tables = 3
 	e.free0 = e.fr.FreeCount()
 	e.sp = &Space{
-		PT: PageTable{Root: root, Phys: e.phys, Frames: e.fr, Invlpg: func(VAddr) { e.invl++ }},
+		PT: PageTable{Root: root, Phys: e.phys, Frames: e.fr},
 		Lo: lo,
 		Hi: hi,
 	}
@@ -150,5 +161,8 @@ func (e *env) checkNoLeak(t testing.TB) {
 	}
 	if b := e.fr.BadFrees(); b != 0 {
 		t.Errorf("BadFrees = %d", b)
+	}
+	if e.phys.tables != 0 {
+		t.Errorf("%d more NewTable than FreeTable calls after unmapping everything", e.phys.tables)
 	}
 }
