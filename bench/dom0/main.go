@@ -257,14 +257,30 @@ func (r *runner) run(s bench.Step, index, memory int, forward bool) *result {
 	res.set("ok", strconv.FormatBool(ok))
 	res.set("bytes", strconv.FormatInt(w.off, 10))
 	if !ok {
-		// What went wrong: the first and last lines of its console.
-		res.logs = append(res.logs, w.head...)
+		// What went wrong: the first and last lines of its console,
+		// those it has not forwarded already.
+		res.logs = appendNew(res.logs, w.head...)
 		if w.tailN > len(w.head) {
 			res.logs = append(res.logs, fmt.Sprintf("0 ... (%d lines)", w.tailN))
-			res.logs = append(res.logs, w.tail...)
+			res.logs = appendNew(res.logs, w.tail...)
 		}
 	}
 	return res
+}
+
+// appendNew appends the lines of more that logs does not hold yet.
+func appendNew(logs []string, more ...string) []string {
+	have := map[string]bool{}
+	for _, l := range logs {
+		have[l] = true
+	}
+	for _, l := range more {
+		if !have[l] {
+			logs = append(logs, l)
+			have[l] = true
+		}
+	}
+	return logs
 }
 
 // watch follows one guest's console log.

@@ -69,3 +69,13 @@ func TestResultFields(t *testing.T) {
 		t.Errorf("the last value wins: %q", r.fields)
 	}
 }
+
+// A failed guest's head and tail lines join its forwarded lines once: a
+// first guest that forwards every line (Forward "") and fails had each
+// line twice in results.md.
+func TestAppendNew(t *testing.T) {
+	got := appendNew([]string{"13.3 goxen: fatal: x"}, "13.3 goxen: fatal: x", "14.0 other", "14.0 other")
+	if strings.Join(got, "|") != "13.3 goxen: fatal: x|14.0 other" {
+		t.Errorf("%q", got)
+	}
+}
