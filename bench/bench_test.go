@@ -165,7 +165,7 @@ func TestFiguresAndTable(t *testing.T) {
 
 	tab := Table(figs, ColumnsOf(s, []Mode{PVH}))
 	for _, want := range []string{
-		"| figure | unit | goxen PVH | Linux PVH | goxen/Linux PVH | floor | better | goal | met PVH |",
+		"| figure | unit | goxen PVH | Linux PVH | goxen/Linux PVH | floor | better | goal PVH | met PVH |",
 		"| Kernel ELF of hello | MB | 3.200 | 1.600 | 2.00× | — | lower | ≤ 1.1× Linux | **no** |",
 		"| getpid, RawSyscall | ns/op | 300.0 | 600.0 | 0.50× | — | lower | ≤ 1.0× Linux | yes |",
 		"| Unpause → domain shut down | ms | 170.0 | 1100 | 0.15× | 3.000 | lower |  |  |",

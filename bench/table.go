@@ -40,8 +40,9 @@ func FormatRatio(r float64) string {
 // Table renders the figures as a Markdown table: for each mode of cols,
 // goxen's figure, Linux's and their ratio; the floor guest's (boot
 // figures; with PVH only: the floor guest is a PVH guest); which way is
-// better; the goal, and in each mode whether goxen meets it. A column
-// that is n/a says so in every cell, and why in a line under the table.
+// better; and for each mode its goal and whether goxen meets it. A
+// column that is n/a says so in every cell, and why in a line under the
+// table.
 func Table(figs []Figure, cols Columns) string {
 	var b strings.Builder
 	floor := false
@@ -56,11 +57,11 @@ func Table(figs []Figure, cols Columns) string {
 		head += " floor |"
 		rule += "---:|"
 	}
-	head += " better | goal |"
-	rule += "---|---|"
+	head += " better |"
+	rule += "---|"
 	for _, m := range cols.Modes {
-		head += " met " + m.Title() + " |"
-		rule += "---|"
+		head += " goal " + m.Title() + " | met " + m.Title() + " |"
+		rule += "---|---|"
 	}
 	b.WriteString(head + "\n" + rule + "\n")
 	for _, f := range figs {
@@ -89,9 +90,9 @@ func Table(figs []Figure, cols Columns) string {
 		if f.Lower {
 			better = "lower"
 		}
-		row += fmt.Sprintf(" %s | %s |", better, f.Goal)
+		row += " " + better + " |"
 		for _, m := range cols.Modes {
-			row += " " + cols.met(f, m) + " |"
+			row += fmt.Sprintf(" %s | %s |", f.In(m).Goal, cols.met(f, m))
 		}
 		b.WriteString(row + "\n")
 	}
@@ -119,7 +120,7 @@ func (cols Columns) cell(k Kernel, m Mode) string {
 func (cols Columns) met(f Figure, m Mode) string {
 	p := f.In(m)
 	switch {
-	case f.Goal == "":
+	case p.Goal == "":
 		return ""
 	case cols.NA[Column{Goxen, m}] != "":
 		return "n/a"
