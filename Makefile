@@ -16,7 +16,8 @@ SOAKOUT  ?= $(BUILD)/soak
 
 export GOFLAGS := -mod=mod
 
-# make bench: where the results go, and extra flags for cmd/xenbench (-quick).
+# make bench: where the results go, and extra flags for cmd/xenbench: -quick, -modes pvh|pv|pvh,pv
+# (the columns: goxen and Linux as PVH and/or classic PV domUs; default both).
 BENCHOUT   ?= $(BUILD)/bench
 BENCHFLAGS ?=
 
@@ -52,5 +53,5 @@ soak: ## build PROG and create it N times (default 100) as a domU in one dom0 bo
 	rm -rf $(SOAKOUT)
 	$(BUILD)/xenbox -repeat $(N) -memory $(MEMORY) -out $(SOAKOUT) $(BOXFLAGS) $(OUT)
 
-bench: ## goxen against Linux as a PVH domU in one box session: build/bench/results.md, ratios.png (not in make test)
+bench: ## goxen against Linux as PVH and PV domUs in one box session (BENCHFLAGS='-modes pvh'): build/bench/results.md, ratios*.png (not in make test)
 	$(GO) run ./cmd/xenbench -out $(BENCHOUT) $(BENCHFLAGS)

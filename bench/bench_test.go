@@ -131,12 +131,12 @@ func TestFiguresAndTable(t *testing.T) {
 			t.Fatalf("no figure %s", key)
 		}
 		same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) || math.Abs(a-b) < 1e-9 }
-		if !same(f.Goxen, gx) || !same(f.Linux, lx) || !same(f.Ratio(), ratio) {
-			t.Errorf("%s: goxen %v linux %v ratio %v, want %v %v %v", key, f.Goxen, f.Linux, f.Ratio(), gx, lx, ratio)
+		if !same(f.PVH.Goxen, gx) || !same(f.PVH.Linux, lx) || !same(f.Ratio(PVH), ratio) {
+			t.Errorf("%s: goxen %v linux %v ratio %v, want %v %v %v", key, f.PVH.Goxen, f.PVH.Linux, f.Ratio(PVH), gx, lx, ratio)
 		}
 		got := "none"
-		if f.Met != nil {
-			got = map[bool]string{true: "yes", false: "no"}[*f.Met]
+		if f.PVH.Met != nil {
+			got = map[bool]string{true: "yes", false: "no"}[*f.PVH.Met]
 		}
 		if got != met {
 			t.Errorf("%s: met %s, want %s", key, got, met)
@@ -156,16 +156,16 @@ func TestFiguresAndTable(t *testing.T) {
 	check("idle.cpu", 5, 50, 0.1, "yes")
 	check("boot.main", 150, 600, 0.25, "yes")
 	check("time.now", nan, nan, nan, "none")
-	if f := by["boot.gone"]; f.Floor != 3 || !f.GoxenBetter() {
-		t.Errorf("boot.gone floor %v better %v", f.Floor, f.GoxenBetter())
+	if f := by["boot.gone"]; f.Floor != 3 || !f.GoxenBetter(PVH) {
+		t.Errorf("boot.gone floor %v better %v", f.Floor, f.GoxenBetter(PVH))
 	}
-	if f := by["console.write"]; f.Lower || !f.GoxenBetter() {
+	if f := by["console.write"]; f.Lower || !f.GoxenBetter(PVH) {
 		t.Errorf("console.write: higher is better")
 	}
 
-	tab := Table(figs)
+	tab := Table(figs, ColumnsOf(s, []Mode{PVH}))
 	for _, want := range []string{
-		"| figure | unit | goxen | Linux | goxen/Linux | floor | better | goal | met |",
+		"| figure | unit | goxen PVH | Linux PVH | goxen/Linux PVH | floor | better | goal PVH | met PVH |",
 		"| Kernel ELF of hello | MB | 3.200 | 1.600 | 2.00× | — | lower | ≤ 1.1× Linux | **no** |",
 		"| getpid, RawSyscall | ns/op | 300.0 | 600.0 | 0.50× | — | lower | ≤ 1.0× Linux | yes |",
 		"| Unpause → domain shut down | ms | 170.0 | 1100 | 0.15× | 3.000 | lower |  |  |",

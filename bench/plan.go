@@ -34,8 +34,10 @@ type Step struct {
 	Kernel  string `json:"kernel"`            // path in dom0
 	Ramdisk string `json:"ramdisk,omitempty"` // path in dom0
 	Cmdline string `json:"cmdline,omitempty"`
-	Memory  int    `json:"memory"` // MiB (KindRun)
-	Repeat  int    `json:"repeat,omitempty"`
+	// Type is the guest type xl builds it as ("": PVH).
+	Type   Mode `json:"type,omitempty"`
+	Memory int  `json:"memory"` // MiB (KindRun)
+	Repeat int  `json:"repeat,omitempty"`
 	// TimeoutSec bounds each guest from its unpause.
 	TimeoutSec int `json:"timeout_sec"`
 	// PollMS is how often dom0 looks at the guest's console log and state
@@ -54,6 +56,29 @@ type Step struct {
 	// KindBisect: Lo is taken to fail and Hi to succeed (Hi is checked).
 	Lo int `json:"lo,omitempty"`
 	Hi int `json:"hi,omitempty"`
+	// Needs names an earlier step: this one is skipped unless a guest of
+	// that one succeeded (a kernel that does not boot in a mode costs its
+	// first step's boots, not every step's timeouts).
+	Needs string `json:"needs,omitempty"`
+	// FailFast: the step's first failed guest ends it (no repeats).
+	FailFast bool `json:"fail_fast,omitempty"`
+}
+
+// GuestType is the xl.cfg type of the step's guests.
+func (s Step) GuestType() Mode {
+	if s.Type == "" {
+		return PVH
+	}
+	return s.Type
+}
+
+// Skip says why the step is not to run, given which steps had a guest
+// that succeeded; "" means run it.
+func (s Step) Skip(succeeded map[string]bool) string {
+	if s.Needs == "" || succeeded[s.Needs] {
+		return ""
+	}
+	return "needs " + s.Needs + ", which had no guest that succeeded"
 }
 
 // Timeout is the step's guest timeout.
@@ -70,6 +95,10 @@ func (p *Plan) Check() error {
 			return fmt.Errorf("bench: step %s: no kernel", s.Label)
 		case s.TimeoutSec <= 0:
 			return fmt.Errorf("bench: step %s: no timeout", s.Label)
+		case s.Type != "" && s.Type != PVH && s.Type != PV:
+			return fmt.Errorf("bench: step %s: guest type %q (want pvh or pv)", s.Label, s.Type)
+		case s.Needs != "" && !seen[s.Needs]:
+			return fmt.Errorf("bench: step %s needs %q, which is not an earlier step", s.Label, s.Needs)
 		}
 		for _, c := range s.Label {
 			if c <= ' ' {

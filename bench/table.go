@@ -37,32 +37,99 @@ func FormatRatio(r float64) string {
 	return fmt.Sprintf("%.2f×", r)
 }
 
-// Table renders the figures as a Markdown table: each figure for goxen,
-// for Linux, their ratio, the floor guest's (boot figures), which way is
-// better, and the goal with whether goxen meets it.
-func Table(figs []Figure) string {
+// Table renders the figures as a Markdown table: for each mode of cols,
+// goxen's figure, Linux's and their ratio; the floor guest's (boot
+// figures; with PVH only: the floor guest is a PVH guest); which way is
+// better; and for each mode its goal and whether goxen meets it. A
+// column that is n/a says so in every cell, and why in a line under the
+// table.
+func Table(figs []Figure, cols Columns) string {
 	var b strings.Builder
-	b.WriteString("| figure | unit | goxen | Linux | goxen/Linux | floor | better | goal | met |\n")
-	b.WriteString("|---|---|---:|---:|---:|---:|---|---|---|\n")
+	floor := false
+	head, rule := "| figure | unit |", "|---|---|"
+	for _, m := range cols.Modes {
+		t := m.Title()
+		head += fmt.Sprintf(" goxen %s | Linux %s | goxen/Linux %s |", t, t, t)
+		rule += "---:|---:|---:|"
+		floor = floor || m == PVH
+	}
+	if floor {
+		head += " floor |"
+		rule += "---:|"
+	}
+	head += " better |"
+	rule += "---|"
+	for _, m := range cols.Modes {
+		head += " goal " + m.Title() + " | met " + m.Title() + " |"
+		rule += "---|---|"
+	}
+	b.WriteString(head + "\n" + rule + "\n")
 	for _, f := range figs {
+		row := fmt.Sprintf("| %s | %s |", strings.TrimSpace(f.Title), f.Unit)
+		for _, m := range cols.Modes {
+			gx, lx := cols.cell(Goxen, m), cols.cell(Linux, m)
+			p := f.In(m)
+			if gx == "" {
+				gx = FormatNum(p.Goxen)
+			}
+			if lx == "" {
+				lx = FormatNum(p.Linux)
+			}
+			ratio := cols.cell(Goxen, m) + cols.cell(Linux, m)
+			if ratio == "" {
+				ratio = FormatRatio(p.Ratio())
+			} else {
+				ratio = "n/a"
+			}
+			row += fmt.Sprintf(" %s | %s | %s |", gx, lx, ratio)
+		}
+		if floor {
+			row += " " + FormatNum(f.Floor) + " |"
+		}
 		better := "higher"
 		if f.Lower {
 			better = "lower"
 		}
-		met := ""
-		if f.Met != nil {
-			met = "yes"
-			if !*f.Met {
-				met = "**no**"
-			}
-		} else if f.Goal != "" {
-			met = "not measured"
+		row += " " + better + " |"
+		for _, m := range cols.Modes {
+			row += fmt.Sprintf(" %s | %s |", f.In(m).Goal, cols.met(f, m))
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			strings.TrimSpace(f.Title), f.Unit, FormatNum(f.Goxen), FormatNum(f.Linux),
-			FormatRatio(f.Ratio()), FormatNum(f.Floor), better, f.Goal, met)
+		b.WriteString(row + "\n")
+	}
+	for _, m := range cols.Modes {
+		for _, k := range []Kernel{Goxen, Linux} {
+			c := Column{k, m}
+			if why := cols.NA[c]; why != "" {
+				fmt.Fprintf(&b, "\n%s: n/a (%s)\n", c, why)
+			}
+		}
 	}
 	return b.String()
+}
+
+// cell is "n/a" for a column without figures, else "".
+func (cols Columns) cell(k Kernel, m Mode) string {
+	if cols.NA[Column{k, m}] != "" {
+		return "n/a"
+	}
+	return ""
+}
+
+// met is the goal's verdict in mode m: n/a when goxen's column is (a
+// goxen figure against a missing Linux one has no verdict either).
+func (cols Columns) met(f Figure, m Mode) string {
+	p := f.In(m)
+	switch {
+	case p.Goal == "":
+		return ""
+	case cols.NA[Column{Goxen, m}] != "":
+		return "n/a"
+	case p.Met != nil && *p.Met:
+		return "yes"
+	case p.Met != nil:
+		return "**no**"
+	}
+	return "not measured"
 }
 
 // HowTable says how each figure was measured.

@@ -52,12 +52,27 @@ func main() {
 	fmt.Printf("NOTE dom0 runner: %d steps, domctl interface %#x\n", len(plan.Steps), pc.version)
 	r := &runner{pc: pc}
 	start := time.Now()
-	for _, s := range plan.Steps {
+	succeeded := map[string]bool{} // steps with a guest that succeeded
+	for n, s := range plan.Steps {
+		// A progress line for the host (bench.ProgressLine), before the
+		// step's guests, so it times nothing.
+		fmt.Printf("STEP %d/%d %s\n", n+1, len(plan.Steps), s.Label)
+		if why := s.Skip(succeeded); why != "" {
+			fmt.Printf("NOTE step %s skipped: %s\n", s.Label, why)
+			continue
+		}
 		t := time.Now()
 		switch s.Kind {
 		case bench.KindRun:
 			for i := 0; i < max(s.Repeat, 1); i++ {
-				r.run(s, i, s.Memory, i == 0).print()
+				res := r.run(s, i, s.Memory, i == 0)
+				res.print()
+				if res.ok() {
+					succeeded[s.Label] = true
+				} else if s.FailFast {
+					fmt.Printf("NOTE step %s: its guest %d failed, the step ends (fail_fast)\n", s.Label, i)
+					break
+				}
 			}
 		case bench.KindBisect:
 			r.bisect(s)
@@ -103,6 +118,20 @@ type result struct {
 }
 
 func (r *result) set(k, v string) { r.fields = append(r.fields, k+"="+v) }
+
+// field is the last value set for k ("" if none).
+func (r *result) field(k string) string {
+	v := ""
+	for _, f := range r.fields {
+		if fk, fv, _ := strings.Cut(f, "="); fk == k {
+			v = fv
+		}
+	}
+	return v
+}
+
+// ok says the guest powered off having printed what the step wants.
+func (r *result) ok() bool { return r.field("ok") == "true" }
 
 func (r *result) print() {
 	var b strings.Builder
@@ -228,14 +257,30 @@ func (r *runner) run(s bench.Step, index, memory int, forward bool) *result {
 	res.set("ok", strconv.FormatBool(ok))
 	res.set("bytes", strconv.FormatInt(w.off, 10))
 	if !ok {
-		// What went wrong: the first and last lines of its console.
-		res.logs = append(res.logs, w.head...)
+		// What went wrong: the first and last lines of its console,
+		// those it has not forwarded already.
+		res.logs = appendNew(res.logs, w.head...)
 		if w.tailN > len(w.head) {
 			res.logs = append(res.logs, fmt.Sprintf("0 ... (%d lines)", w.tailN))
-			res.logs = append(res.logs, w.tail...)
+			res.logs = appendNew(res.logs, w.tail...)
 		}
 	}
 	return res
+}
+
+// appendNew appends the lines of more that logs does not hold yet.
+func appendNew(logs []string, more ...string) []string {
+	have := map[string]bool{}
+	for _, l := range logs {
+		have[l] = true
+	}
+	for _, l := range more {
+		if !have[l] {
+			logs = append(logs, l)
+			have[l] = true
+		}
+	}
+	return logs
 }
 
 // watch follows one guest's console log.
@@ -356,15 +401,7 @@ func (r *runner) bisect(s bench.Step) {
 	try := func(m int) bool {
 		res := r.run(s, m, m, false)
 		res.print()
-		ok := false
-		why := ""
-		for _, f := range res.fields {
-			if k, v, _ := strings.Cut(f, "="); k == "ok" {
-				ok = v == "true"
-			} else if k == "outcome" {
-				why = v
-			}
-		}
+		ok, why := res.ok(), res.field("outcome")
 		verdict := "fail"
 		if ok {
 			verdict = "ok"
@@ -390,7 +427,7 @@ func (r *runner) bisect(s bench.Step) {
 
 func xlConfig(name string, s bench.Step, memory int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "name = %q\ntype = \"pvh\"\nkernel = %q\n", name, s.Kernel)
+	fmt.Fprintf(&b, "name = %q\ntype = %q\nkernel = %q\n", name, s.GuestType(), s.Kernel)
 	if s.Ramdisk != "" {
 		fmt.Fprintf(&b, "ramdisk = %q\n", s.Ramdisk)
 	}

@@ -22,6 +22,11 @@ func TestXLConfig(t *testing.T) {
 	if strings.Contains(xlConfig("x", bench.Step{Kernel: "/k"}, 4), "ramdisk") {
 		t.Error("a ramdisk line without a ramdisk")
 	}
+	// The step's guest type: classic PV for the PV columns.
+	s.Type = bench.PV
+	if got := xlConfig("bench4", s, 128); !strings.Contains(got, "type = \"pv\"\n") || strings.Contains(got, "pvh") {
+		t.Errorf("PV step:\n%s", got)
+	}
 }
 
 // The watch times the lines it is fed, keeps the figures, forwards what
@@ -48,5 +53,29 @@ func TestWatchLines(t *testing.T) {
 	w.flushPartial(t0.Add(time.Second))
 	if w.tailN != 5 || w.head[4] != "1000.000 half" {
 		t.Errorf("flushed: %q", w.head)
+	}
+}
+
+// The runner reads back the fields it set: ok decides fail_fast and needs.
+func TestResultFields(t *testing.T) {
+	r := &result{}
+	r.set("outcome", "crash")
+	r.set("ok", "false")
+	if r.ok() || r.field("outcome") != "crash" || r.field("none") != "" {
+		t.Errorf("%q", r.fields)
+	}
+	r.set("ok", "true")
+	if !r.ok() {
+		t.Errorf("the last value wins: %q", r.fields)
+	}
+}
+
+// A failed guest's head and tail lines join its forwarded lines once: a
+// first guest that forwards every line (Forward "") and fails had each
+// line twice in results.md.
+func TestAppendNew(t *testing.T) {
+	got := appendNew([]string{"13.3 goxen: fatal: x"}, "13.3 goxen: fatal: x", "14.0 other", "14.0 other")
+	if strings.Join(got, "|") != "13.3 goxen: fatal: x|14.0 other" {
+		t.Errorf("%q", got)
 	}
 }

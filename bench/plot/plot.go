@@ -5,7 +5,6 @@
 package plot
 
 import (
-	"errors"
 	"fmt"
 	"image/color"
 	"math"
@@ -24,18 +23,18 @@ var (
 	grey   = color.RGBA{R: 0x88, G: 0x88, B: 0x88, A: 0xff}
 )
 
-// Ratios writes the PNG to path (the extension picks the format: .png,
-// .svg, .pdf). Figures without a ratio are left out; none at all is an
-// error.
-func Ratios(figs []bench.Figure, title, path string) error {
+// Ratios writes the PNG of mode m's ratios to path (the extension picks
+// the format: .png, .svg, .pdf). Figures without a ratio in that mode are
+// left out; none at all is an error.
+func Ratios(figs []bench.Figure, m bench.Mode, title, path string) error {
 	var rows []bench.Figure
 	for _, f := range figs {
-		if r := f.Ratio(); !math.IsNaN(r) && r > 0 {
+		if r := f.Ratio(m); !math.IsNaN(r) && r > 0 {
 			rows = append(rows, f)
 		}
 	}
 	if len(rows) == 0 {
-		return errors.New("plot: no figure has both a goxen and a Linux value")
+		return fmt.Errorf("plot: no figure has both a goxen and a Linux value as %s", m.Title())
 	}
 	p := plot.New()
 	p.Title.Text = title
@@ -50,13 +49,13 @@ func Ratios(figs []bench.Figure, title, path string) error {
 	for i, f := range rows {
 		y := float64(n - 1 - i)
 		names[n-1-i] = fmt.Sprintf("%s (%s)", f.Title, f.Unit)
-		r := f.Ratio()
+		r := f.Ratio(m)
 		lo, hi = math.Min(lo, r), math.Max(hi, r)
 		c := worse
 		switch {
 		case r == 1:
 			c = grey
-		case f.GoxenBetter():
+		case f.GoxenBetter(m):
 			c = better
 		}
 		stem, err := plotter.NewLine(plotter.XYs{{X: 1, Y: y}, {X: r, Y: y}})

@@ -9,17 +9,22 @@ import (
 )
 
 // report is results.md.
-func report(header string, s *bench.Session, figs []bench.Figure, a *artifacts) string {
+func report(header string, s *bench.Session, figs []bench.Figure, cols bench.Columns, a *artifacts) string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	w("# goxen against Linux: `make bench`\n\n%s\n\n", header)
-	w("Each figure for goxen and for Debian's Linux as a PVH domU (`%s`, the same box, the same session), ", linuxCmd)
-	w("and their ratio goxen/Linux. The floor column is the hand-assembled floor guest's (package bench: ")
+	w("Each figure for goxen and for Debian's Linux (`%s`, the same box, the same session) ", linuxCmd)
+	w("as a PVH domU (xl.cfg `type = \"pvh\"`) and as a classic PV domU (`type = \"pv\"`), as far as -modes ran them, ")
+	w("and in each mode the ratio goxen/Linux; a goal is goxen's against Linux in the same mode, and in PV ")
+	w("every figure both kernels have is held to at most 1.0× Linux PV's (at least 1.0× for throughput). ")
+	w("The floor column is the hand-assembled floor guest's (a PVH guest, package bench: ")
 	w("it asks for its console ring, writes one line, powers off). Boot times are medians over the guests that ")
-	w("succeeded; guest figures are bench/guest's own (the median of 5 runs each), one guest per kernel.\n\n")
-	w("%s\n", bench.Table(figs))
-	w("`ratios.png` plots the goxen/Linux column on a log axis, one row per figure: a stem from parity (1×) to ")
-	w("the ratio, green where goxen does better than Linux, red where it does worse.\n\n")
+	w("succeeded; guest figures are bench/guest's own (the median of 5 runs each), one guest per kernel and mode. ")
+	w("The ELF sizes and the smallest memory are measured once, in the PVH columns. ")
+	w("A column none of whose guests succeeded is n/a, with the line that says why under the table.\n\n")
+	w("%s\n", bench.Table(figs, cols))
+	w("`ratios.png` plots the goxen/Linux PVH column on a log axis (`ratios-pv.png` the PV one), one row per figure: ")
+	w("a stem from parity (1×) to the ratio, green where goxen does better than Linux, red where it does worse.\n\n")
 	w("## How each figure was measured\n\n%s\n", bench.HowTable(figs))
 	w("## Every guest of the session\n\nTimes in ms from the unpause (dom0's clock).\n\n%s\n", bench.Spread(s))
 	for _, label := range sortedKeys(s.Bisects) {
@@ -37,7 +42,8 @@ func report(header string, s *bench.Session, figs []bench.Figure, a *artifacts) 
 			w(" none ran.\n\n")
 		}
 	}
-	for _, label := range []string{bench.LabelFloor, bench.LabelHello, bench.LabelPeer} {
+	for _, label := range []string{bench.LabelFloor, bench.LabelHello, bench.LabelPeer,
+		bench.ModeLabel(bench.LabelHello, bench.PV), bench.ModeLabel(bench.LabelPeer, bench.PV)} {
 		rs := s.RunsOf(label)
 		if len(rs) == 0 || len(rs[0].Logs) == 0 {
 			continue
