@@ -40,6 +40,18 @@ func Call(nr, a1, a2, a3, a4, a5 uintptr) uintptr
 // CPUID executes the CPUID instruction.
 func CPUID(leaf, subleaf uint32) (eax, ebx, ecx, edx uint32)
 
+// PVCPUID executes CPUID with Xen's forced-emulation prefix (ud2a;
+// .ascii "xen"; cpuid), for a classic PV guest: a plain CPUID there runs
+// natively and shows the host's leaves, without Xen's; the prefix makes
+// Xen's #UD handler emulate it with the guest's CPUID policy, Xen's
+// leaves (0x40000000...) included. It works from guest-user mode too,
+// unless the domain turned CPUID faulting on. Outside a PV guest the
+// prefix is a plain #UD.
+//
+// xen/arch/x86/pv/emul-inv-op.c: emulate_forced_invalid_op;
+// xen/include/public/arch-x86/xen.h: XEN_EMULATE_PREFIX
+func PVCPUID(leaf, subleaf uint32) (eax, ebx, ecx, edx uint32)
+
 // WRMSR writes a model-specific register (CPL 0 only).
 func WRMSR(msr uint32, v uint64)
 

@@ -55,6 +55,10 @@
 // page (InstallPage). Base+3 describes the TSC, including its frequency in
 // kHz.
 //
+// A classic PV guest's plain CPUID is the host's, without these leaves: it
+// reads them with Xen's forced-emulation prefix (PVCPUID, which Discover
+// takes in place of CPUID).
+//
 // # Calling convention
 //
 // Call places its arguments in RDI, RSI, RDX, R10 and R8 (the Linux system

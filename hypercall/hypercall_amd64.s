@@ -33,6 +33,19 @@ TEXT ·CPUID(SB), NOSPLIT, $0-24
 	MOVL	DX, edx+20(FP)
 	RET
 
+// func PVCPUID(leaf, subleaf uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·PVCPUID(SB), NOSPLIT, $0-24
+	MOVL	leaf+0(FP), AX
+	MOVL	subleaf+4(FP), CX
+	BYTE	$0x0f; BYTE $0x0b           // ud2a
+	BYTE	$0x78; BYTE $0x65; BYTE $0x6e // "xen"
+	CPUID
+	MOVL	AX, eax+8(FP)
+	MOVL	BX, ebx+12(FP)
+	MOVL	CX, ecx+16(FP)
+	MOVL	DX, edx+20(FP)
+	RET
+
 // func WRMSR(msr uint32, v uint64)
 TEXT ·WRMSR(SB), NOSPLIT, $0-16
 	MOVL	msr+0(FP), CX

@@ -3,6 +3,7 @@ package kernel
 import (
 	"github.com/goxen/goxen/gnttab"
 	"github.com/goxen/goxen/hypercall"
+	"github.com/goxen/goxen/pv"
 	"github.com/goxen/goxen/pvh"
 	"github.com/goxen/goxen/sharedinfo"
 	"github.com/goxen/goxen/startinfo"
@@ -53,3 +54,21 @@ func PV() bool { return pvMode }
 // pseudo-physical address in both modes): the page's own under PVH, its
 // machine frame under PV.
 func GrantFrame(va uintptr) uint64 { return grantFrame(va) }
+
+// PVStartInfo returns a copy of the decoded start_info Xen passed a
+// classic PV guest, and false under PVH (which has none; StartInfo is
+// its start info). The P2M list and the rings it names are machine
+// frames; ConsoleRing and GrantFrame translate.
+func PVStartInfo() (startinfo.PV, bool) {
+	if !pvMode {
+		return startinfo.PV{}, false
+	}
+	return pv.StartInfo, true
+}
+
+// ConsoleRing returns the pseudo-physical frame of the console ring the
+// kernel writes to and its event channel, and false when the console is
+// not a ring (a dom0 writes with console_io). Under PVH the frame came
+// from HVM_PARAM_CONSOLE_PFN, under PV from start_info's machine frame;
+// the ring's address is the frame's (pfn << 12) in both.
+func ConsoleRing() (pfn uint64, port uint32, ok bool) { return pvh.ConsoleRing() }

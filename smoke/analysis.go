@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/goxen/goxen/hypercall"
 	"github.com/goxen/goxen/startinfo"
 )
 
@@ -197,4 +198,59 @@ func memTarget(free, limit, chunk uint64) uint64 {
 		t = limit
 	}
 	return t / chunk * chunk
+}
+
+// pvMemoryMap is a PV guest's memory map: what XENMEM_memory_map returned
+// (e820, rc), or, when Xen keeps none for the domain (-ENOSYS, as for a
+// PV dom0, whose builder sets no map), the one RAM range of nr_pages
+// frames from 0 that the start info describes, as Linux assumes then
+// (arch/x86/xen/setup.c: xen_memory_setup). src says which.
+func pvMemoryMap(nrPages uint64, e820 []startinfo.MemmapEntry, rc int) (m []startinfo.MemmapEntry, src string, err error) {
+	switch {
+	case rc == -int(hypercall.ENOSYS):
+		return []startinfo.MemmapEntry{{Addr: 0, Size: nrPages * 4096, Type: startinfo.XEN_HVM_MEMMAP_TYPE_RAM}},
+			"start_info's nr_pages (XENMEM_memory_map: ENOSYS, Xen keeps no map for this domain)", nil
+	case rc != 0:
+		return nil, "", fmt.Errorf("XENMEM_memory_map: %v", hypercall.Result(rc))
+	}
+	return e820, "from XENMEM_memory_map", nil
+}
+
+// pvFramesCovered says what is wrong, or "", with a PV memory map whose
+// RAM must hold every pseudo-physical frame the domain has: 0 up to
+// nr_pages.
+func pvFramesCovered(nrPages uint64, m []startinfo.MemmapEntry) string {
+	s := append([]startinfo.MemmapEntry(nil), m...)
+	sort.Slice(s, func(i, j int) bool { return s[i].Addr < s[j].Addr })
+	if gap, ok := uncovered(s, 0, nrPages*4096); !ok {
+		return fmt.Sprintf("the %d frames of nr_pages are not all RAM: %#x is not", nrPages, gap)
+	}
+	return ""
+}
+
+// pvStartInfoProblems checks a PV start_info's fields beyond the magic
+// (which startinfo.PV.Decode checked): pages, a page-aligned shared info
+// machine address, the initial page tables and P2M list, and for a domU
+// the xenstore and console rings with their event channels (a dom0 has
+// neither), for dom0 the privilege flags.
+//
+// xen/include/public/xen.h: struct start_info
+func pvStartInfoProblems(p *startinfo.PV, dom0 bool) []string {
+	var out []string
+	add := func(bad bool, s string) {
+		if bad {
+			out = append(out, s)
+		}
+	}
+	add(p.NrPages == 0, "nr_pages is 0")
+	add(p.SharedInfo == 0 || p.SharedInfo&0xfff != 0, fmt.Sprintf("shared_info %#x is not a page's machine address", p.SharedInfo))
+	add(p.PTBase == 0 || p.NrPTFrames == 0, fmt.Sprintf("pt_base %#x with %d frames: no initial page tables", p.PTBase, p.NrPTFrames))
+	add(p.MFNList == 0, "mfn_list is 0: no P2M list")
+	if dom0 {
+		add(p.Flags&startinfo.SIF_PRIVILEGED == 0, "dom0 is not SIF_PRIVILEGED")
+		return out
+	}
+	add(p.StoreMFN == 0 || p.StoreEvtchn == 0, fmt.Sprintf("xenstore ring mfn %#x, port %d: a domU's store is missing", p.StoreMFN, p.StoreEvtchn))
+	add(p.ConsoleMFN == 0 || p.ConsoleEvtchn == 0, fmt.Sprintf("console ring mfn %#x, port %d: a domU's console is missing", p.ConsoleMFN, p.ConsoleEvtchn))
+	return out
 }

@@ -25,16 +25,30 @@ import (
 )
 
 // The checks that touch the platform. Everything here runs in the Go
-// program, which the goxen kernel runs at ring 0: hypercalls made from it
-// reach Xen. The kernel owns the event upcall and VIRQ_TIMER; the checks
-// use ports of their own and watch them through shared info.
+// program, which the goxen kernel runs at ring 0 under PVH: hypercalls
+// made from it reach Xen. Under classic PV the program runs in guest-user
+// mode and the kernel makes its hypercalls on its behalf (kernel/pv.go:
+// pvProgramHypercall), so the same calls work, but the checks read PV's
+// own boot data where PVH's differs: start_info for the start info,
+// console ring and memory size, Xen's CPUID leaves through the
+// forced-emulation prefix, the PV hypercall page's stubs. The kernel owns
+// the event upcall and VIRQ_TIMER; the checks use ports of their own and
+// watch them through shared info.
 
 // env is what the checks share.
 type env struct {
 	opts   Options
 	si     startinfo.PVH
+	pv     startinfo.PV // PV's start_info (mode.PV)
 	dom0   bool
+	mode   Mode
 	shared *sharedinfo.SharedInfo
+
+	// xen is what Xen's CPUID leaves say: the kernel's discovery under
+	// PVH, the smoke test's own (forced-emulation CPUID) under PV, where
+	// the kernel needs no CPUID; xenErr is that discovery's error.
+	xen    hypercall.Xen
+	xenErr error
 
 	// The loopback channel: port a allocated unbound for ourselves,
 	// port b bound to it (EVTCHNOP_bind_interdomain), both masked.
@@ -50,8 +64,14 @@ type env struct {
 func newEnv(o Options) *env {
 	e := &env{opts: o, si: kernel.StartInfo(), shared: kernel.SharedInfo(), domid: -1}
 	e.dom0 = e.si.Flags&startinfo.SIF_INITDOMAIN != 0
+	e.pv, e.mode.PV = kernel.PVStartInfo()
+	e.mode.Dom0 = e.dom0
 	if e.dom0 {
 		e.domid = 0
+	}
+	e.xen = kernel.Xen()
+	if e.mode.PV {
+		e.xen, e.xenErr = hypercall.Discover(hypercall.PVCPUID)
 	}
 	return e
 }
@@ -87,16 +107,25 @@ func ms(ns float64) float64 { return ns / 1e6 }
 // ---- Xen ------------------------------------------------------------------
 
 func checkCPUID(e *env) Result {
-	x := kernel.Xen()
-	_, b, c, d := hypercall.CPUID(x.Base, 0)
+	x := e.xen
+	cpuid, how := hypercall.CPUID, "CPUID"
+	if e.mode.PV {
+		// A plain CPUID in a PV guest is the host's; Xen's leaves need
+		// the forced-emulation prefix.
+		cpuid, how = hypercall.PVCPUID, "forced-emulation CPUID"
+	}
+	if e.xenErr != nil {
+		return fail(fmt.Sprintf("%s: %v", how, e.xenErr), `Xen's leaves with signature "XenVMMXenVMM"`)
+	}
+	_, b, c, d := cpuid(x.Base, 0)
 	sig := string(le32s(b, c, d))
 	maj, min := hypercall.XenVersion()
 	tsc := "native RDTSC"
 	if x.TSCEmulated() {
 		tsc = "emulated RDTSC"
 	}
-	m := fmt.Sprintf("%q at CPUID %#x, Xen %d.%d, %d hypercall page(s) via MSR %#x, TSC %d kHz (tsc_mode %s, %s); XENVER_version %d.%d",
-		sig, x.Base, x.Major, x.Minor, x.HypercallPages, x.HypercallMSR, x.TSCKHz, x.TSCModeName(), tsc, maj, min)
+	m := fmt.Sprintf("%q at %s %#x, Xen %d.%d, %d hypercall page(s) via MSR %#x, TSC %d kHz (tsc_mode %s, %s); XENVER_version %d.%d",
+		sig, how, x.Base, x.Major, x.Minor, x.HypercallPages, x.HypercallMSR, x.TSCKHz, x.TSCModeName(), tsc, maj, min)
 	switch {
 	case sig != "XenVMMXenVMM":
 		return fail(m, `signature "XenVMMXenVMM" (xen/include/public/arch-x86/cpuid.h)`)
@@ -148,13 +177,21 @@ func checkHypercallPage(e *env) Result {
 	}
 	page := make([]byte, hypercall.PageSize)
 	copy(page, bytesAt(addr, hypercall.PageSize))
-	v, err := inspectPage(page)
+	kind, err := "", error(nil)
+	if e.mode.PV {
+		err = inspectPVPage(page)
+		kind = "PV syscall stubs, iret slot its own (push rax; mov eax, 0x17; syscall)"
+	} else {
+		var v hypercall.Vendor
+		v, err = inspectPage(page)
+		kind = fmt.Sprint(v) + " stubs, iret slot ud2"
+	}
 	if err != nil {
-		return fail(fmt.Sprintf("page at %#x: %v", addr, err), "Xen's stub in every slot")
+		return fail(fmt.Sprintf("page at %#x: %v", addr, err), "Xen's "+e.mode.String()+" stub in every slot")
 	}
 	s, _ := describeSlot(page, hypercall.HYPERVISOR_xen_version)
-	r := pass("page at %#x: %d slots disassembled, all Xen's %s stubs (slot %d: %q), iret slot ud2",
-		addr, hypercall.NumSlots, v, hypercall.HYPERVISOR_xen_version, s)
+	r := pass("page at %#x: %d slots disassembled, all Xen's %s (slot %d: %q)",
+		addr, hypercall.NumSlots, kind, hypercall.HYPERVISOR_xen_version, s)
 	for _, n := range []int{hypercall.HYPERVISOR_sched_op, hypercall.HYPERVISOR_event_channel_op, hypercall.HYPERVISOR_iret} {
 		d, _ := describeSlot(page, n)
 		r.Detail = append(r.Detail, fmt.Sprintf("slot %d: %s", n, d))
@@ -165,6 +202,9 @@ func checkHypercallPage(e *env) Result {
 // ---- start info ---------------------------------------------------------------
 
 func checkStartInfo(e *env) Result {
+	if e.mode.PV {
+		return checkPVStartInfo(e)
+	}
 	si := &e.si
 	var flags []string
 	if si.Flags&startinfo.SIF_PRIVILEGED != 0 {
@@ -193,16 +233,78 @@ func checkStartInfo(e *env) Result {
 	return pass("%s", m)
 }
 
+// checkPVStartInfo is startinfo.header for PV: the start_info Xen passed
+// in %rsi (the kernel's decoder checked its magic).
+func checkPVStartInfo(e *env) Result {
+	p := &e.pv
+	m := fmt.Sprintf("%q at %#x: %d pages, shared info at machine address %#x, flags %#x [%s], store mfn %#x port %d, console mfn %#x port %d, %d page-table frames at %#x, P2M list at %#x, command line %d bytes",
+		p.MagicString(), p.Paddr, p.NrPages, p.SharedInfo, p.Flags, sifNames(p.Flags), p.StoreMFN, p.StoreEvtchn,
+		p.ConsoleMFN, p.ConsoleEvtchn, p.NrPTFrames, p.PTBase, p.MFNList, p.CmdlineLen)
+	if e.dom0 {
+		// The same bytes are console.dom0 for dom0.
+		off, size := p.Dom0Console()
+		m = fmt.Sprintf("%q at %#x: %d pages, shared info at machine address %#x, flags %#x [%s], dom0 console info at offset %d (%d bytes), %d page-table frames at %#x, P2M list at %#x, command line %d bytes",
+			p.MagicString(), p.Paddr, p.NrPages, p.SharedInfo, p.Flags, sifNames(p.Flags), off, size, p.NrPTFrames, p.PTBase, p.MFNList, p.CmdlineLen)
+	}
+	if problems := pvStartInfoProblems(p, e.dom0); len(problems) > 0 {
+		return fail(m+": "+strings.Join(problems, "; "), "a complete start_info (xen/include/public/xen.h)")
+	}
+	return pass("%s", m)
+}
+
+func sifNames(f uint32) string {
+	var flags []string
+	if f&startinfo.SIF_PRIVILEGED != 0 {
+		flags = append(flags, "SIF_PRIVILEGED")
+	}
+	if f&startinfo.SIF_INITDOMAIN != 0 {
+		flags = append(flags, "SIF_INITDOMAIN")
+	}
+	return strings.Join(flags, " ")
+}
+
+// memoryMap is the map the memmap and reservation checks read: the start
+// info's under PVH; under PV, which has none there, XENMEM_memory_map's or
+// nr_pages' (pvMemoryMap).
+func (e *env) memoryMap() ([]startinfo.MemmapEntry, string, error) {
+	if !e.mode.PV {
+		src := "in the start info"
+		if e.si.MemmapPaddr == 0 {
+			src = "from XENMEM_memory_map"
+		}
+		return e.si.MemoryMap(), src, nil
+	}
+	buf := make([]byte, 32*hypercall.E820EntrySize)
+	n, rc := hypercall.MemoryMap(buf)
+	var decoded startinfo.PVH
+	if rc == 0 {
+		decoded.SetMemmapE820(buf, n)
+	}
+	return pvMemoryMap(e.pv.NrPages, decoded.MemoryMap(), rc)
+}
+
 func checkMemmap(e *env) Result {
 	lo, hi := kernel.Image()
-	ram, problems := memmapSanity(e.si.MemoryMap(), uint64(lo), uint64(hi))
-	m := fmt.Sprintf("%d entries, %.1f MiB RAM, image [%#x, %#x) inside RAM", e.si.NMemmap, float64(ram)/(1<<20), lo, hi)
+	mm, src, err := e.memoryMap()
+	if err != nil {
+		return fail(err.Error(), "a memory map")
+	}
+	ram, problems := memmapSanity(mm, uint64(lo), uint64(hi))
+	if e.mode.PV {
+		if p := pvFramesCovered(e.pv.NrPages, mm); p != "" {
+			problems = append(problems, p)
+		}
+	}
+	m := fmt.Sprintf("%d entries %s, %.1f MiB RAM, image [%#x, %#x) inside RAM", len(mm), src, float64(ram)/(1<<20), lo, hi)
+	if e.mode.PV {
+		m += fmt.Sprintf(", and the %d pseudo-physical frames of nr_pages", e.pv.NrPages)
+	}
 	var detail []string
-	for _, x := range e.si.MemoryMap() {
+	for _, x := range mm {
 		detail = append(detail, fmt.Sprintf("[%#x, %#x) %s", x.Addr, x.End(), startinfo.MemmapTypeName(x.Type)))
 	}
 	if len(problems) > 0 {
-		r := fail(fmt.Sprintf("%d entries, %.1f MiB RAM: %s", e.si.NMemmap, float64(ram)/(1<<20), strings.Join(problems, "; ")),
+		r := fail(fmt.Sprintf("%d entries %s, %.1f MiB RAM: %s", len(mm), src, float64(ram)/(1<<20), strings.Join(problems, "; ")),
 			"no overlaps, sized entries, RAM covering the image")
 		r.Detail = detail
 		return r
@@ -213,12 +315,14 @@ func checkMemmap(e *env) Result {
 }
 
 func checkReservation(e *env) Result {
-	if e.dom0 {
-		return skip("a PVH dom0's memory map is the host's, not its allocation (domU only)")
-	}
 	var ram uint64
 	for x := range e.si.RAM() {
 		ram += x.Size
+	}
+	if e.mode.PV {
+		// The domain's own pages, which a PV map's single RAM range
+		// (sized from maxmem) overstates.
+		ram = e.pv.NrPages * 4096
 	}
 	cur := hypercall.MemoryReservation(hypercall.XENMEM_current_reservation)
 	max := hypercall.MemoryReservation(hypercall.XENMEM_maximum_reservation)
@@ -303,7 +407,7 @@ func checkTSCRate(e *env) Result {
 	dtsc, dsys, u := float64(tsc1-tsc0), float64(sys1-sys0), float64(u0+u1)
 	hz := dtsc / dsys * 1e9
 	rec := float64(e.shared.VcpuInfo[0].Time.TSCFrequency())
-	cpuid := float64(kernel.Xen().TSCKHz) * 1e3
+	cpuid := float64(e.xen.TSCKHz) * 1e3
 	m := fmt.Sprintf("TSC ran %.3f MHz over %.1f ms (±%.3f ms) of pvclock; pvclock scale says %.3f MHz (%+.3f %%)",
 		hz/1e6, ms(dsys), ms(u), rec/1e6, 100*relDiff(hz, rec))
 	if cpuid > 0 {
@@ -530,13 +634,31 @@ func checkSleep(e *env) Result {
 
 // ---- console ring ------------------------------------------------------------------
 
-func checkConsoleRing(e *env) Result {
-	if e.dom0 {
-		return skip("dom0 has no console ring: it writes with console_io (domU only)")
+// consoleRingPFN is the frame of a domU's console ring as Xen names it:
+// HVM_PARAM_CONSOLE_PFN under PVH; under PV start_info's machine frame,
+// which must be the machine frame of the ring the kernel writes to.
+func (e *env) consoleRingPFN() (uint64, string, error) {
+	if !e.mode.PV {
+		pfn, rc := hypercall.HVMGetParam(hypercall.HVM_PARAM_CONSOLE_PFN)
+		if rc != 0 || pfn < 1<<20>>12 || pfn >= 4<<30>>12 {
+			return 0, "", fmt.Errorf("HVM_PARAM_CONSOLE_PFN = %#x (rc %d), not a ring page between 1 MiB and 4 GiB", pfn, rc)
+		}
+		return pfn, "HVM_PARAM_CONSOLE_PFN", nil
 	}
-	pfn, rc := hypercall.HVMGetParam(hypercall.HVM_PARAM_CONSOLE_PFN)
-	if rc != 0 || pfn < 1<<20>>12 || pfn >= 4<<30>>12 {
-		return fail(fmt.Sprintf("HVM_PARAM_CONSOLE_PFN = %#x (rc %d)", pfn, rc), "a ring page between 1 MiB and 4 GiB")
+	pfn, _, ok := kernel.ConsoleRing()
+	if !ok {
+		return 0, "", fmt.Errorf("the kernel writes no console ring (start_info console mfn %#x)", e.pv.ConsoleMFN)
+	}
+	if mfn := kernel.GrantFrame(uintptr(pfn << 12)); mfn != e.pv.ConsoleMFN {
+		return 0, "", fmt.Errorf("the kernel's ring at pfn %#x is machine frame %#x, start_info's console mfn %#x", pfn, mfn, e.pv.ConsoleMFN)
+	}
+	return pfn, fmt.Sprintf("start_info's console mfn %#x", e.pv.ConsoleMFN), nil
+}
+
+func checkConsoleRing(e *env) Result {
+	pfn, src, err := e.consoleRingPFN()
+	if err != nil {
+		return fail(err.Error(), "the domU's console ring")
 	}
 	ring := (*console.Interface)(at(uintptr(pfn << 12)))
 	marker := fmt.Sprintf("smoke: console marker %d\n", e.now())
@@ -555,8 +677,8 @@ func checkConsoleRing(e *env) Result {
 		time.Sleep(time.Millisecond)
 	}
 	took := e.now() - t0
-	m := fmt.Sprintf("ring at pfn %#x: a %d-byte marker written, out_prod %d, out_cons %d after %.1f ms, connection %d",
-		pfn, len(marker), prod, cons, ms(float64(took)), ring.Connection)
+	m := fmt.Sprintf("ring at pfn %#x (%s): a %d-byte marker written, out_prod %d, out_cons %d after %.1f ms, connection %d",
+		pfn, src, len(marker), prod, cons, ms(float64(took)), ring.Connection)
 	if int32(cons-prod) < 0 {
 		return fail(m, "the backend to consume up to out_prod within 5 s")
 	}
@@ -572,14 +694,7 @@ func (e *env) store() (*xenstore.Client, error) {
 	return e.xs, e.xsErr
 }
 
-func noStore() Result {
-	return skip("no xenstore: a PVH dom0 starts before any toolstack (domU only)")
-}
-
 func checkStoreRead(e *env) Result {
-	if !kernel.HaveXenstore() {
-		return noStore()
-	}
 	xs, err := e.store()
 	if err != nil {
 		return fail(err.Error(), "xenstore.Open to connect through /dev/xen/xenbus")
@@ -603,9 +718,6 @@ func checkStoreRead(e *env) Result {
 }
 
 func checkStoreWrite(e *env) Result {
-	if !kernel.HaveXenstore() {
-		return noStore()
-	}
 	xs, err := e.store()
 	if err != nil {
 		return fail(err.Error(), "a xenstore connection")
@@ -629,9 +741,6 @@ func checkStoreWrite(e *env) Result {
 }
 
 func checkStoreWatch(e *env) Result {
-	if !kernel.HaveXenstore() {
-		return noStore()
-	}
 	xs, err := e.store()
 	if err != nil {
 		return fail(err.Error(), "a xenstore connection")

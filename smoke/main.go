@@ -1,5 +1,5 @@
-// Command smoke is a boot-path smoke test for Xen: booted as a PVH guest
-// (a domU from xl, or dom0 straight from Xen), it checks each step of the
+// Command smoke is a boot-path smoke test for Xen: booted as a PVH or
+// classic PV guest (a domU from xl, or dom0 straight from Xen), it checks each step of the
 // path the goxen kernel took, printing one line per check, and ends with
 // XTF's result line:
 //
@@ -31,7 +31,6 @@ import (
 	"github.com/goxen/goxen/console"
 	"github.com/goxen/goxen/hypercall"
 	"github.com/goxen/goxen/kernel"
-	"github.com/goxen/goxen/startinfo"
 )
 
 func main() {
@@ -51,16 +50,12 @@ func main() {
 	}
 	if kernel.SharedInfo() == nil || hypercall.Page() == 0 {
 		fmt.Println(FormatLine(Result{Check: "environment", Verdict: Error,
-			Measured: "not booted by the goxen kernel under Xen (no hypercall page or shared info)", Expected: "a Xen PVH guest"}))
+			Measured: "not booted by the goxen kernel under Xen (no hypercall page or shared info)", Expected: "a Xen PVH or PV guest"}))
 		fmt.Println(ResultLine(ErrorStatus))
 		os.Exit(ErrorStatus.ExitCode())
 	}
 	e := newEnv(opts)
-	kind := "domU"
-	if e.dom0 {
-		kind = "PVH dom0"
-	}
-	fmt.Printf("smoke: goxen boot-path smoke test as %s: %d of %d checks\n", kind, len(opts.Run), len(checkNames))
+	fmt.Printf("smoke: goxen boot-path smoke test as %s: %d of %d checks\n", e.mode, len(opts.Run), len(checkNames))
 	r := NewReport(os.Stdout, opts.Verbose)
 	t0 := time.Now()
 	for _, name := range opts.Run {
@@ -91,6 +86,9 @@ func runCheck(e *env, name string) (res Result) {
 	if f == nil {
 		return errorf("no implementation", "one")
 	}
+	if why := notHere(name, e.mode); why != "" {
+		return skip("%s", why)
+	}
 	return f(e)
 }
 
@@ -112,10 +110,11 @@ func finish(s Status) {
 }
 
 // drainConsole waits, up to d, for the console backend to consume the
-// ring (a domU's; dom0's console_io writes are synchronous).
+// ring the kernel writes (a domU's, PVH or PV; dom0's console_io writes
+// are synchronous).
 func drainConsole(d time.Duration) {
-	pfn, rc := hypercall.HVMGetParam(hypercall.HVM_PARAM_CONSOLE_PFN)
-	if rc != 0 || pfn < 1<<20>>12 || pfn >= 4<<30>>12 || kernel.StartInfo().Flags&startinfo.SIF_INITDOMAIN != 0 {
+	pfn, _, ok := kernel.ConsoleRing()
+	if !ok {
 		return
 	}
 	ring := (*console.Interface)(at(uintptr(pfn << 12)))

@@ -165,6 +165,25 @@ func slotError(nr int, slot []byte, want string) error {
 	}
 }
 
+// inspectPVPage checks a classic PV guest's hypercall page: every slot
+// holds, byte for byte, the stub Xen writes for its number
+// (hypercall.ExpectedPVStub: push rcx; push r11; mov eax, nr; syscall;
+// pop r11; pop rcx; ret, and for iret one that ends at its syscall). A
+// slot that differs is reported with its disassembly and the stub's.
+//
+// xen/arch/x86/pv/hypercall.c: pv_ring3_init_hypercall_page
+func inspectPVPage(page []byte) error {
+	if len(page) != hypercall.PageSize {
+		return &pageSizeError{Len: len(page)}
+	}
+	bad := hypercall.CheckPVPage((*[hypercall.PageSize]byte)(page))
+	if bad < 0 {
+		return nil
+	}
+	want, n := hypercall.ExpectedPVStub(bad)
+	return slotError(bad, page[bad*hypercall.SlotSize:(bad+1)*hypercall.SlotSize], disasm(want[:n], 8))
+}
+
 // checkPage verifies that page (exactly hypercall.PageSize bytes) is a hypercall
 // page as Xen writes it for an HVM/PVH guest. A nil result means every
 // Call through it reaches Xen. See inspectPage for the rules.

@@ -166,3 +166,43 @@ func forceFail(res Result) Result {
 	res.Verdict = Fail
 	return res
 }
+
+// Mode is how the smoke test booted: as PVH or classic PV, as a domU or
+// as dom0. The checks are the same in all four; a few have no subject in
+// some (notHere).
+type Mode struct{ PV, Dom0 bool }
+
+func (m Mode) String() string {
+	typ, kind := "PVH", "domU"
+	if m.PV {
+		typ = "PV"
+	}
+	if m.Dom0 {
+		kind = "dom0"
+	}
+	return typ + " " + kind
+}
+
+// notHere says why check cannot run in mode m (its SKIP line), or "" if
+// it applies. Only a dom0 lacks subjects: no toolstack has given it a
+// console ring or xenstore, and a PVH dom0's memory map is the host's
+// rather than its allocation. A PV dom0's start info counts its own pages
+// (nr_pages), so its reservation check runs; and in either type a domU
+// has every subject, so there nothing is skipped (a missing console ring
+// or xenstore there is a failure, not a skip).
+func notHere(check string, m Mode) string {
+	if !m.Dom0 {
+		return ""
+	}
+	switch check {
+	case "startinfo.reservation":
+		if !m.PV {
+			return "a PVH dom0's memory map is the host's, not its allocation (domU and PV dom0 only)"
+		}
+	case "console.ring":
+		return "dom0 has no console ring: it writes with console_io (domU only)"
+	case "xenstore.read", "xenstore.write", "xenstore.watch":
+		return "no xenstore: a dom0 starts before any toolstack (domU only)"
+	}
+	return ""
+}

@@ -48,16 +48,23 @@ func bootWith(t faults.TB, a *faults.Account, run func() *box.Result) *box.Resul
 //	func TestMain(m *testing.M) { boxtesting.Main(m) }
 func Main(m *testing.M) { faults.Main(m) }
 
+// EffectiveType is the guest type a boot of type t gets in this run:
+// XENBOX_TYPE=pv boots every guest of the run as classic PV (make
+// test-pv-all: the box suite in PV mode), so a test that expects
+// type-specific output asks here.
+func EffectiveType(t box.Type) box.Type {
+	if os.Getenv("XENBOX_TYPE") == "pv" {
+		return box.PV
+	}
+	return t
+}
+
 func boot(t *testing.T, cfg box.Config) *box.Result {
 	t.Helper()
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 60 * time.Second
 	}
-	// XENBOX_TYPE=pv boots every guest of the run as classic PV
-	// (make test-pv-all): the box suite in PV mode.
-	if os.Getenv("XENBOX_TYPE") == "pv" {
-		cfg.Type = box.PV
-	}
+	cfg.Type = EffectiveType(cfg.Type)
 	cfg.OutDir = filepath.Join(t.TempDir(), "out")
 	cfg.Progress = Writer{t}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)

@@ -10,13 +10,15 @@ import (
 	"time"
 
 	"github.com/goxen/goxen/box"
+	"github.com/goxen/goxen/internal/boxtesting"
 )
 
 // The smoke test (./smoke) under real Xen: as PVH dom0 (Xen's CI way),
 // as a domU, failed on purpose, and driven by scripts/smoke-runner in the
 // box's dom0 the way a Xen host would run it.
 
-// domUOnly are the checks a PVH dom0 cannot have.
+// domUOnly are the checks a PVH dom0 cannot have (a PV dom0 runs the
+// first: dom0Skips).
 var domUOnly = []string{"startinfo.reservation", "console.ring", "xenstore.read", "xenstore.write", "xenstore.watch"}
 
 // allChecks is every check smoke has, in its order; the tests compare
@@ -81,34 +83,64 @@ func wantVerdicts(t *testing.T, console, mode string, skipped []string) {
 		if v[0] != want {
 			t.Errorf("%s: %s, want %s: %s", c, v[0], want, v[1])
 		}
+		if v[0] == "SKIP" && !strings.Contains(v[1], "dom0") {
+			t.Errorf("%s: SKIP without saying what lacks it: %q", c, v[1])
+		}
 	}
 	if len(got) != len(allChecks) {
 		t.Errorf("%d check lines, want %d", len(got), len(allChecks))
 	}
 }
 
-// As PVH dom0 (no toolstack): SUCCESS, with the domU-only checks SKIP,
-// the last line the result, the machine halted by a poweroff.
-func TestSmokeDom0(t *testing.T) {
+// runSmoke boots the smoke test as typ and mode (XENBOX_TYPE=pv makes
+// any type PV) and wants SUCCESS as the last console line, the domain
+// powered off, every check of skipped a SKIP with a reason and every
+// other check a PASS. One boot.
+func runSmoke(t *testing.T, typ box.Type, mode box.Mode, skipped []string) {
 	k := buildKernel(t, "./smoke")
-	r := boot(t, box.Config{Kernel: k, Mode: box.Dom0, Cmdline: boxSlack, Timeout: 90 * time.Second})
-	expect(t, r, box.PoweredOff, "smoke: goxen boot-path smoke test as PVH dom0: 20 of 20 checks", "Test result: SUCCESS")
+	typ = boxtesting.EffectiveType(typ)
+	cfg := box.Config{Kernel: k, Mode: mode, Type: typ, Cmdline: boxSlack, Timeout: 90 * time.Second}
+	if mode == box.DomU {
+		cfg.Memory, cfg.Timeout = 32, 120*time.Second
+	}
+	r := boot(t, cfg)
+	name := strings.ToUpper(typ.String()) + " domU" // smoke's Mode.String
+	if mode == box.Dom0 {
+		name = strings.ToUpper(typ.String()) + " dom0"
+	}
+	expect(t, r, box.PoweredOff, "smoke: goxen boot-path smoke test as "+name+": 20 of 20 checks", "Test result: SUCCESS")
 	if l := lastLine(r.Console); l != "Test result: SUCCESS" {
 		t.Errorf("last console line %q, want the result line", l)
 	}
-	wantVerdicts(t, r.Console, "dom0", domUOnly)
+	wantVerdicts(t, r.Console, name, skipped)
 }
 
-// As a domU started by xl: every check runs and passes.
-func TestSmokeDomU(t *testing.T) {
-	k := buildKernel(t, "./smoke")
-	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 32, Cmdline: boxSlack, Timeout: 120 * time.Second})
-	expect(t, r, box.PoweredOff, "smoke: goxen boot-path smoke test as domU: 20 of 20 checks", "Test result: SUCCESS")
-	if l := lastLine(r.Console); l != "Test result: SUCCESS" {
-		t.Errorf("last console line %q, want the result line", l)
+// dom0Skips are the checks a dom0 has no subject for: no toolstack gave
+// it a console ring or xenstore; a PVH dom0's memory map is also the
+// host's, not its allocation (a PV dom0's nr_pages is its own).
+func dom0Skips(typ box.Type) []string {
+	if boxtesting.EffectiveType(typ) == box.PV {
+		return domUOnly[1:]
 	}
-	wantVerdicts(t, r.Console, "domU", nil)
+	return domUOnly
 }
+
+// As PVH dom0 (no toolstack): SUCCESS, with the domU-only checks SKIP,
+// the last line the result, the machine halted by a poweroff.
+func TestSmokeDom0(t *testing.T) { runSmoke(t, box.PVH, box.Dom0, dom0Skips(box.PVH)) }
+
+// As a domU started by xl: every check runs and passes.
+func TestSmokeDomU(t *testing.T) { runSmoke(t, box.PVH, box.DomU, nil) }
+
+// As classic PV dom0, the way Xen's CI boots XTF's test-pv64-example:
+// the checks read PV's start_info, Xen's leaves by forced-emulation
+// CPUID, the PV hypercall page; the dom0-only skips are PVH's but for
+// the reservation, which runs.
+func TestSmokePVDom0(t *testing.T) { runSmoke(t, box.PV, box.Dom0, dom0Skips(box.PV)) }
+
+// As a classic PV domU: every check runs and passes (console ring and
+// xenstore from start_info).
+func TestSmokePVDomU(t *testing.T) { runSmoke(t, box.PV, box.DomU, nil) }
 
 // A check failed on purpose: FAILURE, the check named, the domain
 // crashed, and nothing after the result line. A bad command line is an
@@ -117,7 +149,7 @@ func TestSmokeDomU(t *testing.T) {
 func TestSmokeForcedFailure(t *testing.T) {
 	k := buildKernel(t, "./smoke")
 	r := boot(t, box.Config{Kernel: k, Mode: box.Dom0, Cmdline: "-run xen,memory -fail memory.checksum", Timeout: 60 * time.Second})
-	expect(t, r, box.Crashed, "smoke: goxen boot-path smoke test as PVH dom0: 3 of 20 checks",
+	expect(t, r, box.Crashed, "smoke: goxen boot-path smoke test as "+strings.ToUpper(boxtesting.EffectiveType(box.PVH).String())+" dom0: 3 of 20 checks",
 		"PASS  xen.cpuid: ", "FAIL  memory.checksum: failed on purpose (-fail memory.checksum); it measured: filled",
 		"; expected no -fail option", "Test result: FAILURE")
 	if l := lastLine(r.Console); l != "Test result: FAILURE" {
