@@ -42,8 +42,12 @@ func init() {
 	if booted {
 		kernelInitAt = nanotime()
 		if t, ok := BootClock(); ok {
-			klog().s("Go runtime up (package kernel's init) ").ms(t.KernelInit - t.Unpaused).s(" ms after the unpause, after ").
-				dec(int64(counts.syscalls)).s(" system calls and ").dec(int64(counts.faults)).s(" page faults").print()
+			l := klog().s("Go runtime up (package kernel's init) ").ms(t.KernelInit - t.Unpaused).s(" ms after the unpause, after ").
+				dec(int64(counts.syscalls)).s(" system calls and ").dec(int64(counts.faults)).s(" page faults")
+			if pvMode {
+				l = l.s(" (PV: ").dec(int64(pvFSLoads)).s(" FS-base loads)")
+			}
+			l.print()
 		}
 	}
 }

@@ -16,16 +16,20 @@ type iretFrame struct {
 // frame is a thread's saved user context at the top of its kernel stack
 // (system calls and interrupts).
 type frame struct {
-	fx    [512]byte // FXSAVE64 area: x87, MXCSR, XMM0-15
-	fs, _ uint64    // FS base of the interrupted code
+	fx [512]byte // FXSAVE64 area: x87, MXCSR, XMM0-15
+	fs uint64    // FS base of the interrupted code
+	// slot is PV's: the program's word at fs-8 (its g), with bit 0 set,
+	// while the kernel's g stands in for it there (pvtrap_amd64.s:
+	// pvEnterFS); 0 when it does not.
+	slot uint64
 	gpRegs
 	iretFrame
 }
 
 // trapFrame is an exception's saved context, on the vector's IST stack.
 type trapFrame struct {
-	fx    [512]byte
-	fs, _ uint64
+	fx       [512]byte
+	fs, slot uint64 // as in frame
 	gpRegs
 	vector, errcode uint64
 	iretFrame

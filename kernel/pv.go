@@ -270,3 +270,37 @@ func pvProgramHypercall(f *frame) bool {
 	f.rax = uint64(hypercall.Call(nr, uintptr(f.rdi), uintptr(f.rsi), uintptr(f.rdx), uintptr(f.r10), uintptr(f.r8)))
 	return true
 }
+
+// pvGiveBackSlot puts the program's word back at f.fs-8, if pvEnterFS
+// set it aside, before the FS base changes (arch_prctl): the way out
+// restores the slot of the FS base it leaves with.
+func pvGiveBackSlot(f *frame) {
+	if !pvMode || f.slot == 0 {
+		return
+	}
+	writeUser(uintptr(f.fs-8), f.slot&^1)
+	f.slot = 0
+}
+
+// pvSlotLimit is where pvEnterFS stops trusting an FS base as the
+// program's TLS: userHi.
+var pvSlotLimit = uint64(userHi)
+
+func pvSlotSwapAddrs() (swap, fail uintptr)
+
+// pvSlotFault resumes pvSlotSwap's caller as if the slot were unusable
+// when reading or writing it faulted (an FS base the program set to
+// memory it cannot write, which Go never does): the entry then loads the
+// kernel's FS base with a hypercall instead. It reports whether f was
+// such a fault.
+func pvSlotFault(f *trapFrame) bool {
+	if !pvMode {
+		return false
+	}
+	swap, fail := pvSlotSwapAddrs()
+	if f.rip < uint64(swap) || f.rip >= uint64(fail) {
+		return false
+	}
+	f.rip = uint64(fail)
+	return true
+}

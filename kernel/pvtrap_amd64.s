@@ -14,11 +14,19 @@
 // as the PVH entries in trap_amd64.s (type frame, trapFrame), so the Go
 // halves (syscallGo, trap, interrupt) are shared.
 //
-// The FS base is not switched by Xen (only GS is, which Go does not use):
-// each entry saves the FS base the kernel loaded last (curFS; a ring-3
-// guest cannot read it back) and loads the kernel's with
-// HYPERVISOR_set_segment_base, and the way out loads the program's again,
-// each only when it differs (pvLoadFS).
+// The FS base is not switched by Xen (only GS is, which Go does not use),
+// and kernel Go code finds its g at -8(FS), as the program's code does.
+// Rather than load the kernel's FS base on the way in and the program's
+// on the way out (two HYPERVISOR_set_segment_base calls per crossing),
+// an entry from user mode leaves FS alone and puts the kernel's g in the
+// program's TLS slot at -8(FS), keeping the program's word in the frame
+// (frame.slot); the way out puts it back (pvEnterFS, pvLeaveFS). The
+// program's thread is stopped meanwhile, and nothing reads another
+// thread's slot. Only an FS base that is not the program's TLS (0 before
+// the runtime sets one) takes the hypercalls, and a slot that faults
+// falls back to them (pvSlotFault, pv.go). FS itself is loaded only when
+// the thread that leaves is not the one whose FS base is loaded
+// (pvLoadFS), so after a thread switch.
 //
 // The way out is always HYPERVISOR_iret (xen/arch/x86/pv/iret.c): Xen
 // pops {RAX, R11, RCX, flags, RIP, CS, RFLAGS, RSP, SS} from the stack,
@@ -58,19 +66,15 @@
 	POPQ BP; POPQ DI; POPQ SI; POPQ DX; POPQ CX; POPQ BX; POPQ AX
 
 // SAVEFPFS saves the FPU/SSE state and the FS base below the registers
-// and loads the kernel's FS base.
+// and makes the kernel's g the one at -8(FS) (an entry from user mode).
 #define SAVEFPFS \
 	SUBQ $528, SP; \
 	FXSAVE64 (SP); \
-	MOVQ ·curFS(SB), AX; \
-	MOVQ AX, 512(SP); \
-	MOVQ ·kernelFS(SB), AX; \
-	CALL pvLoadFS<>(SB)
+	CALL pvEnterFS<>(SB)
 
 // RESTOREFPFS undoes SAVEFPFS.
 #define RESTOREFPFS \
-	MOVQ 512(SP), AX; \
-	CALL pvLoadFS<>(SB); \
+	CALL pvLeaveFS<>(SB); \
 	FXRSTOR64 (SP); \
 	ADDQ $528, SP
 
@@ -95,6 +99,69 @@ TEXT pvLoadFS<>(SB),NOSPLIT|NOFRAME,$0
 	INCQ ·pvFSLoads(SB)
 done:
 	RET
+
+// pvEnterFS<> records the FS base in the frame just above its return
+// address (frame.fs at 8+512(SP), frame.slot at 8+520(SP)) and gets the
+// kernel's g to -8(FS): into the program's TLS slot when FS is a plausible
+// TLS address of the program and the slot can be read and written, else
+// by loading the kernel's FS base. Clobbers AX, CX, DX, SI, DI, R11.
+TEXT pvEnterFS<>(SB),NOSPLIT|NOFRAME,$0
+	MOVQ ·curFS(SB), AX
+	MOVQ AX, 520(SP)
+	MOVQ $0, 528(SP)
+	CMPQ AX, $0x10000
+	JCS slow
+	CMPQ AX, ·pvSlotLimit(SB)
+	JCC slow
+	MOVQ ·kernelG(SB), CX
+	CALL pvSlotSwap<>(SB)
+	TESTQ $1, DX
+	JNZ slow
+	ORQ $1, DX
+	MOVQ DX, 528(SP)
+	RET
+slow:
+	MOVQ ·kernelFS(SB), AX
+	JMP pvLoadFS<>(SB)
+
+// pvSlotSwap<> reads the word at -8(AX) into DX and, if bit 0 is clear
+// (a g is 8-byte aligned), stores CX there; else returns DX = 1. A fault
+// at either access resumes at pvSlotSwapFail<> (pvSlotFault, pv.go).
+TEXT pvSlotSwap<>(SB),NOSPLIT|NOFRAME,$0
+	MOVQ -8(AX), DX
+	TESTQ $1, DX
+	JNZ odd
+	MOVQ CX, -8(AX)
+	RET
+odd:
+	MOVQ $1, DX
+	RET
+
+// pvSlotSwapFail<> is where a fault in pvSlotSwap<> resumes: DX = 1.
+TEXT pvSlotSwapFail<>(SB),NOSPLIT|NOFRAME,$0
+	MOVQ $1, DX
+	RET
+
+// func pvSlotSwapAddrs() (swap, fail uintptr)
+TEXT ·pvSlotSwapAddrs(SB),NOSPLIT,$0-16
+	LEAQ pvSlotSwap<>(SB), AX
+	MOVQ AX, swap+0(FP)
+	LEAQ pvSlotSwapFail<>(SB), AX
+	MOVQ AX, fail+8(FP)
+	RET
+
+// pvLeaveFS<> undoes pvEnterFS for the frame above its return address:
+// the program's word back in its slot, and its FS base loaded if another
+// is. Clobbers AX, CX, DX, SI, DI, R11.
+TEXT pvLeaveFS<>(SB),NOSPLIT|NOFRAME,$0
+	MOVQ 520(SP), AX
+	MOVQ 528(SP), DX
+	TESTQ DX, DX
+	JZ load
+	ANDQ $~1, DX
+	MOVQ DX, -8(AX)
+load:
+	JMP pvLoadFS<>(SB)
 
 // pvSyscallEntry is the syscall callback (CALLBACKTYPE_syscall): a
 // SYSCALL from user mode, on the thread's kernel stack, whose top now
@@ -174,7 +241,18 @@ TEXT pvForkReturn<>(SB),NOSPLIT|NOFRAME,$0
 // the kernel stack in use, below the frame of the system call.
 TEXT pvTrapCommon<>(SB),NOSPLIT|NOFRAME,$0
 	PUSHREGS
-	SAVEFPFS
+	SUBQ $528, SP
+	FXSAVE64 (SP)
+	TESTQ $3, 672(SP) // CS: 528 + 15 registers + vector + error code + RIP
+	JZ fromKernel
+	CALL pvEnterFS<>(SB)
+	JMP saved
+fromKernel:
+	// Kernel code's g is at -8(FS) already, whichever FS base is loaded.
+	MOVQ ·curFS(SB), AX
+	MOVQ AX, 512(SP)
+	MOVQ $0, 520(SP)
+saved:
 	CALLGO(·trap(SB))
 	RESTOREFPFS
 	POPREGS

@@ -131,6 +131,7 @@ func clone(parent *frame, flags, stack, tls uint64) int64 {
 	child := frameOf(t)
 	*child = *parent
 	child.rax = 0
+	child.slot = 0 // its TLS is not the parent's: nothing of it was set aside
 	if stack != 0 {
 		child.rsp = stack
 	}

@@ -141,6 +141,7 @@ func dispatch(f *frame, nr, a0, a1, a2, a3, a4 uint64) int64 {
 		if a1 >= uint64(userHi) {
 			return -ePERM // as Linux beyond TASK_SIZE_MAX: a non-canonical FS base would fault WRMSR
 		}
+		pvGiveBackSlot(f)
 		f.fs = a1
 		// kernel:nopanic cur is a thread table index
 		threads[cur].userFS = a1
@@ -638,7 +639,11 @@ func checkG(f *frame, nr uint64) {
 	if reportedG || nr == sysClone || nr == sysRtSigreturn || f.fs < uint64(userLo) || f.r14 == 0 {
 		return
 	}
-	if g, errno := readUser[uint64](uintptr(f.fs - 8)); errno == 0 && g != 0 && g != f.r14 {
+	g, errno := readUser[uint64](uintptr(f.fs - 8))
+	if pvMode && f.slot != 0 {
+		g, errno = f.slot&^1, 0 // the program's own, set aside by pvEnterFS
+	}
+	if errno == 0 && g != 0 && g != f.r14 {
 		reportedG = true
 		// kernel:nopanic cur is a thread table index
 		klog().s("note: thread ").dec(int64(threads[cur].tid)).s(" entered system call ").dec(int64(nr)).

@@ -84,12 +84,30 @@ func setGate(v int, h uintptr, ist uint64) {
 // fault whose saved FS is anything else interrupted the Go program.
 var kernelFS uint64
 
+// kernelG is the g in the kernel's TLS block, at kernelFS-8: the one that
+// passes every stack check (PV puts it in the program's TLS slot).
+var kernelG uint64
+
 // keepEarlyTLS makes the TLS block package pvh's Entry loaded, whose g
 // has a zero stack guard, the kernel's own for the life of the guest:
 // every kernel entry (trap_amd64.s) loads kernelFS.
 func keepEarlyTLS() {
 	kernelFS = pvh.EarlyFS()
 	curFS = kernelFS
+	kernelG = *(*uint64)(at(uintptr(kernelFS - 8)))
+}
+
+// kernelContext reports whether the trap interrupted kernel code. Under
+// PVH the kernel's TLS says so (kernel code runs on kernelFS); under PV
+// kernel code may run on the program's FS base (pvEnterFS), and the
+// bounce frame's CS says which mode the guest was in: RPL 0 for guest
+// kernel mode (xen/arch/x86/x86_64/entry.S: create_bounce_frame clears
+// it), 3 for user mode.
+func kernelContext(f *trapFrame) bool {
+	if pvMode {
+		return f.cs&3 == 0
+	}
+	return f.fs == kernelFS
 }
 
 // trap is called by trapCommon for every exception. A page fault inside a
@@ -110,10 +128,13 @@ func trap(f *trapFrame) {
 			return
 		}
 	}
+	if pvSlotFault(f) {
+		return // the program's TLS slot: its FS base is loaded the slow way (pv.go)
+	}
 	if userCopyFault(f) {
 		return // a bad pointer from the program: its system call fails EFAULT
 	}
-	if f.fs != kernelFS {
+	if !kernelContext(f) {
 		sig, code, addr := faultSignal(f.vector, f.errcode, cr2)
 		if sig != 0 && signalFault(f, sig, code, addr) {
 			return

@@ -184,7 +184,7 @@ func userProbe(addr, n uintptr, write bool) int64 {
 // the copy returns short and its caller answers EFAULT. Any other fault
 // (the program's, or elsewhere in the kernel) is not the copy's.
 func userCopyFault(f *trapFrame) bool {
-	if f.fs != kernelFS || f.rip != uint64(ucopyRepAddr()) {
+	if !kernelContext(f) || f.rip != uint64(ucopyRepAddr()) {
 		return false
 	}
 	switch f.vector {
