@@ -70,9 +70,12 @@ func rate(v [3]string) float64 {
 // vchan's socket is EOF in the guest, which serves again; xenstore Clients
 // opened and closed more often than the kernel has xenbus files give each
 // back.
-func TestChannelsAndVChan(t *testing.T) {
+func TestChannelsAndVChan(t *testing.T) { channelsAndVChan(t, box.PVH) }
+
+// channelsAndVChan is TestChannelsAndVChan with a guest of type typ.
+func channelsAndVChan(t *testing.T, typ box.Type) {
 	k := buildKernel(t, "./kernel/boxtest/testdata/channels")
-	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 64, Timeout: 180 * time.Second,
+	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Type: typ, Memory: 64, Timeout: 180 * time.Second,
 		Channels: []string{"org.goxen.a", "org.goxen.b", "org.goxen.bulk"}, VChans: []string{"data/vchan/bulk"},
 		Dom0Script: channelsScript})
 	expect(t, r, box.PoweredOff,

@@ -84,9 +84,12 @@ func TestXLShutdownWithHandler(t *testing.T) {
 }
 
 // `xl reboot` ends the domain with reason reboot (the box preserves it).
-func TestXLReboot(t *testing.T) {
+func TestXLReboot(t *testing.T) { xlReboot(t, box.PVH) }
+
+// xlReboot is TestXLReboot with a guest of type typ.
+func xlReboot(t *testing.T, typ box.Type) {
 	k := buildKernel(t, "./kernel/boxtest/testdata/sleeper")
-	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 32, Timeout: 60 * time.Second,
+	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Type: typ, Memory: 32, Timeout: 60 * time.Second,
 		Dom0Script: shutdownScript("xl reboot")})
 	expect(t, r, box.Rebooted, "goxen: the toolstack asks for reboot: acknowledged; SIGTERM to the program",
 		"goxen: reboot, as the toolstack asked")
@@ -96,9 +99,12 @@ func TestXLReboot(t *testing.T) {
 // A program reads and writes xenstore through /dev/xen/xenbus and watches
 // a key: dom0 reads what it wrote under data/, and the value dom0 writes
 // reaches it through the watch. The guest prints its name and domid.
-func TestXenstore(t *testing.T) {
+func TestXenstore(t *testing.T) { xenstoreAndShutdown(t, box.PVH) }
+
+// xenstoreAndShutdown is TestXenstore with a guest of type typ.
+func xenstoreAndShutdown(t *testing.T, typ box.Type) {
 	k := buildKernel(t, "./examples/store")
-	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Memory: 32, Timeout: 60 * time.Second,
+	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Type: typ, Memory: 32, Timeout: 60 * time.Second,
 		Dom0Script: `i=0
 until xenstore-read /local/domain/$DOMID/data/greeting >/dev/null 2>&1 || [ $i -ge 100 ]; do usleep 100000; i=$((i + 1)); done
 echo "dom0 read: $(xenstore-read /local/domain/$DOMID/data/greeting)"

@@ -1,0 +1,5 @@
+//go:build !native
+
+package main
+
+import _ "github.com/goxen/goxen/kernel" // the guest: the kernel answers the system calls
