@@ -52,8 +52,9 @@ func PV() bool { return pvMode }
 // GrantFrame returns the frame number a grant entry or GNTTABOP_copy
 // names for the image page at va (a global's address is its
 // pseudo-physical address in both modes): the page's own under PVH, its
-// machine frame under PV.
-func GrantFrame(va uintptr) uint64 { return grantFrame(va) }
+// machine frame under PV. ok is false for an address that is no RAM frame
+// of the guest.
+func GrantFrame(va uintptr) (frame uint64, ok bool) { return grantFrame(va) }
 
 // PVStartInfo returns a copy of the decoded start_info Xen passed a
 // classic PV guest, and false under PVH (which has none; StartInfo is

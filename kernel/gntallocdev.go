@@ -137,7 +137,12 @@ func gntallocIoctl(slot int, req uint64, arg uintptr) int64 {
 		*s = share{n: count, pa: uintptr(pa), index: uint64(i+1) * shareStride}
 		clear(bytesAt(s.pa, int(count)*4096))
 		for k := uint32(0); k < count; k++ {
-			ref, err := grants.Grant(domid, grantFrame(s.pa+uintptr(k)<<12), flags&gntallocFlagWritable == 0)
+			frame, ok := grantFrame(s.pa + uintptr(k)<<12)
+			var ref gnttab.Ref
+			var err error = gnttab.ErrFrameTooLarge
+			if ok {
+				ref, err = grants.Grant(domid, frame, flags&gntallocFlagWritable == 0)
+			}
 			if err != nil {
 				dropShare(s)
 				return -eNOSPC

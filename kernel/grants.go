@@ -79,13 +79,15 @@ func grantHole(memmap []startinfo.MemmapEntry, n int) (uint64, bool) {
 // grantFrame is the frame number a grant entry names for the page at
 // pseudo-physical address pa: the page's own under PVH, its machine frame
 // under PV (grant entries and GNTTABOP_copy take MFNs there:
-// xen/include/public/grant_table.h).
-func grantFrame(pa uintptr) uint64 {
+// xen/include/public/grant_table.h). ok is false for an address that is
+// not a RAM frame of the guest (under PVH: outside the identity map
+// below 4 GiB; under PV: beyond the P2M), whose number would be garbage.
+func grantFrame(pa uintptr) (frame uint64, ok bool) {
 	if pvMode {
-		m, _ := pv.P2MTable().MFN(pv.PFN(pa >> 12))
-		return uint64(m)
+		m, ok := pv.P2MTable().MFN(pv.PFN(pa >> 12))
+		return uint64(m), ok
 	}
-	return uint64(pa >> 12)
+	return uint64(pa >> 12), pa < 4<<30
 }
 
 // grantPages is where a PV guest maps its table: Xen names the table's

@@ -42,3 +42,14 @@ func TestGrantHole(t *testing.T) {
 		}
 	}
 }
+
+// A frame number is only given for a RAM frame of the guest: under PVH,
+// the identity map below 4 GiB (a Go heap address above it has none).
+func TestGrantFrameOutsideRAM(t *testing.T) {
+	if f, ok := grantFrame(0x123000); !ok || f != 0x123 {
+		t.Errorf("grantFrame(0x123000) = %#x, %v; want 0x123, true", f, ok)
+	}
+	if f, ok := grantFrame(5 << 30); ok {
+		t.Errorf("grantFrame(5 GiB) = %#x, true; want false", f)
+	}
+}

@@ -24,15 +24,23 @@ import (
 // also the user base pointer, MMUEXT_NEW_USER_BASEPTR), as XTF's user-mode
 // tests do; each switch still costs Xen a CR3 load.
 //
-// Each crossing, counted in hypercalls (a bounce into the kernel is Xen's
-// work, not a hypercall of ours, but costs one round trip):
+// Each crossing, counted in trips through Xen (a bounce into the kernel
+// is Xen's work, not a hypercall of ours, but costs one round trip, with
+// a page-table switch):
 //
-//   - a system call: Xen's bounce in; HYPERVISOR_set_segment_base for
-//     the kernel's FS and again for the program's (Go's TLS is at -8(FS)
-//     on both sides, and Xen switches only GS); HYPERVISOR_iret out, with
-//     VGCF_in_syscall so that Xen leaves by SYSRET. Four in all.
+//   - a system call: Xen's bounce in, and HYPERVISOR_iret out, with
+//     VGCF_in_syscall so that Xen leaves by SYSRET: two. Go's TLS is at
+//     -8(FS) on both sides and Xen switches only GS, so the entry puts
+//     the kernel's g in the program's TLS slot and the way out puts the
+//     program's back, with plain stores (pvtrap_amd64.s: pvEnterFS);
+//     only before the runtime has set an FS base (its first few dozen
+//     system calls) does each crossing add two
+//     HYPERVISOR_set_segment_base.
 //   - a fault or an event: the same, with a full IRET.
-//   - a thread switch: one HYPERVISOR_stack_switch.
+//   - a thread switch: HYPERVISOR_stack_switch, and one
+//     HYPERVISOR_set_segment_base on the way out to the other thread.
+//   - Linux as a PV guest pays the same two trips per system call (its
+//     kernel uses GS, which Xen switches).
 //
 // The kernel keeps events masked (the trap table's and the callbacks'
 // mask flag) and the iret back to the program unmasks them; so the

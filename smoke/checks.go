@@ -649,7 +649,7 @@ func (e *env) consoleRingPFN() (uint64, string, error) {
 	if !ok {
 		return 0, "", fmt.Errorf("the kernel writes no console ring (start_info console mfn %#x)", e.pv.ConsoleMFN)
 	}
-	if mfn := kernel.GrantFrame(uintptr(pfn << 12)); mfn != e.pv.ConsoleMFN {
+	if mfn, ok := kernel.GrantFrame(uintptr(pfn << 12)); !ok || mfn != e.pv.ConsoleMFN {
 		return 0, "", fmt.Errorf("the kernel's ring at pfn %#x is machine frame %#x, start_info's console mfn %#x", pfn, mfn, e.pv.ConsoleMFN)
 	}
 	return pfn, fmt.Sprintf("start_info's console mfn %#x", e.pv.ConsoleMFN), nil
@@ -794,7 +794,11 @@ func checkGrant(e *env) Result {
 	}
 	base := (uintptr(unsafe.Pointer(&grantPages[0])) + 4095) &^ 4095
 	src, dst := base, base+4096
-	frame := kernel.GrantFrame(src)
+	frame, ok1 := kernel.GrantFrame(src)
+	dstFrame, ok2 := kernel.GrantFrame(dst)
+	if !ok1 || !ok2 {
+		return fail(fmt.Sprintf("pages at %#x, %#x: no frame numbers", src, dst), "the image's pages to be RAM frames")
+	}
 	domid := e.domid
 	if domid < 0 {
 		return e.grantOnly(t, frame)
@@ -807,11 +811,11 @@ func checkGrant(e *env) Result {
 		return fail("grant: "+err.Error(), "a free entry")
 	}
 	ent := t.Entry(ref)
-	st1, rc1 := gnttab.CopyFromGrant(ref, kernel.GrantFrame(dst), 4096)
+	st1, rc1 := gnttab.CopyFromGrant(ref, dstFrame, 4096)
 	same := checksum(bytesAt(src, 4096)) == checksum(bytesAt(dst, 4096))
 	rerr := t.Revoke(ref)
 	after := t.Entry(ref)
-	st2, rc2 := gnttab.CopyFromGrant(ref, kernel.GrantFrame(dst), 4096)
+	st2, rc2 := gnttab.CopyFromGrant(ref, dstFrame, 4096)
 	m := fmt.Sprintf("frame %#x granted read-only to domain %d as ref %d (entry flags %#x, domid %d, frame %#x); GNTTABOP_copy through it: rc %d, %v, page %s; revoked (flags now %#x, %d free entries, as before: %v); a copy after revoke: rc %d, %v",
 		frame, domid, ref, ent.Flags, ent.Domid, ent.Frame, rc1, st1, map[bool]string{true: "identical", false: "DIFFERENT"}[same],
 		after.Flags, t.Free(), t.Free() == free0, rc2, st2)
