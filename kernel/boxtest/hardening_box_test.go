@@ -16,43 +16,42 @@ import (
 // mprotect(PROT_READ), to a PROT_READ mapping, and into the program's own
 // read-only data each fault, and the fault reaches the program as a Go
 // panic through SIGSEGV.
-func TestReadOnlyMemory(t *testing.T) {
-	k := buildKernel(t, "./kernel/boxtest/testdata/hardening")
-	r := boot(t, box.Config{Kernel: k, Mode: box.Dom0, Cmdline: "rodata"})
-	expect(t, r, box.PoweredOff,
+var readOnlyMemoryCheck = check{name: "read-only-memory", pkg: "./kernel/boxtest/testdata/hardening", mode: box.Dom0, cmdline: "rodata",
+	want: box.PoweredOff, lines: []string{
 		"write after mprotect(PROT_READ): fault",
 		"write to a PROT_READ mapping: fault",
 		"write to a string literal: fault",
 		"string still reads: a string literal lives in read-only data",
-		"done")
-	if strings.Contains(r.Console, "NO FAULT") {
-		t.Error("a write to read-only memory went through")
-	}
-}
+		"done"},
+	more: func(t testingT, r *box.Result) {
+		if strings.Contains(r.Console, "NO FAULT") {
+			t.Errorf("a write to read-only memory went through")
+		}
+	}}
+
+func TestReadOnlyMemory(t *testing.T) { readOnlyMemoryCheck.run(t) }
 
 // The kernel's stacks are out of the program's reach: munmap, madvise,
 // mprotect and MAP_FIXED over them fail as Linux fails them beyond
 // TASK_SIZE, and threads keep running on them.
-func TestKernelMemoryOutOfReach(t *testing.T) {
-	k := buildKernel(t, "./kernel/boxtest/testdata/hardening")
-	r := boot(t, box.Config{Kernel: k, Mode: box.Dom0, Cmdline: "kernelmem"})
-	expect(t, r, box.PoweredOff,
+var kernelMemoryCheck = check{name: "kernel-memory", pkg: "./kernel/boxtest/testdata/hardening", mode: box.Dom0, cmdline: "kernelmem",
+	want: box.PoweredOff, lines: []string{
 		"munmap over the kernel's range: EINVAL",
 		"madvise(MADV_DONTNEED) over the kernel's range: ENOMEM",
 		"mprotect over the kernel's range: ENOMEM",
 		"mmap(MAP_FIXED) over the kernel's range: ENOMEM",
 		"threads still ran: 4000 switches",
-		"done")
-}
+		"done"}}
+
+func TestKernelMemoryOutOfReach(t *testing.T) { kernelMemoryCheck.run(t) }
 
 // SIGTERM with no handler of the program's ends it as on Linux: Go's
 // runtime re-raises it with SIG_DFL, whose default action terminates
 // (exit status 128+15).
-func TestDefaultSignalAction(t *testing.T) {
-	k := buildKernel(t, "./kernel/boxtest/testdata/hardening")
-	r := boot(t, box.Config{Kernel: k, Mode: box.Dom0, Cmdline: "sigterm"})
-	expect(t, r, box.Crashed, "sending SIGTERM to myself", "killed by signal 15", "exit status 143")
-}
+var sigtermCheck = check{name: "sigterm", pkg: "./kernel/boxtest/testdata/hardening", mode: box.Dom0, cmdline: "sigterm",
+	want: box.Crashed, lines: []string{"sending SIGTERM to myself", "killed by signal 15", "exit status 143"}}
+
+func TestDefaultSignalAction(t *testing.T) { sigtermCheck.run(t) }
 
 // A console backend that writes hostile input indices ends stdin with an
 // error after one line that names it; output keeps working.
