@@ -124,7 +124,7 @@ func anyOK(rs []*Run) bool {
 }
 
 // fatalMarks are console lines that say why a kernel stopped: goxen's
-// fatal line (kernel/pv.go's PVNotYet ends in one), Linux's panic.
+// fatal line, Linux's panic.
 var fatalMarks = []string{"goxen: fatal:", "Kernel panic"}
 
 // FailureLine says in one line why the first failed guest of rs failed:

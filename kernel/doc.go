@@ -1,4 +1,5 @@
-// Package kernel turns an ordinary Go program into a Xen PVH guest kernel.
+// Package kernel turns an ordinary Go program into a Xen PVH or classic PV
+// guest kernel.
 //
 // A main package imports this package for its side effects and is built
 // with the stock Go toolchain (GOOS=linux GOARCH=amd64 CGO_ENABLED=0,
@@ -122,6 +123,19 @@
 // program with SIGKILL and a line that says so, as Linux's OOM killer
 // would (mem.go, outOfMemory). CLOCK_MONOTONIC is Xen system time from pvclock;
 // CLOCK_REALTIME adds Xen's wallclock.
+//
+// # Classic PV
+//
+// The same ELF boots as a classic PV guest (xl.cfg type = "pv", or as
+// dom0 without dom0=pvh): Xen enters pvEntry in 64-bit mode, ring 3, with
+// start_info in %rsi, and pvBoot runs pvBootSteps, PVH's steps with PV's
+// means (pv.go, pvmem.go). The Go program then runs in PV guest-user
+// mode, not beside the kernel: there a SYSCALL reaches the kernel through
+// Xen's syscall callback (pvtrap_amd64.s), where in guest-kernel mode it
+// would be a hypercall. Page tables are written through Xen (package pv's
+// PageTables), events are masked in kernel code by the upcall mask rather
+// than IF, and every way back to the program is HYPERVISOR_iret. pv.go
+// explains each crossing and what it costs.
 //
 // # Command line and environment
 //

@@ -28,6 +28,15 @@
 // plain system call: SYSCALL put them there) the flag VGCF_in_syscall lets
 // Xen leave by SYSRET, which is cheaper than IRET; otherwise (a signal
 // handler, rt_sigreturn, a fault, an event) every register is restored.
+//
+// A return to kernel code (after a fault in copyIn, say) uses the same
+// hypercall. Mini-OS returns to its own code with a plain IRETQ instead,
+// which needs events unmasked before the IRETQ and so a "critical
+// region" fixup for an event that lands between the unmask and the
+// IRETQ (its hypervisor_callback checks the interrupted RIP against the
+// region and merges the two frames). Here kernel code never unmasks
+// events, so no such window exists; the price is one hypercall on a path
+// that is rare (a kernel-mode fault), and none on the hot ones.
 
 #include "textflag.h"
 

@@ -80,7 +80,6 @@ func setGate(v int, h uintptr, ist uint64) {
 	idt[v][1] = a >> 32
 }
 
-
 // kernelFS is the FS base while kernel code runs (the kernel's TLS). A
 // fault whose saved FS is anything else interrupted the Go program.
 var kernelFS uint64
