@@ -8,6 +8,8 @@ OUT      ?= $(BUILD)/$(notdir $(abspath $(PROG))).elf
 # (linker/build.go), which goxen build uses.
 GOXENFLAGS ?=
 MODE     ?= domu
+# make run, make soak: the guest type, pvh or pv (classic PV; one goxen ELF boots both ways).
+TYPE     ?= pvh
 MEMORY   ?= 32
 BOXFLAGS ?=
 # make soak: how many guests one dom0 boot creates, and where the logs go.
@@ -21,7 +23,7 @@ export GOFLAGS := -mod=mod
 BENCHOUT   ?= $(BUILD)/bench
 BENCHFLAGS ?=
 
-.PHONY: help test test-host test-box vet run kernel soak bench
+.PHONY: help test test-host test-box test-pv-all vet run kernel soak bench
 
 include tamago/tamago.mk
 
@@ -40,18 +42,21 @@ test-host: ## host tests (parsers, rings, ELF notes, fuzz seed corpora)
 test-box: ## box tests: boot guests under real Xen in QEMU (installs packages)
 	TAMAGO=$(TAMAGO) $(GO) test -tags box -count=1 -p 1 -timeout 60m -v ./box/ ./kernel/boxtest/ ./cmd/goxen/ ./tamago/boxtest/
 
+test-pv-all: ## the whole box suite with every guest booted as classic PV (XENBOX_TYPE=pv; not in make test, which runs the PV checks in TestPVGuests)
+	XENBOX_TYPE=pv TAMAGO=$(TAMAGO) $(GO) test -tags box -count=1 -p 1 -timeout 90m -v ./kernel/boxtest/ ./cmd/goxen/ ./tamago/boxtest/
+
 kernel: ## build PROG (a main package importing the kernel) into a PVH ELF at OUT (symbols in OUT.dbg), with goxen build
 	$(GO) run ./cmd/goxen build -o $(OUT) $(GOXENFLAGS) $(PROG)
 
-run: ## build examples/hello and boot it as a domU under Xen in QEMU, showing its console
+run: ## build examples/hello and boot it as a domU (MODE=dom0; TYPE=pv for classic PV) under Xen in QEMU, showing its console
 	$(MAKE) --no-print-directory kernel PROG=./examples/hello OUT=$(BUILD)/hello.elf
-	$(GO) run ./cmd/xenbox -mode $(MODE) -memory $(MEMORY) $(BOXFLAGS) $(BUILD)/hello.elf
+	$(GO) run ./cmd/xenbox -mode $(MODE) -type $(TYPE) -memory $(MEMORY) $(BOXFLAGS) $(BUILD)/hello.elf
 
-soak: ## build PROG and create it N times (default 100) as a domU in one dom0 boot; fails unless all N power off
+soak: ## build PROG and create it N times (default 100) as a domU (TYPE=pv: classic PV) in one dom0 boot; fails unless all N power off
 	$(MAKE) --no-print-directory kernel
 	$(GO) build -o $(BUILD)/xenbox ./cmd/xenbox
 	rm -rf $(SOAKOUT)
-	$(BUILD)/xenbox -repeat $(N) -memory $(MEMORY) -out $(SOAKOUT) $(BOXFLAGS) $(OUT)
+	$(BUILD)/xenbox -repeat $(N) -type $(TYPE) -memory $(MEMORY) -out $(SOAKOUT) $(BOXFLAGS) $(OUT)
 
 bench: ## goxen against Linux as PVH and PV domUs in one box session (BENCHFLAGS='-modes pvh'): build/bench/results.md, ratios*.png (not in make test)
 	$(GO) run ./cmd/xenbench -out $(BENCHOUT) $(BENCHFLAGS)

@@ -50,8 +50,9 @@ func goxenIn(t *testing.T, bin, dir string, args ...string) (stdout, stderr stri
 
 // A module of a user's, outside this repository: goxen build makes its
 // kernel, the kernel boots as a domU started by xl create, and in that
-// dom0 the config of goxen xl passes `xl create -n` and then, created for
-// real, runs the program to its end. goxen run boots the package as dom0.
+// dom0 the configs of goxen xl, of type pvh and of type pv, pass `xl
+// create -n` and then, created for real side by side, run the program to
+// its end. goxen run boots the package as dom0 (PV under XENBOX_TYPE=pv).
 func TestUserModule(t *testing.T) {
 	bin := goxenBinary(t)
 	dir := userModule(t)
@@ -70,11 +71,19 @@ func TestUserModule(t *testing.T) {
 	if _, _, code := goxenIn(t, bin, dir, "xl", "-cmdline", xlCmdline, "-extra", `cpus = "1"`, "-o", "mymodule.cfg", "mymodule.elf"); code != 0 {
 		t.Fatalf("goxen xl: exit %d", code)
 	}
+	if _, _, code := goxenIn(t, bin, dir, "xl", "-type", "pv", "-name", "mymodule-pv", "-cmdline", xlCmdline, "-extra", `cpus = "1"`,
+		"-o", "mymodule-pv.cfg", "mymodule.elf"); code != 0 {
+		t.Fatalf("goxen xl -type pv: exit %d", code)
+	}
 	cfg, err := os.ReadFile(filepath.Join(dir, "mymodule.cfg"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("mymodule.cfg:\n%s", cfg)
+	cfgPV, err := os.ReadFile(filepath.Join(dir, "mymodule-pv.cfg"))
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// In dom0: the kernel at the path the config names (on a real host
 	// it would be there), a dry run, then a real create once the box's
@@ -85,21 +94,28 @@ func TestUserModule(t *testing.T) {
 xl create -n /etc/goxen/mymodule.cfg >/run/goxen-dry.out 2>&1
 echo "dry-run exit $?"
 sed 's/^/dry-run: /' /run/goxen-dry.out
+xl create -n /etc/goxen/mymodule-pv.cfg >/run/goxen-dry-pv.out 2>&1
+echo "dry-run-pv exit $?"
+sed 's/^/dry-run-pv: /' /run/goxen-dry-pv.out
 i=0
 while [ $i -lt 200 ]; do
 	case "$(xl list guest 2>/dev/null | awk 'NR == 2 { print $5 }')" in ???s* | ????c* | "") break ;; esac
 	usleep 100000
 	i=$((i + 1))
 done
+(timeout 25 xl create -F /etc/goxen/mymodule-pv.cfg >/run/goxen-create-pv.out 2>&1; echo "create-pv exit $?" >>/run/goxen-create-pv.out) &
 timeout 25 xl create -F /etc/goxen/mymodule.cfg >/run/goxen-create.out 2>&1
 echo "create exit $?"
+wait
 sed 's/^/xl: /' /run/goxen-create.out
+sed 's/^/xl-pv: /' /run/goxen-create-pv.out
 sleep 1
 sed 's/^/console: /' /var/log/xen/console/guest-mymodule.log
+sed 's/^/console-pv: /' /var/log/xen/console/guest-mymodule-pv.log
 `, filepath.Dir(kernel), kernel)
 	r := boxtesting.Boot(t, box.Config{
 		Kernel: kernel, Mode: box.DomU, Memory: 32, Cmdline: "GREETING=hello -- from the box",
-		Files:      map[string][]byte{"/etc/goxen/mymodule.cfg": cfg},
+		Files:      map[string][]byte{"/etc/goxen/mymodule.cfg": cfg, "/etc/goxen/mymodule-pv.cfg": cfgPV},
 		Dom0Script: script, Timeout: 60 * time.Second,
 	})
 	t.Logf("dom0 script:\n%s", r.Script)
@@ -117,6 +133,10 @@ sed 's/^/console: /' /var/log/xen/console/guest-mymodule.log
 		"has shut down, reason code 0 0x0", "xl: Action for shutdown reason code 0 is destroy",
 		"console: mymodule: bonjour from a module of its own", "console: mymodule: args from goxen xl",
 		"console: mymodule: 78498 primes below 1000000", "console: mymodule: tick 3",
+		// The same kernel as a PV domU.
+		"dry-run-pv exit 0", `"type": "pv"`, `"name": "mymodule-pv"`,
+		"xl-pv: create-pv exit 0", "console-pv: mymodule: bonjour from a module of its own", "console-pv: mymodule: args from goxen xl",
+		"console-pv: mymodule: 78498 primes below 1000000", "console-pv: mymodule: tick 3",
 	} {
 		if !strings.Contains(r.Script, want) {
 			t.Errorf("dom0 script output lacks %q", want)
@@ -125,9 +145,10 @@ sed 's/^/console: /' /var/log/xen/console/guest-mymodule.log
 
 	// goxen run builds the package in the directory and boots it, here
 	// as dom0 (a boot of two seconds).
+	runType := boxtesting.Type(t, box.Config{})
 	for {
 		faults.Default.Boot()
-		out, _, code = goxenIn(t, bin, dir, "run", "-mode", "dom0", "-timeout", "60s", "-cmdline", "GREETING=salut -- from goxen run")
+		out, _, code = goxenIn(t, bin, dir, "run", "-mode", "dom0", "-type", runType.String(), "-timeout", "60s", "-cmdline", "GREETING=salut -- from goxen run")
 		why := ""
 		switch {
 		case strings.Contains(out, box.PlatformFaultLine):

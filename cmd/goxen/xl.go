@@ -240,8 +240,7 @@ name = "%s"
 		fmt.Fprintf(&b, `# A classic PV guest: no hardware containment; the kernel runs in ring 3
 # and Xen checks every page-table entry it writes. Xen enters it at the
 # address in its XEN_ELFNOTE_ENTRY note (%#x), in 64-bit mode, with
-# start_info in %%rsi. (The stock-Go flavour stops there with one line
-# saying that PV needs part 2; the TamaGo flavour runs.)
+# start_info in %%rsi; the program runs in PV guest-user mode.
 `, ki.PVEntry)
 		put("type", `"pv"`)
 	default:

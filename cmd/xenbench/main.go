@@ -18,10 +18,8 @@
 //
 //	xenbench [-out build/bench] [-quick] [-modes pvh,pv] [-from records.txt]
 //
-// A column whose kernel does not boot in its mode (goxen as PV until
-// classic PV part 2) says "n/a (does not boot as PV: <its fatal line>)";
-// the rest of the table is unaffected, and the column fills in once the
-// kernel boots.
+// A column whose kernel does not boot in its mode says "n/a (does not
+// boot as PV: <its fatal line>)"; the rest of the table is unaffected.
 package main
 
 import (

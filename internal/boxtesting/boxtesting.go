@@ -4,6 +4,7 @@ package boxtesting
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,23 +49,12 @@ func bootWith(t faults.TB, a *faults.Account, run func() *box.Result) *box.Resul
 //	func TestMain(m *testing.M) { boxtesting.Main(m) }
 func Main(m *testing.M) { faults.Main(m) }
 
-// EffectiveType is the guest type a boot of type t gets in this run:
-// XENBOX_TYPE=pv boots every guest of the run as classic PV (make
-// test-pv-all: the box suite in PV mode), so a test that expects
-// type-specific output asks here.
-func EffectiveType(t box.Type) box.Type {
-	if os.Getenv("XENBOX_TYPE") == "pv" {
-		return box.PV
-	}
-	return t
-}
-
 func boot(t *testing.T, cfg box.Config) *box.Result {
 	t.Helper()
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 60 * time.Second
 	}
-	cfg.Type = EffectiveType(cfg.Type)
+	cfg.Type = Type(t, cfg)
 	cfg.OutDir = filepath.Join(t.TempDir(), "out")
 	cfg.Progress = Writer{t}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -76,6 +66,39 @@ func boot(t *testing.T, cfg box.Config) *box.Result {
 	t.Logf("%s", r.Summary())
 	t.Logf("guest console:\n%s", r.Console)
 	return r
+}
+
+// TypeEnv is the environment variable that, set to "pv", boots every
+// guest of a box test run as classic PV (make test-pv-all): the box
+// suite in PV mode. Unset or "pvh", each boot keeps its Config.Type.
+const TypeEnv = "XENBOX_TYPE"
+
+// Type is the guest type a boot of cfg uses in this run: PV for every
+// boot under XENBOX_TYPE=pv, else cfg.Type. A test chooses what it
+// expects of a mode by it (e.g. "PV start info" or "PVH start info").
+// Any other value of XENBOX_TYPE fails the test.
+func Type(t testing.TB, cfg box.Config) box.Type {
+	t.Helper()
+	typ, err := typeFor(os.Getenv(TypeEnv), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return typ
+}
+
+// typeFor is Type with the variable's value given.
+func typeFor(env string, cfg box.Config) (box.Type, error) {
+	if env == "" {
+		return cfg.Type, nil
+	}
+	typ, err := box.ParseType(env)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q: want pv (every guest PV) or pvh (each boot's own type)", TypeEnv, env)
+	}
+	if typ == box.PV {
+		return box.PV, nil
+	}
+	return cfg.Type, nil
 }
 
 // PlatformFault says why r ended in a fault of the test bed (Xen under

@@ -78,3 +78,25 @@ func TestBootRetriesOncePerTest(t *testing.T) {
 		t.Errorf("report:\n%s", rep)
 	}
 }
+
+// XENBOX_TYPE=pv makes every boot PV; unset (or pvh) leaves each boot's
+// own type; anything else is an error that names the variable.
+func TestTypeFromEnvironment(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		cfg  box.Type
+		want box.Type
+	}{
+		{"", box.PVH, box.PVH}, {"", box.PV, box.PV},
+		{"pv", box.PVH, box.PV}, {"PV", box.PV, box.PV},
+		{"pvh", box.PVH, box.PVH}, {"pvh", box.PV, box.PV},
+	} {
+		got, err := typeFor(tc.env, box.Config{Type: tc.cfg})
+		if err != nil || got != tc.want {
+			t.Errorf("XENBOX_TYPE=%q, Config.Type %v: %v, %v; want %v", tc.env, tc.cfg, got, err, tc.want)
+		}
+	}
+	if _, err := typeFor("hvm", box.Config{}); err == nil || !strings.Contains(err.Error(), `XENBOX_TYPE="hvm"`) {
+		t.Errorf("XENBOX_TYPE=hvm: error %v", err)
+	}
+}

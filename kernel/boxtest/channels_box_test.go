@@ -69,10 +69,10 @@ func rate(v [3]string) float64 {
 // channels stay apart; a channel closes and opens again; dom0 closing the
 // vchan's socket is EOF in the guest, which serves again; xenstore Clients
 // opened and closed more often than the kernel has xenbus files give each
-// back.
-func TestChannelsAndVChan(t *testing.T) { channelsAndVChan(t, box.PVH) }
+// back. In both modes: PV maps grant frames and granted pages by machine
+// frame, through mmu_update.
+func TestChannelsAndVChan(t *testing.T) { eachType(t, channelsAndVChan) }
 
-// channelsAndVChan is TestChannelsAndVChan with a guest of type typ.
 func channelsAndVChan(t *testing.T, typ box.Type) {
 	k := buildKernel(t, "./kernel/boxtest/testdata/channels")
 	r := boot(t, box.Config{Kernel: k, Mode: box.DomU, Type: typ, Memory: 64, Timeout: 180 * time.Second,

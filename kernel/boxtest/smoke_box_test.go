@@ -98,7 +98,7 @@ func wantVerdicts(t *testing.T, console, mode string, skipped []string) {
 // other check a PASS. One boot.
 func runSmoke(t *testing.T, typ box.Type, mode box.Mode, skipped []string) {
 	k := buildKernel(t, "./smoke")
-	typ = boxtesting.EffectiveType(typ)
+	typ = boxtesting.Type(t, box.Config{Type: typ})
 	cfg := box.Config{Kernel: k, Mode: mode, Type: typ, Cmdline: boxSlack, Timeout: 90 * time.Second}
 	if mode == box.DomU {
 		cfg.Memory, cfg.Timeout = 32, 120*time.Second
@@ -118,8 +118,8 @@ func runSmoke(t *testing.T, typ box.Type, mode box.Mode, skipped []string) {
 // dom0Skips are the checks a dom0 has no subject for: no toolstack gave
 // it a console ring or xenstore; a PVH dom0's memory map is also the
 // host's, not its allocation (a PV dom0's nr_pages is its own).
-func dom0Skips(typ box.Type) []string {
-	if boxtesting.EffectiveType(typ) == box.PV {
+func dom0Skips(t *testing.T, typ box.Type) []string {
+	if boxtesting.Type(t, box.Config{Type: typ}) == box.PV {
 		return domUOnly[1:]
 	}
 	return domUOnly
@@ -127,7 +127,7 @@ func dom0Skips(typ box.Type) []string {
 
 // As PVH dom0 (no toolstack): SUCCESS, with the domU-only checks SKIP,
 // the last line the result, the machine halted by a poweroff.
-func TestSmokeDom0(t *testing.T) { runSmoke(t, box.PVH, box.Dom0, dom0Skips(box.PVH)) }
+func TestSmokeDom0(t *testing.T) { runSmoke(t, box.PVH, box.Dom0, dom0Skips(t, box.PVH)) }
 
 // As a domU started by xl: every check runs and passes.
 func TestSmokeDomU(t *testing.T) { runSmoke(t, box.PVH, box.DomU, nil) }
@@ -136,7 +136,7 @@ func TestSmokeDomU(t *testing.T) { runSmoke(t, box.PVH, box.DomU, nil) }
 // the checks read PV's start_info, Xen's leaves by forced-emulation
 // CPUID, the PV hypercall page; the dom0-only skips are PVH's but for
 // the reservation, which runs.
-func TestSmokePVDom0(t *testing.T) { runSmoke(t, box.PV, box.Dom0, dom0Skips(box.PV)) }
+func TestSmokePVDom0(t *testing.T) { runSmoke(t, box.PV, box.Dom0, dom0Skips(t, box.PV)) }
 
 // As a classic PV domU: every check runs and passes (console ring and
 // xenstore from start_info).
@@ -149,7 +149,7 @@ func TestSmokePVDomU(t *testing.T) { runSmoke(t, box.PV, box.DomU, nil) }
 func TestSmokeForcedFailure(t *testing.T) {
 	k := buildKernel(t, "./smoke")
 	r := boot(t, box.Config{Kernel: k, Mode: box.Dom0, Cmdline: "-run xen,memory -fail memory.checksum", Timeout: 60 * time.Second})
-	expect(t, r, box.Crashed, "smoke: goxen boot-path smoke test as "+strings.ToUpper(boxtesting.EffectiveType(box.PVH).String())+" dom0: 3 of 20 checks",
+	expect(t, r, box.Crashed, "smoke: goxen boot-path smoke test as "+strings.ToUpper(boxtesting.Type(t, box.Config{Type: box.PVH}).String())+" dom0: 3 of 20 checks",
 		"PASS  xen.cpuid: ", "FAIL  memory.checksum: failed on purpose (-fail memory.checksum); it measured: filled",
 		"; expected no -fail option", "Test result: FAILURE")
 	if l := lastLine(r.Console); l != "Test result: FAILURE" {
