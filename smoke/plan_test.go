@@ -58,3 +58,12 @@ func TestForceFail(t *testing.T) {
 		t.Errorf("line %q", l)
 	}
 }
+
+func TestWallclockRetried(t *testing.T) {
+	if s := wallclockRetried(0); s != "" {
+		t.Errorf("no retry: %q, want nothing", s)
+	}
+	if s := wallclockRetried(2); !strings.Contains(s, "set 2 time(s)") {
+		t.Errorf("two retries: %q", s)
+	}
+}
