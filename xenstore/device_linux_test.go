@@ -27,6 +27,15 @@ func fakeXenbus(t *testing.T, pollable bool) func() int {
 	openFile = func(path string) (*os.File, error) {
 		mu.Lock()
 		defer mu.Unlock()
+		// The server's goroutine sees a closed file's EOF a moment after
+		// close(2) returns, later still on a busy machine: a slot freed by
+		// a Close counts as free once the server has seen it, so wait for
+		// that a while (a file Close never released still fails).
+		for wait := 0; open >= 4 && wait < 2000; wait++ {
+			mu.Unlock()
+			time.Sleep(time.Millisecond)
+			mu.Lock()
+		}
 		if open >= 4 {
 			return nil, &os.PathError{Op: "open", Path: path, Err: syscall.EMFILE}
 		}
